@@ -1,0 +1,1 @@
+namespace NestedApic; internal static class Placeholder {}
