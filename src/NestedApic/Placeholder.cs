@@ -1,1 +1,0 @@
-namespace NestedApic; internal static class Placeholder {}
