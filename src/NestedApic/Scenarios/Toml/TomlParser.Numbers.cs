@@ -16,7 +16,7 @@ internal sealed partial class TomlParser
             case "nan" or "+nan" or "-nan": return new TomlFloat(_file, line, col, path, double.NaN);
         }
         if (LooksLikeDate(token)) throw Err(line, col, "dates and times are not supported");
-        if (!TomlChars.IsDigit(token[0]) && token[0] is not ('+' or '-'))
+        if (char.IsAsciiLetter(token[0]))
             throw Err(line, col, $"expected a value, found '{token}' (strings must be quoted)");
 
         string? why = null;

@@ -64,6 +64,7 @@ internal sealed partial class TomlParser
             {
                 CheckInlineLine(line, col);
                 ParseKeyValue(table, depth);
+                _key = path; // errors about the table itself name the table
                 SkipWs();
                 if (Cur == '}') break;
                 CheckInlineLine(line, col);
