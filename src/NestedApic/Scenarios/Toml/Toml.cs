@@ -1,0 +1,31 @@
+namespace NestedApic.Scenarios.Toml;
+
+/// <summary>
+/// Entry point of a small, strict TOML 1.0 parser for universe files. Every value keeps its file,
+/// line and column; every error is a <see cref="TomlException"/>. Dates and times are rejected.
+/// </summary>
+public static class Toml
+{
+    /// <summary>Parses <paramref name="text"/>; <paramref name="file"/> is only used in messages.</summary>
+    public static TomlTable Parse(string text, string file)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(file);
+        return new TomlParser(text, file).ParseDocument();
+    }
+
+    /// <summary>Reads and parses a file; I/O failures become a TomlException naming the file.</summary>
+    public static TomlTable ParseFile(string path)
+    {
+        string text;
+        try
+        {
+            text = System.IO.File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw new TomlException(path, 0, 0, null, $"cannot read file: {e.Message}");
+        }
+        return Parse(text, path);
+    }
+}
