@@ -1,0 +1,31 @@
+using NestedApic.Hypervisor.Vmx;
+
+namespace NestedApic.Hypervisor;
+
+/// <summary>
+/// What does not change during a run: the design (policy), the host's capabilities, the vmcs12s
+/// L1 may use, the vectors in play and how often each bounded event may happen.
+/// </summary>
+public sealed record KvmConfig
+{
+    public required Policy Policy { get; init; }
+    public int Vcpus { get; init; } = 2;
+    /// <summary>kvm_intel.enable_apicv.</summary>
+    public bool EnableApicv { get; init; } = true;
+    /// <summary>flexpriority_enabled: KVM virtualizes APIC accesses in xAPIC mode.</summary>
+    public bool Flexpriority { get; init; } = true;
+    /// <summary>cpu_has_vmx_virtualize_x2apic_mode.</summary>
+    public bool X2ApicVirtualization { get; init; } = true;
+    public IReadOnlyList<Vmcs12> Vmcs12s { get; init; } = [];
+    /// <summary>Vectors guests use in IPIs.</summary>
+    public IReadOnlyList<byte> Vectors { get; init; } = [0xE0];
+    /// <summary>Maximum count per bounded event, indexed by EventKind (0: not allowed).</summary>
+    public byte[] Budget { get; init; } = new byte[(int)EventKind.Count];
+
+    public KvmConfig WithBudget(EventKind k, int n)
+    {
+        var b = (byte[])Budget.Clone();
+        b[(int)k] = (byte)n;
+        return this with { Budget = b };
+    }
+}

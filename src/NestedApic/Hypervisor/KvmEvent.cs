@@ -1,0 +1,90 @@
+using System.Runtime.InteropServices;
+
+namespace NestedApic.Hypervisor;
+
+/// <summary>Who acts in an event: the lane it is drawn in.</summary>
+public enum Actor : byte { Userspace, L1, L2, L0 }
+
+/// <summary>
+/// The events the checker interleaves. Userspace and guest events are bounded by the universe;
+/// the KVM and hardware events (L0) follow from the state and are never bounded.
+/// </summary>
+public enum EventKind : byte
+{
+    // Userspace (the VMM's ioctls)
+    CreateVcpu,          // KVM_CREATE_VCPU, first half: kvm_arch_vcpu_create
+    PublishVcpu,         // KVM_CREATE_VCPU, second half: the vCPU becomes visible in kvm->vcpus
+    KvmRun,              // KVM_RUN
+    ExitToUserspace,     // KVM_RUN returns (signal, immediate exit)
+    SetNestedState,      // KVM_SET_NESTED_STATE into L2, Arg = vmcs12 index
+    GuestDebugBlockIrq,  // KVM_SET_GUEST_DEBUG, Arg = 1 set / 0 clear BLOCKIRQ
+    SynicAutoEoi,        // KVM_SET_MSRS on a SynIC SINT, Arg = 1 AutoEOI on / 0 off
+    // Guest L1
+    VmLaunch,            // VMLAUNCH/VMRESUME, Arg = vmcs12 index
+    ApicIdWrite,         // xAPIC ID write, Arg = 1 modified / 0 restored to vcpu_id (L1, or L2 through L1's APIC)
+    ApicModeSwitch,      // WRMSR IA32_APIC_BASE, Arg = ApicMode (L1, or L2 through L1's APIC)
+    SendIpi,             // fixed IPI through the ICR, Arg = target vCPU, Arg2 = vector
+    Eoi,                 // EOI to L1's APIC (L1, or L2 through L1's APIC)
+    Sti,                 // L1 sets RFLAGS.IF
+    // Guest L2
+    Vmcall,              // any exit L1 wants: reflected as a nested VM-exit
+    // KVM and hardware (L0)
+    ServiceRequest,      // vcpu_enter_guest services the first pending request
+    VmEnter,             // sync_pir_to_irr, then the hardware VM entry of the loaded VMCS
+    Notification,        // a posted-interrupt notification IPI arrives at the vCPU's pCPU
+    VirtualInterrupt,    // virtual-interrupt delivery in L1 (SDM 29.2.2)
+    Count,
+}
+
+/// <summary>A step: an event, the vCPU it happens on, and up to two arguments.</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 1)]
+public struct KvmStep
+{
+    public EventKind Kind;
+    public Actor Actor;
+    public byte Vcpu;
+    public byte Arg;
+    public byte Arg2;
+
+    public KvmStep(EventKind kind, Actor actor, int vcpu, int arg = 0, int arg2 = 0)
+    { Kind = kind; Actor = actor; Vcpu = (byte)vcpu; Arg = (byte)arg; Arg2 = (byte)arg2; }
+}
+
+public static class KvmEvents
+{
+    /// <summary>The name of an event in universe files, scenarios and traces.</summary>
+    public static string Name(this EventKind k) => k switch
+    {
+        EventKind.CreateVcpu => "create-vcpu",
+        EventKind.PublishVcpu => "publish-vcpu",
+        EventKind.KvmRun => "kvm-run",
+        EventKind.ExitToUserspace => "exit-to-userspace",
+        EventKind.SetNestedState => "set-nested-state",
+        EventKind.GuestDebugBlockIrq => "guest-debug-blockirq",
+        EventKind.SynicAutoEoi => "synic-autoeoi",
+        EventKind.VmLaunch => "vmlaunch",
+        EventKind.ApicIdWrite => "apic-id-write",
+        EventKind.ApicModeSwitch => "apic-mode",
+        EventKind.SendIpi => "ipi",
+        EventKind.Eoi => "eoi",
+        EventKind.Sti => "sti",
+        EventKind.Vmcall => "vmcall",
+        EventKind.ServiceRequest => "service-request",
+        EventKind.VmEnter => "vm-enter",
+        EventKind.Notification => "notification",
+        EventKind.VirtualInterrupt => "virtual-interrupt",
+        _ => k.ToString(),
+    };
+
+    public static bool IsBounded(this EventKind k) => k < EventKind.ServiceRequest;
+
+    public static EventKind? Parse(string name)
+    {
+        for (var k = (EventKind)0; k < EventKind.Count; k++)
+            if (k.Name() == name) return k;
+        return null;
+    }
+
+    public static IEnumerable<EventKind> Bounded =>
+        Enumerable.Range(0, (int)EventKind.Count).Select(i => (EventKind)i).Where(IsBounded);
+}

@@ -1,0 +1,48 @@
+namespace NestedApic.Hypervisor;
+
+/// <summary>How KVM writes a vmcs01 field while vmcs02 is loaded (L2 active): the ladder of
+/// kvm-2025-series.md §7.</summary>
+public enum Vmcs01Update : byte
+{
+    /// <summary>Write whatever VMCS is loaded, i.e. vmcs02 (V5.17 for APICv controls, pre-04bc93cf49d1 for SVI).</summary>
+    WriteCurrentVmcs = 0,
+    /// <summary>Set a flag; at nested VM-exit pend the request that made the update (7c69661e225c).</summary>
+    DeferPendRequest = 1,
+    /// <summary>Set a flag; at nested VM-exit call the update directly with vmcs01 loaded (29763138830916f4).</summary>
+    DeferDirectCall = 2,
+    /// <summary>Load vmcs01, write it, load vmcs02 again: guard(vmx_vmcs01) (the 2026 series).</summary>
+    OnDemandVmcs01 = 3,
+}
+
+/// <summary>
+/// A design, as the set of switches KVM changed over time. Presets reproduce released kernels; a
+/// universe may override any switch. Plain data: the model reads it, never the state.
+/// </summary>
+/// <summary>How KVM inhibits APICv when a guest changes its xAPIC ID.</summary>
+public enum ApicIdInhibitMode : byte { None = 0, Sticky = 1, Clearable = 2 }
+
+public sealed record Policy
+{
+    public string Name { get; init; } = "custom";
+    /// <summary>vmx_refresh_apicv_exec_ctrl while L2 is active.</summary>
+    public Vmcs01Update ApicvRefresh { get; init; }
+    /// <summary>vmx_hwapic_isr_update (SVI) while L2 is active.</summary>
+    public Vmcs01Update SviUpdate { get; init; }
+    /// <summary>vmx_set_virtual_apic_mode while L2 is active.</summary>
+    public Vmcs01Update VirtualApicMode { get; init; } = Vmcs01Update.DeferDirectCall;
+    /// <summary>423ecfea77dd: KVM_CREATE_VCPU sets apicv_active and pends KVM_REQ_APICV_UPDATE.</summary>
+    public bool CreateVcpuPendsRequest { get; init; }
+    /// <summary>b2849bec936b: runtime APICv activation sets SVI from the vISR.</summary>
+    public bool SviOnActivation { get; init; }
+    /// <summary>8fc9c7a3079e: APICv is not activated on a vCPU whose APIC is disabled.</summary>
+    public bool ApicDisabledBlocksActivation { get; init; }
+    /// <summary>APIC_ID_MODIFIED: absent before 3743c2f02517 (5.19), sticky until d471bd853d38
+    /// made it recomputed on each map rebuild.</summary>
+    public ApicIdInhibitMode ApicIdInhibit { get; init; }
+    /// <summary>nested_early_check (removed by a175da6d430e): a late VM-fail WARNs.</summary>
+    public bool NestedEarlyCheck { get; init; }
+    /// <summary>POSTED_INTR_VECTOR, the notification vector of vmcs01 and L1's descriptor.</summary>
+    public byte PostedIntrVector { get; init; } = 0xF2;
+    /// <summary>POSTED_INTR_NESTED_VECTOR, the notification vector of vmcs02.</summary>
+    public byte NestedPostedIntrVector { get; init; } = 0xF0;
+}

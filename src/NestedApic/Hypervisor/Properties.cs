@@ -1,0 +1,50 @@
+namespace NestedApic.Hypervisor;
+
+/// <summary>The properties the checker tests in every state, with their stable ids (the
+/// reference's invariants I1-I10, plus the EOI property of issue 7).</summary>
+public enum Property : byte
+{
+    /// <summary>I1: a hardware VM entry failed although vmcs12 passed KVM's checks (or vmcs01 failed).</summary>
+    KvmCausedVmentryFailure,
+    /// <summary>I4: KVM's WARN at entry, apicv_active differs from the VM's activation.</summary>
+    ApicvBeliefIncoherent,
+    /// <summary>I2: L1 runs with vmcs01's APICv controls different from apicv_active.</summary>
+    Vmcs01ApicvStale,
+    /// <summary>I3: vmcs02's APIC virtualization differs from what vmcs12 asked for.</summary>
+    Vmcs02NotOwnedByVmcs12,
+    /// <summary>I6: L1 runs with vmcs01's APIC-access/x2APIC virtualization not matching its APIC mode.</summary>
+    ApicModeControlsStale,
+    /// <summary>I7: L1 runs with APICv and vmcs01.SVI is not the highest in-service vector.</summary>
+    SviStale,
+    /// <summary>I8 (safety proxy): L1 runs with IF=1 and a deliverable IRR vector that neither KVM
+    /// (APICv believed on) nor the CPU (no VID or RVI/VPPR block it) will deliver.</summary>
+    InterruptNotDelivered,
+    /// <summary>I9: a PIR bit without ON, or ON while the vCPU runs with no notification coming.</summary>
+    PirStranded,
+    /// <summary>I10: vmcs01's vector differs from L1's descriptor, or vmcs02's equals it.</summary>
+    NotificationVectorWrong,
+    /// <summary>An EOI left the vector it completes in ISR.</summary>
+    VectorStuckInService,
+}
+
+public static class Properties
+{
+    public static readonly Property[] All = Enum.GetValues<Property>();
+
+    public static string Id(this Property p) => p switch
+    {
+        Property.KvmCausedVmentryFailure => "kvm-caused-vmentry-failure",
+        Property.ApicvBeliefIncoherent => "apicv-belief-incoherent",
+        Property.Vmcs01ApicvStale => "vmcs01-apicv-stale",
+        Property.Vmcs02NotOwnedByVmcs12 => "vmcs02-not-owned-by-vmcs12",
+        Property.ApicModeControlsStale => "apic-mode-controls-stale",
+        Property.SviStale => "svi-stale",
+        Property.InterruptNotDelivered => "interrupt-not-delivered",
+        Property.PirStranded => "pir-stranded",
+        Property.NotificationVectorWrong => "notification-vector-wrong",
+        Property.VectorStuckInService => "vector-stuck-in-service",
+        _ => p.ToString(),
+    };
+
+    public static Property? Parse(string id) => All.Select(p => (Property?)p).FirstOrDefault(p => p!.Value.Id() == id);
+}

@@ -1,0 +1,96 @@
+using System.Runtime.InteropServices;
+using NestedApic.Hardware.Apic;
+using NestedApic.Hardware.Vmx;
+using NestedApic.Hypervisor.Vmx;
+
+namespace NestedApic.Hypervisor;
+
+/// <summary>The vmcs01 updates KVM postponed to the next nested VM-exit (struct nested_vmx flags).</summary>
+[Flags]
+public enum DeferredUpdate : byte
+{
+    None = 0,
+    /// <summary>update_vmcs01_apicv_status (7c69661e225c).</summary>
+    ApicvStatus = 1 << 0,
+    /// <summary>update_vmcs01_hwapic_isr (04bc93cf49d1).</summary>
+    HwapicIsr = 1 << 1,
+    /// <summary>change_vmcs01_virtual_apic_mode.</summary>
+    VirtualApicMode = 1 << 2,
+}
+
+/// <summary>Things that happened and must never happen: each feeds one property.</summary>
+[Flags]
+public enum Fault : byte
+{
+    None = 0,
+    /// <summary>A hardware entry of vmcs02 failed and KVM reflected it to L1 as VMfailValid.</summary>
+    BlamedL1 = 1 << 0,
+    /// <summary>A hardware entry of vmcs01 failed (KVM_EXIT_FAIL_ENTRY).</summary>
+    Vmcs01EntryFailed = 1 << 1,
+    /// <summary>KVM's WARN in vcpu_enter_guest: apicv_active differs from the VM's activation.</summary>
+    BeliefIncoherent = 1 << 2,
+    /// <summary>An EOI left the vector it should have completed in ISR.</summary>
+    VectorStuck = 1 << 3,
+}
+
+/// <summary>One vCPU: KVM's software state, L1's local APIC and descriptor, and both VMCSs.</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 1)]
+public struct VcpuState
+{
+    public VcpuLife Life;
+    public VcpuPhase Phase;
+    /// <summary>is_guest_mode: L2 is active.</summary>
+    public bool GuestMode;
+    /// <summary>loaded_vmcs == &amp;nested.vmcs02.</summary>
+    public bool Vmcs02Loaded;
+    public KvmRequest Requests;
+    /// <summary>KVM's belief that L1's APICv is on (vcpu->arch.apic->apicv_active).</summary>
+    public bool ApicvActive;
+    /// <summary>guest_debug &amp; KVM_GUESTDBG_BLOCKIRQ.</summary>
+    public bool BlockIrq;
+    /// <summary>SynIC has an unmasked AutoEOI SINT (counts in synic_auto_eoi_used).</summary>
+    public bool AutoEoi;
+    /// <summary>L1 wrote an xAPIC ID different from vcpu_id.</summary>
+    public bool ApicIdModified;
+    public ApicMode ApicMode;
+    /// <summary>RFLAGS.IF of L1.</summary>
+    public bool L1If;
+    /// <summary>Index of the vmcs12 L1 entered L2 with (meaningful while GuestMode).</summary>
+    public byte Vmcs12;
+    public DeferredUpdate Deferred;
+    public Fault Faults;
+    /// <summary>The VM-entry rule a failed hardware entry broke (VmEntryRule), for the report.</summary>
+    public byte FailedRule;
+    /// <summary>A posted-interrupt notification IPI on its way to this vCPU's pCPU.</summary>
+    public bool NotificationInFlight;
+    /// <summary>L1's local APIC; on VMX its register page is vmcs01's virtual-APIC page.</summary>
+    public LocalApic Apic;
+    /// <summary>vmx->pi_desc: L1's posted-interrupt descriptor.</summary>
+    public PostedInterruptDescriptor Pid;
+    public Vmcs Vmcs01;
+    public Vmcs Vmcs02;
+
+    public readonly bool RunningL1 => Phase == VcpuPhase.InGuest && !GuestMode;
+    public readonly bool RunningL2 => Phase == VcpuPhase.InGuest && GuestMode;
+    public readonly Vmcs Loaded => Vmcs02Loaded ? Vmcs02 : Vmcs01;
+}
+
+[System.Runtime.CompilerServices.InlineArray(KvmState.MaxVcpus)]
+public struct VcpuArray { VcpuState _first; }
+
+[System.Runtime.CompilerServices.InlineArray(KvmState.EventKinds)]
+public struct EventCounts { byte _first; }
+
+/// <summary>The whole explored state: the VM and its vCPUs. Fixed size, hashed as bytes.</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 1)]
+public struct KvmState
+{
+    public const int MaxVcpus = 4;
+    public const int EventKinds = 32;
+
+    /// <summary>kvm->arch.apicv_inhibit_reasons.</summary>
+    public ushort Inhibits;
+    /// <summary>How often each bounded event has happened (indexed by EventKind).</summary>
+    public EventCounts Used;
+    public VcpuArray Vcpus;
+}

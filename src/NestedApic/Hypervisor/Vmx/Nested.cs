@@ -1,0 +1,117 @@
+using NestedApic.Hardware.Vmx;
+
+namespace NestedApic.Hypervisor.Vmx;
+
+/// <summary>nested.c over the model state: nested VM-entry, vmcs02 construction, nested VM-exit
+/// with the deferred vmcs01 updates, and nested interrupt events.</summary>
+public static class Nested
+{
+    const uint ApicSecondary = SecondaryControls.VirtualizeApicAccesses | SecondaryControls.VirtualizeX2ApicMode |
+                               SecondaryControls.ApicRegisterVirtualization | SecondaryControls.VirtualInterruptDelivery;
+
+    /// <summary>mirrors nested_vmx_check_controls for the APIC-related checks: the rule that makes
+    /// KVM fail VMLAUNCH/VMRESUME in software, or None (rules KVM leaves to hardware pass here).</summary>
+    public static VmEntryRule CheckControls(Vmcs12 v12)
+    {
+        var r = VmEntryChecks.CheckNested(v12.Controls, VmcsLayout.MaxPhyAddr);
+        return r.Stage == NestedCheckStage.HardwareOnVmcs02 ? VmEntryRule.None : r.Rule;
+    }
+
+    /// <summary>mirrors prepare_vmcs02_early (and the constant state of
+    /// prepare_vmcs02_constant_state): vmcs02's APIC virtualization comes from vmcs12 alone.</summary>
+    public static Vmcs PrepareVmcs02(in Vmcs vmcs01, Vmcs12 v12, KvmConfig c)
+    {
+        uint pin = vmcs01.Pin | v12.Pin;
+        if ((v12.Pin & PinBasedControls.ProcessPostedInterrupts) == 0) pin &= ~PinBasedControls.ProcessPostedInterrupts;
+        uint pri = (vmcs01.Primary & ~(PrimaryControls.InterruptWindowExiting | PrimaryControls.UseTprShadow)) | v12.Primary;
+        if ((pri & PrimaryControls.UseTprShadow) == 0) pri |= PrimaryControls.Cr8LoadExiting | PrimaryControls.Cr8StoreExiting;
+        uint sec = (vmcs01.Secondary & ~ApicSecondary) | v12.EffectiveSecondary;
+        var v02 = new Vmcs
+        {
+            Pin = pin,
+            Primary = pri | PrimaryControls.ActivateSecondaryControls,
+            Secondary = sec,
+            Exit = vmcs01.Exit,
+            TprThreshold = (pri & PrimaryControls.UseTprShadow) != 0 ? v12.TprThreshold : 0,
+            PostedIntrNv = c.Policy.NestedPostedIntrVector,
+        };
+        return v02;
+    }
+
+    /// <summary>mirrors nested_vmx_enter_non_root_mode: load vmcs02, build it, enter guest mode.
+    /// The hardware checks vmcs02 only at the next real VM entry.</summary>
+    public static void EnterNonRootMode(ref KvmState s, KvmConfig c, int v, int vmcs12)
+    {
+        ref var vc = ref s.Vcpus[v];
+        vc.Vmcs02Loaded = true;
+        vc.Vmcs02 = PrepareVmcs02(vc.Vmcs01, c.Vmcs12s[vmcs12], c);
+        vc.Vmcs12 = (byte)vmcs12;
+        vc.GuestMode = true;
+        if (X86.HasInjectableInterrupt(s, v)) vc.Requests |= KvmRequest.Event;
+    }
+
+    /// <summary>mirrors nested_vmx_run (VMLAUNCH/VMRESUME exit from L1): KVM's consistency checks
+    /// fail the instruction with VMfailValid(7), a blame L1 deserves; otherwise L2 is entered.</summary>
+    public static void Run(ref KvmState s, KvmConfig c, int v, int vmcs12)
+    {
+        if (CheckControls(c.Vmcs12s[vmcs12]) != VmEntryRule.None) return;
+        EnterNonRootMode(ref s, c, v, vmcs12);
+    }
+
+    /// <summary>mirrors vmx_set_nested_state into guest mode: leave L2 if in it, check vmcs12, enter
+    /// L2 and pend KVM_REQ_GET_NESTED_STATE_PAGES. Returns false for -EINVAL.</summary>
+    public static bool SetNestedState(ref KvmState s, KvmConfig c, int v, int vmcs12)
+    {
+        if (s.Vcpus[v].GuestMode) VmExit(ref s, c, v, failed: false);
+        if (CheckControls(c.Vmcs12s[vmcs12]) != VmEntryRule.None) return false;
+        EnterNonRootMode(ref s, c, v, vmcs12);
+        s.Vcpus[v].Requests |= KvmRequest.GetNestedStatePages;
+        return true;
+    }
+
+    /// <summary>mirrors __nested_vmx_vmexit: leave guest mode, load vmcs01, then apply the updates
+    /// deferred while L2 ran, in KVM's order (virtual APIC mode, APICv status, SVI).</summary>
+    public static void VmExit(ref KvmState s, KvmConfig c, int v, bool failed)
+    {
+        ref var vc = ref s.Vcpus[v];
+        vc.GuestMode = false;
+        vc.Vmcs02Loaded = false;
+        if ((vc.Deferred & DeferredUpdate.VirtualApicMode) != 0)
+        {
+            vc.Deferred &= ~DeferredUpdate.VirtualApicMode;
+            VmxOps.SetVirtualApicMode(ref s, c, v);
+        }
+        if ((vc.Deferred & DeferredUpdate.ApicvStatus) != 0)
+        {
+            vc.Deferred &= ~DeferredUpdate.ApicvStatus;
+            if (c.Policy.ApicvRefresh == Vmcs01Update.DeferPendRequest) vc.Requests |= KvmRequest.ApicvUpdate;
+            else VmxOps.RefreshApicvExecCtrl(ref s, c, v);
+        }
+        if ((vc.Deferred & DeferredUpdate.HwapicIsr) != 0)
+        {
+            vc.Deferred &= ~DeferredUpdate.HwapicIsr;
+            // kvm_apic_update_hwapic_isr: skipped while APICv is inactive.
+            if (vc.ApicvActive) VmxOps.HwapicIsrUpdate(ref s, c, v, vc.Apic.Isr.Highest());
+        }
+        if (!failed && X86.HasInjectableInterrupt(s, v)) vc.Requests |= KvmRequest.Event;
+    }
+
+    /// <summary>mirrors the interrupt part of vmx_check_nested_events: an interrupt for L1 while
+    /// L2 runs with external-interrupt exiting is a synthesized EXTERNAL_INTERRUPT exit to L1,
+    /// acknowledged on the way (vmcs12 has "acknowledge interrupt on exit").</summary>
+    public static void CheckNestedEvents(ref KvmState s, KvmConfig c, int v)
+    {
+        ref var vc = ref s.Vcpus[v];
+        var v12 = c.Vmcs12s[vc.Vmcs12];
+        int irq = X86.PendingInterrupt(s, v);
+        if (irq < 0 || !v12.ExtIntrExiting) return;
+        VmExit(ref s, c, v, failed: false);
+        if ((v12.Exit & ExitControls.AcknowledgeInterruptOnExit) != 0)
+            X86.AckInterrupt(ref s, c, v, (byte)irq);
+    }
+
+    /// <summary>The APIC-virtualization part of vmcs02 that must equal what vmcs12 asked for
+    /// (invariant I3): PIN.PI, PRI.TPR_SHADOW and the four secondary APIC bits.</summary>
+    public static (uint Pin, uint Primary, uint Secondary) OwnedBits(in Vmcs v) =>
+        (v.Pin & PinBasedControls.ProcessPostedInterrupts, v.Primary & PrimaryControls.UseTprShadow, v.EffectiveSecondary & ApicSecondary);
+}

@@ -1,0 +1,103 @@
+using NestedApic.Hardware.Vmx;
+
+namespace NestedApic.Hypervisor.Vmx;
+
+public readonly partial struct VmxModel
+{
+    public int Violated(in KvmState s)
+    {
+        int first = int.MaxValue;
+        for (int v = 0; v < _c.Vcpus; v++)
+        {
+            if (s.Vcpus[v].Life == VcpuLife.Absent) continue;
+            int p = FirstViolation(s, v);
+            if (p < first) first = p;
+        }
+        return first == int.MaxValue ? -1 : first;
+    }
+
+    /// <summary>The first property broken on vCPU <paramref name="v"/>, or int.MaxValue.</summary>
+    int FirstViolation(in KvmState s, int v)
+    {
+        foreach (var p in Properties.All)
+            if (Breaks(s, v, p)) return (int)p;
+        return int.MaxValue;
+    }
+
+    public bool Breaks(in KvmState s, int v, Property p)
+    {
+        ref readonly var vc = ref s.Vcpus[v];
+        ref readonly var v01 = ref vc.Vmcs01;
+        switch (p)
+        {
+            case Property.KvmCausedVmentryFailure:
+                return (vc.Faults & (Fault.BlamedL1 | Fault.Vmcs01EntryFailed)) != 0;
+            case Property.ApicvBeliefIncoherent:
+                return (vc.Faults & Fault.BeliefIncoherent) != 0;
+            case Property.Vmcs01ApicvStale:
+                return vc.RunningL1 && (v01.PostedInterrupts != vc.ApicvActive || v01.ApicRegVirt != vc.ApicvActive || v01.Vid != vc.ApicvActive);
+            case Property.Vmcs02NotOwnedByVmcs12:
+                if (!vc.GuestMode) return false;
+                var v12 = _c.Vmcs12s[vc.Vmcs12];
+                var expected = Nested.PrepareVmcs02(v01, v12, _c);
+                return Nested.OwnedBits(vc.Vmcs02) != Nested.OwnedBits(expected)
+                    || (vc.Vmcs02.TprShadow && vc.Vmcs02.TprThreshold != v12.TprThreshold)
+                    || (!v12.Vid && vc.Vmcs02.GuestIntrStatus != 0);
+            case Property.ApicModeControlsStale:
+                return vc.RunningL1 && (
+                    v01.Has(SecondaryControls.VirtualizeX2ApicMode) != (vc.ApicMode == ApicMode.X2Apic && _c.X2ApicVirtualization) ||
+                    v01.Has(SecondaryControls.VirtualizeApicAccesses) != (vc.ApicMode == ApicMode.XApic && _c.Flexpriority));
+            case Property.SviStale:
+                return vc.RunningL1 && vc.ApicvActive && v01.Svi != HighestOrZero(vc.Apic.Isr.Highest());
+            case Property.InterruptNotDelivered:
+                return vc.RunningL1 && vc.L1If && vc.ApicvActive && X86.HasInjectableInterrupt(s, v)
+                    && !Hw.CanDeliverVirtualInterrupt(vc);
+            case Property.PirStranded:
+                return (!vc.Pid.Pir.IsEmpty && !vc.Pid.On)
+                    || (vc.Pid.On && vc.Phase == VcpuPhase.InGuest && !vc.NotificationInFlight);
+            case Property.NotificationVectorWrong:
+                return v01.PostedIntrNv != vc.Pid.Nv
+                    || (vc.GuestMode && vc.Vmcs02.PostedInterrupts && vc.Vmcs02.PostedIntrNv == vc.Pid.Nv);
+            case Property.VectorStuckInService:
+                return (vc.Faults & Fault.VectorStuck) != 0;
+        }
+        return false;
+    }
+
+    static byte HighestOrZero(int v) => v < 0 ? (byte)0 : (byte)v;
+
+    /// <summary>The vCPU on which a property breaks first, or -1.</summary>
+    public int VcpuOf(in KvmState s, Property p)
+    {
+        for (int v = 0; v < _c.Vcpus; v++)
+            if (s.Vcpus[v].Life != VcpuLife.Absent && Breaks(s, v, p)) return v;
+        return -1;
+    }
+
+    public string Explain(int invariant, in KvmState s)
+    {
+        var p = (Property)invariant;
+        int v = VcpuOf(s, p);
+        if (v < 0) return $"{p.Id()} holds";
+        ref readonly var vc = ref s.Vcpus[v];
+        string who = $"vcpu{v}";
+        return p switch
+        {
+            Property.KvmCausedVmentryFailure => (vc.Faults & Fault.BlamedL1) != 0
+                ? $"{who}: hardware VM entry of vmcs02 failed with VM-instruction error 7 (rule {((VmEntryRule)vc.FailedRule).Id()}) although vmcs12 '{_c.Vmcs12s[vc.Vmcs12].Name}' passed KVM's checks; L1 was handed VMfailValid(7)"
+                : $"{who}: hardware VM entry of vmcs01 failed with VM-instruction error 7 (rule {((VmEntryRule)vc.FailedRule).Id()}); KVM_EXIT_FAIL_ENTRY",
+            Property.ApicvBeliefIncoherent => $"{who}: entered the guest with apicv_active={B(vc.ApicvActive)} while inhibits={ApicvInhibits.Describe(s.Inhibits)}",
+            Property.Vmcs01ApicvStale => $"{who}: L1 runs with vmcs01 {vc.Vmcs01.ApicvTuple} but apicv_active={B(vc.ApicvActive)}",
+            Property.Vmcs02NotOwnedByVmcs12 => $"{who}: vmcs02 pin=0x{vc.Vmcs02.Pin:x8} secondary=0x{vc.Vmcs02.Secondary:x8} intr_status=0x{vc.Vmcs02.GuestIntrStatus:x4}, vmcs12 '{_c.Vmcs12s[vc.Vmcs12].Name}' asks pin=0x{_c.Vmcs12s[vc.Vmcs12].Pin:x8} secondary=0x{_c.Vmcs12s[vc.Vmcs12].EffectiveSecondary:x8}",
+            Property.ApicModeControlsStale => $"{who}: L1's APIC is {vc.ApicMode} but vmcs01 has VIRTUALIZE_APIC_ACCESSES={B(vc.Vmcs01.Has(SecondaryControls.VirtualizeApicAccesses))} VIRTUALIZE_X2APIC_MODE={B(vc.Vmcs01.Has(SecondaryControls.VirtualizeX2ApicMode))}",
+            Property.SviStale => $"{who}: vmcs01.SVI=0x{vc.Vmcs01.Svi:x2} but the highest ISR vector is 0x{HighestOrZero(vc.Apic.Isr.Highest()):x2}",
+            Property.InterruptNotDelivered => $"{who}: vector 0x{X86.PendingInterrupt(s, v):x2} pending above PPR 0x{vc.Apic.Ppr:x2} with IF=1; KVM leaves it to APICv (apicv_active=1) but vmcs01 has VID={B(vc.Vmcs01.Vid)} RVI=0x{vc.Vmcs01.Rvi:x2} VPPR=0x{Hw.Vppr(vc):x2}",
+            Property.PirStranded => $"{who}: PIR={(vc.Pid.Pir.IsEmpty ? "empty" : $"highest 0x{vc.Pid.Pir.Highest():x2}")} ON={B(vc.Pid.On)} with the vCPU {vc.Phase} and no notification in flight",
+            Property.NotificationVectorWrong => $"{who}: descriptor NV=0x{vc.Pid.Nv:x2}, vmcs01 NV=0x{vc.Vmcs01.PostedIntrNv:x2}, vmcs02 NV=0x{vc.Vmcs02.PostedIntrNv:x2}",
+            Property.VectorStuckInService => $"{who}: an EOI left its vector in ISR (ISR highest 0x{HighestOrZero(vc.Apic.Isr.Highest()):x2}, SVI 0x{vc.Vmcs01.Svi:x2})",
+            _ => p.Id(),
+        };
+    }
+
+    static int B(bool b) => b ? 1 : 0;
+}

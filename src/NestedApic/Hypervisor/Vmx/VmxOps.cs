@@ -1,0 +1,127 @@
+using NestedApic.Hardware.Apic;
+using NestedApic.Hardware.Vmx;
+
+namespace NestedApic.Hypervisor.Vmx;
+
+/// <summary>
+/// vmx.c over the model state: how KVM writes vmcs01 (and, by the policy's choice, vmcs02)
+/// for L1's APIC virtualization.
+/// </summary>
+public static class VmxOps
+{
+    /// <summary>Pin controls KVM always sets for L1 (vmcs_config): external-interrupt and NMI
+    /// exiting, virtual NMIs.</summary>
+    public const uint PinConfig = PinBasedControls.ExternalInterruptExiting | PinBasedControls.NmiExiting | PinBasedControls.VirtualNmis;
+
+    const uint ApicvSecondary = SecondaryControls.ApicRegisterVirtualization | SecondaryControls.VirtualInterruptDelivery;
+    const uint ModeSecondary = SecondaryControls.VirtualizeApicAccesses | SecondaryControls.VirtualizeX2ApicMode;
+
+    /// <summary>mirrors vmx_pin_based_exec_ctrl: posted interrupts follow apicv_active.</summary>
+    public static uint PinBasedExecCtrl(bool apicvActive) =>
+        PinConfig | (apicvActive ? PinBasedControls.ProcessPostedInterrupts : 0);
+
+    /// <summary>mirrors init_vmcs for the fields modelled: vmcs01 as vCPU creation builds it.</summary>
+    public static Vmcs InitVmcs01(KvmConfig c, bool apicvActive, ApicMode mode) => new()
+    {
+        Pin = PinBasedExecCtrl(apicvActive),
+        Primary = PrimaryControls.UseTprShadow | PrimaryControls.ActivateSecondaryControls | PrimaryControls.UseMsrBitmaps,
+        Secondary = ModeControls(c, mode) | (apicvActive ? ApicvSecondary : 0),
+        Exit = ExitControls.AcknowledgeInterruptOnExit,
+        PostedIntrNv = c.Policy.PostedIntrVector,
+    };
+
+    static uint ModeControls(KvmConfig c, ApicMode mode) => mode switch
+    {
+        ApicMode.XApic when c.Flexpriority => SecondaryControls.VirtualizeApicAccesses,
+        ApicMode.X2Apic when c.X2ApicVirtualization => SecondaryControls.VirtualizeX2ApicMode,
+        _ => 0,
+    };
+
+    /// <summary>The VMCS a vmcs01 update lands in while L2 is active, or null when it is
+    /// deferred (the flag is then set). Encodes the ladder of kvm-2025-series.md §7.</summary>
+    static ref Vmcs Vmcs01Target(ref VcpuState vc, Vmcs01Update rung, DeferredUpdate flag, out bool deferred)
+    {
+        deferred = false;
+        if (!vc.GuestMode) return ref vc.Vmcs01;
+        switch (rung)
+        {
+            case Vmcs01Update.WriteCurrentVmcs:
+                return ref vc.Vmcs02Loaded ? ref vc.Vmcs02 : ref vc.Vmcs01;
+            case Vmcs01Update.OnDemandVmcs01:
+                return ref vc.Vmcs01; // guard(vmx_vmcs01): VMPTRLD vmcs01, write, VMPTRLD vmcs02
+            default:
+                vc.Deferred |= flag;
+                deferred = true;
+                return ref vc.Vmcs01;
+        }
+    }
+
+    /// <summary>mirrors vmx_refresh_apicv_exec_ctrl: PIN.PI, SEC.APIC_REG_VIRT and SEC.VID follow
+    /// apicv_active, written where the policy says.</summary>
+    public static void RefreshApicvExecCtrl(ref KvmState s, KvmConfig c, int v)
+    {
+        ref var vc = ref s.Vcpus[v];
+        ref var target = ref Vmcs01Target(ref vc, c.Policy.ApicvRefresh, DeferredUpdate.ApicvStatus, out bool deferred);
+        if (deferred) return;
+        target.Pin = PinBasedExecCtrl(vc.ApicvActive);
+        target.Secondary = vc.ApicvActive ? target.Secondary | ApicvSecondary : target.Secondary & ~ApicvSecondary;
+    }
+
+    /// <summary>mirrors vmx_hwapic_isr_update: SVI := max_isr (0 when none).</summary>
+    public static void HwapicIsrUpdate(ref KvmState s, KvmConfig c, int v, int maxIsr)
+    {
+        ref var vc = ref s.Vcpus[v];
+        ref var target = ref Vmcs01Target(ref vc, c.Policy.SviUpdate, DeferredUpdate.HwapicIsr, out bool deferred);
+        if (deferred) return;
+        target.SetSvi(maxIsr < 0 ? (byte)0 : (byte)maxIsr);
+    }
+
+    /// <summary>mirrors vmx_set_virtual_apic_mode: APIC-access virtualization for xAPIC with
+    /// flexpriority, x2APIC virtualization for x2APIC, nothing while the APIC is disabled.</summary>
+    public static void SetVirtualApicMode(ref KvmState s, KvmConfig c, int v)
+    {
+        ref var vc = ref s.Vcpus[v];
+        ref var target = ref Vmcs01Target(ref vc, c.Policy.VirtualApicMode, DeferredUpdate.VirtualApicMode, out bool deferred);
+        if (deferred) return;
+        target.Secondary = (target.Secondary & ~ModeSecondary) | ModeControls(c, vc.ApicMode);
+    }
+
+    /// <summary>mirrors vmx_deliver_posted_interrupt for L1's descriptor (the nested branch for
+    /// L2's notification vector is not modelled: L1 does not post to L2 here). Returns false when
+    /// APICv is inactive and the caller must fall back to IRR and a kick.</summary>
+    public static bool DeliverPostedInterrupt(ref KvmState s, KvmConfig c, int v, byte vector)
+    {
+        ref var vc = ref s.Vcpus[v];
+        if (!vc.ApicvActive) return false;
+        if (vc.Pid.Post(vector))
+            TriggerPostedInterrupt(ref vc);
+        return true;
+    }
+
+    /// <summary>mirrors kvm_vcpu_trigger_posted_interrupt: an IPI only to a vCPU in guest mode;
+    /// otherwise the target syncs PIR to IRR before its next entry.</summary>
+    static void TriggerPostedInterrupt(ref VcpuState vc)
+    {
+        if (vc.Phase == VcpuPhase.InGuest) vc.NotificationInFlight = true;
+    }
+
+    /// <summary>mirrors vmx_sync_pir_to_irr: move PIR into IRR when ON is set; RVI in vmcs01 is
+    /// written only when L1 is active with APICv, otherwise KVM_REQ_EVENT lets KVM inject.</summary>
+    public static void SyncPirToIrr(ref KvmState s, KvmConfig c, int v)
+    {
+        ref var vc = ref s.Vcpus[v];
+        bool gotPosted = false;
+        if (vc.Pid.On)
+        {
+            vc.Pid.On = false;
+            var pir = vc.Pid.TakePir();
+            vc.Apic.Irr.UnionWith(pir);
+            gotPosted = !pir.IsEmpty;
+        }
+        int maxIrr = vc.Apic.Irr.Highest();
+        if (!vc.GuestMode && vc.ApicvActive)
+            vc.Vmcs01.SetRvi(maxIrr < 0 ? (byte)0 : (byte)maxIrr);
+        else if (gotPosted)
+            vc.Requests |= KvmRequest.Event;
+    }
+}

@@ -1,0 +1,163 @@
+using NestedApic.Hardware.Apic;
+using NestedApic.Hypervisor.Vmx;
+
+namespace NestedApic.Hypervisor;
+
+/// <summary>
+/// KVM's common x86 code (x86.c, lapic.c, hyperv.c) over the model state. Vendor work goes to
+/// <see cref="VmxOps"/>, the way kvm_x86_ops dispatches to vmx.c.
+/// </summary>
+public static class X86
+{
+    /// <summary>mirrors kvm_make_request + kvm_vcpu_kick: a vCPU in the guest is kicked out (the
+    /// kick is modelled as the exit it causes).</summary>
+    public static void MakeRequest(ref KvmState s, int v, KvmRequest r)
+    {
+        ref var vc = ref s.Vcpus[v];
+        vc.Requests |= r;
+        if (vc.Phase == VcpuPhase.InGuest) vc.Phase = VcpuPhase.InKernel;
+    }
+
+    /// <summary>mirrors kvm_make_all_cpus_request(KVM_REQUEST_WAIT): only vCPUs already visible in
+    /// kvm->vcpus get the request; those in the guest are kicked and waited for.</summary>
+    public static void MakeAllCpusRequest(ref KvmState s, KvmConfig c, KvmRequest r)
+    {
+        for (int v = 0; v < c.Vcpus; v++)
+            if (s.Vcpus[v].Life == VcpuLife.Visible) MakeRequest(ref s, v, r);
+    }
+
+    /// <summary>mirrors __kvm_set_or_clear_apicv_inhibit: reasons VMX does not require are
+    /// dropped; only a flip between "no reason" and "some reason" requests an update.</summary>
+    public static void SetOrClearApicvInhibit(ref KvmState s, KvmConfig c, ApicvInhibit reason, bool set)
+    {
+        if (!c.EnableApicv) return;
+        ushort bit = reason.Bit();
+        if ((ApicvInhibits.VmxRequired & bit) == 0) return;
+        ushort old = s.Inhibits;
+        ushort now = set ? (ushort)(old | bit) : (ushort)(old & ~bit);
+        if ((old == 0) != (now == 0)) MakeAllCpusRequest(ref s, c, KvmRequest.ApicvUpdate);
+        s.Inhibits = now;
+    }
+
+    /// <summary>mirrors kvm_arch_vcpu_guestdbg_update_apicv_inhibit: BLOCKIRQ is set while any
+    /// vCPU has KVM_GUESTDBG_BLOCKIRQ.</summary>
+    public static void UpdateBlockIrqInhibit(ref KvmState s, KvmConfig c)
+    {
+        bool any = false;
+        for (int v = 0; v < c.Vcpus; v++) any |= s.Vcpus[v].BlockIrq;
+        SetOrClearApicvInhibit(ref s, c, ApicvInhibit.BlockIrq, any);
+    }
+
+    /// <summary>mirrors synic_update_vector's inhibit: HYPERV is set while synic_auto_eoi_used != 0.</summary>
+    public static void UpdateHyperVInhibit(ref KvmState s, KvmConfig c)
+    {
+        bool any = false;
+        for (int v = 0; v < c.Vcpus; v++) any |= s.Vcpus[v].AutoEoi;
+        SetOrClearApicvInhibit(ref s, c, ApicvInhibit.HyperV, any);
+    }
+
+    /// <summary>mirrors kvm_recalculate_apic_map's APIC_ID_MODIFIED handling: recomputed from the
+    /// xAPIC IDs since d471bd853d38, sticky before it.</summary>
+    public static void RecalculateApicMap(ref KvmState s, KvmConfig c)
+    {
+        bool mismatch = false;
+        for (int v = 0; v < c.Vcpus; v++)
+            mismatch |= s.Vcpus[v].Life != VcpuLife.Absent && s.Vcpus[v].ApicMode == ApicMode.XApic && s.Vcpus[v].ApicIdModified;
+        switch (c.Policy.ApicIdInhibit)
+        {
+            case ApicIdInhibitMode.Clearable: SetOrClearApicvInhibit(ref s, c, ApicvInhibit.ApicIdModified, mismatch); break;
+            case ApicIdInhibitMode.Sticky when mismatch: SetOrClearApicvInhibit(ref s, c, ApicvInhibit.ApicIdModified, true); break;
+        }
+    }
+
+    /// <summary>mirrors kvm_vcpu_apicv_activated plus the APIC-disabled condition of
+    /// __kvm_vcpu_update_apicv (8fc9c7a3079e).</summary>
+    public static bool ApicvShouldBeActive(in KvmState s, KvmConfig c, int v) =>
+        s.Inhibits == 0 && (!c.Policy.ApicDisabledBlocksActivation || s.Vcpus[v].ApicMode != ApicMode.Disabled);
+
+    /// <summary>mirrors __kvm_vcpu_update_apicv: returns early when the belief already matches,
+    /// the early exit that turned the deferred request of 7c69661e225c into a no-op.</summary>
+    public static void VcpuUpdateApicv(ref KvmState s, KvmConfig c, int v)
+    {
+        ref var vc = ref s.Vcpus[v];
+        bool activate = ApicvShouldBeActive(s, c, v);
+        if (vc.ApicvActive == activate) return;
+        vc.ApicvActive = activate;
+        // kvm_apic_update_apicv; since 000d75b0b186 it also refreshes SVI (b2849bec936b did the same later in this function).
+        VmxOps.RefreshApicvExecCtrl(ref s, c, v);
+        if (activate && c.Policy.SviOnActivation)
+            VmxOps.HwapicIsrUpdate(ref s, c, v, vc.Apic.Isr.Highest());
+        if (!activate) vc.Requests |= KvmRequest.Event;
+    }
+
+    /// <summary>mirrors kvm_apic_accept_irq for a fixed interrupt: the vendor's deliver_interrupt
+    /// posts it, or KVM sets IRR and kicks.</summary>
+    public static void AcceptFixedIrq(ref KvmState s, KvmConfig c, int target, byte vector)
+    {
+        ref var t = ref s.Vcpus[target];
+        if (t.Life == VcpuLife.Absent || t.ApicMode == ApicMode.Disabled) return;
+        if (!VmxOps.DeliverPostedInterrupt(ref s, c, target, vector))
+        {
+            t.Apic.Irr.Set(vector);
+            MakeRequest(ref s, target, KvmRequest.Event);
+        }
+    }
+
+    /// <summary>mirrors apic_set_eoi: KVM completes the highest in-service vector in software and,
+    /// with APICv active, tells the CPU the new highest (hwapic_isr_update).</summary>
+    public static void EmulateEoi(ref KvmState s, KvmConfig c, int v)
+    {
+        ref var vc = ref s.Vcpus[v];
+        int highest = vc.Apic.Isr.Highest();
+        if (highest < 0) return;
+        vc.Apic.Isr.Clear((byte)highest);
+        if (vc.ApicvActive) VmxOps.HwapicIsrUpdate(ref s, c, v, vc.Apic.Isr.Highest());
+        if (HasInjectableInterrupt(s, v)) vc.Requests |= KvmRequest.Event;
+    }
+
+    /// <summary>mirrors kvm_apic_has_interrupt: the highest IRR vector whose class is above PPR's, or -1.</summary>
+    public static int PendingInterrupt(in KvmState s, int v)
+    {
+        ref readonly var apic = ref s.Vcpus[v].Apic;
+        int irr = apic.Irr.Highest();
+        if (irr < 0) return -1;
+        return (irr & 0xF0) > (apic.Ppr & 0xF0) ? irr : -1;
+    }
+
+    public static bool HasInjectableInterrupt(in KvmState s, int v) => PendingInterrupt(s, v) >= 0;
+
+    /// <summary>mirrors kvm_apic_ack_interrupt: IRR to ISR, and SVI when APICv is active.</summary>
+    public static void AckInterrupt(ref KvmState s, KvmConfig c, int v, byte vector)
+    {
+        ref var vc = ref s.Vcpus[v];
+        vc.Apic.Irr.Clear(vector);
+        vc.Apic.Isr.Set(vector);
+        if (vc.ApicvActive) VmxOps.HwapicIsrUpdate(ref s, c, v, vc.Apic.Isr.Highest());
+    }
+
+    /// <summary>mirrors kvm_lapic_set_base for EN/EXTD changes: x2APIC forces the APIC ID back to
+    /// vcpu_id (map rebuilt), a change to or from "disabled" requests an APICv update
+    /// (8fc9c7a3079e), and the VMX mode controls follow.</summary>
+    public static void SetApicMode(ref KvmState s, KvmConfig c, int v, ApicMode mode)
+    {
+        ref var vc = ref s.Vcpus[v];
+        var old = vc.ApicMode;
+        vc.ApicMode = mode;
+        if (mode == ApicMode.X2Apic) vc.ApicIdModified = false;
+        RecalculateApicMap(ref s, c);
+        if (c.Policy.ApicDisabledBlocksActivation && (old == ApicMode.Disabled) != (mode == ApicMode.Disabled))
+            MakeRequest(ref s, v, KvmRequest.ApicvUpdate);
+        VmxOps.SetVirtualApicMode(ref s, c, v);
+    }
+
+    /// <summary>mirrors the interrupt part of inject_pending_event for L1: without APICv KVM
+    /// acknowledges and injects; with APICv it leaves delivery to the CPU
+    /// (kvm_cpu_has_injectable_intr returns 0).</summary>
+    public static void InjectPendingEvent(ref KvmState s, KvmConfig c, int v)
+    {
+        ref var vc = ref s.Vcpus[v];
+        if (vc.ApicvActive || !vc.L1If) return;
+        int irq = PendingInterrupt(s, v);
+        if (irq >= 0) AckInterrupt(ref s, c, v, (byte)irq);
+    }
+}

@@ -1,0 +1,71 @@
+using NestedApic.Hypervisor;
+using NestedApic.Hypervisor.Vmx;
+
+namespace NestedApic.Scenarios;
+
+/// <summary>An error in a file a user wrote, already positioned ("FILE:LINE: ...").</summary>
+public sealed class InputException(string message) : Exception(message);
+
+/// <summary>
+/// Builds a universe's initial state by replaying its setup lines with the model's own
+/// transitions, so every initial state is one the model can reach.
+/// </summary>
+public static class Setup
+{
+    /// <summary>Pseudo-step: KVM runs the vCPU's loop (requests, then VM entry) until it is in the guest.</summary>
+    public const string EnterGuest = "enter-guest";
+
+    public static KvmState Build(Universe u, KvmConfig config)
+    {
+        var unbounded = config with { Budget = Enumerable.Repeat((byte)255, (int)EventKind.Count).ToArray() };
+        var model = new VmxModel(unbounded, default);
+        var s = default(KvmState);
+        foreach (var (line, lineNo) in u.Setup)
+            foreach (var expanded in Expand(line, config.Vcpus))
+                ApplyLine(model, ref s, expanded, $"{u.File}:{lineNo}");
+        s.Used = default;
+        return s;
+    }
+
+    static IEnumerable<string> Expand(string line, int vcpus)
+    {
+        line = string.Join(' ', line.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        if (!line.StartsWith("vcpu*")) { yield return line; yield break; }
+        for (int v = 0; v < vcpus; v++) yield return $"vcpu{v}" + line[5..];
+    }
+
+    /// <summary>Applies one step given by its trace label; the error lists what was enabled.</summary>
+    public static void ApplyLine(VmxModel model, ref KvmState s, string line, string where)
+    {
+        if (line.EndsWith("/L0: " + EnterGuest))
+        {
+            int v = ParseVcpu(line, where, model.Config.Vcpus);
+            for (int guard = 0; guard < 64 && s.Vcpus[v].Phase != VcpuPhase.InGuest; guard++)
+            {
+                if (s.Vcpus[v].Phase == VcpuPhase.Userspace) model.Apply(ref s, new KvmStep(EventKind.KvmRun, Actor.Userspace, v));
+                else if (s.Vcpus[v].Requests != 0)
+                    model.Apply(ref s, new KvmStep(EventKind.ServiceRequest, Actor.L0, v, System.Numerics.BitOperations.TrailingZeroCount((int)s.Vcpus[v].Requests)));
+                else model.Apply(ref s, new KvmStep(EventKind.VmEnter, Actor.L0, v));
+            }
+            if (s.Vcpus[v].Phase != VcpuPhase.InGuest) throw new InputException($"{where}: vcpu{v} cannot enter the guest");
+            return;
+        }
+        Span<KvmStep> steps = stackalloc KvmStep[model.MaxSteps];
+        int n = model.Enabled(s, steps);
+        var labels = new List<string>();
+        for (int i = 0; i < n; i++)
+        {
+            string label = model.Label(steps[i]);
+            if (label == line) { model.Apply(ref s, steps[i]); return; }
+            labels.Add(label);
+        }
+        throw new InputException($"{where}: step '{line}' is not enabled here; enabled: {(labels.Count == 0 ? "none" : string.Join("; ", labels))}");
+    }
+
+    static int ParseVcpu(string line, string where, int vcpus)
+    {
+        int slash = line.IndexOf('/');
+        if (line.StartsWith("vcpu") && slash > 4 && int.TryParse(line.AsSpan(4, slash - 4), out int v) && v < vcpus) return v;
+        throw new InputException($"{where}: '{line}' does not name a vCPU below {vcpus}");
+    }
+}

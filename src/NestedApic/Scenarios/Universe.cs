@@ -1,0 +1,157 @@
+using NestedApic.Hardware.Vmx;
+using NestedApic.Hypervisor;
+using NestedApic.Hypervisor.Vmx;
+using NestedApic.Scenarios.Toml;
+
+namespace NestedApic.Scenarios;
+
+/// <summary>
+/// A universe: everything a check needs besides the policy choice — host, vmcs12s, which events
+/// may happen how often, the setup that builds the initial state, the bound and the expected
+/// verdict per preset. Loaded from TOML; every error names file, line and key.
+/// </summary>
+public sealed record Universe
+{
+    public required string Name { get; init; }
+    public required string File { get; init; }
+    public string Description { get; init; } = "";
+    public required KvmConfig Config { get; init; }
+    /// <summary>Steps, as trace labels, applied before exploration (not counted in budgets).</summary>
+    public IReadOnlyList<(string Step, int Line)> Setup { get; init; } = [];
+    public int Depth { get; init; } = 40;
+    /// <summary>Expected verdict ("holds" or a property id) per policy name; "*" for any.</summary>
+    public IReadOnlyDictionary<string, string> Expect { get; init; } = new Dictionary<string, string>();
+    /// <summary>vCPU counts the built-in suite runs this universe with.</summary>
+    public IReadOnlyList<int> SuiteVcpus { get; init; } = [1, 2];
+
+    public string? ExpectationFor(string policy) =>
+        Expect.TryGetValue(policy, out var e) ? e : Expect.TryGetValue("*", out var any) ? any : null;
+
+    public static Universe Load(string path) => Parse(System.IO.File.ReadAllText(path), path);
+
+    public static Universe Parse(string text, string file)
+    {
+        var root = Toml.Toml.Parse(text, file);
+        root.RejectUnknownKeys("name", "description", "vendor", "vcpus", "depth", "policy", "host", "vmcs12", "vectors", "events", "setup", "expect", "suite-vcpus");
+        string vendor = root.GetStringOrNull("vendor") ?? "intel";
+        if (vendor != "intel") throw root["vendor"].Error($"vendor '{vendor}' is not modelled yet; known: intel");
+
+        var policy = ParsePolicy(root.GetTableOrNull("policy"), root);
+        var host = root.GetTableOrNull("host");
+        host?.RejectUnknownKeys("enable-apicv", "flexpriority", "x2apic-virtualization");
+
+        var vmcs12s = new List<Vmcs12>();
+        if (root.GetArrayOrNull("vmcs12") is { } arr)
+            foreach (var item in arr.Items) vmcs12s.Add(ParseVmcs12(item));
+
+        var vectors = new List<byte>();
+        if (root.GetArrayOrNull("vectors") is { } va)
+            foreach (var item in va.Items)
+            {
+                if (item is not TomlInteger { Value: >= 16 and <= 255 } vi) throw item.Error("a vector must be an integer in 16..255");
+                vectors.Add((byte)vi.Value);
+            }
+        if (vectors.Count == 0) vectors.Add(0xE0);
+
+        var budget = new byte[(int)EventKind.Count];
+        if (root.GetTableOrNull("events") is { } ev)
+            foreach (var key in ev.Keys)
+            {
+                var kind = KvmEvents.Parse(key);
+                if (kind is null || !kind.Value.IsBounded())
+                    throw ev[key].Error($"unknown event '{key}'; known: {string.Join(", ", KvmEvents.Bounded.Select(k => k.Name()))}");
+                budget[(int)kind.Value] = (byte)ev.GetInteger(key, 0, 16);
+            }
+
+        var config = new KvmConfig
+        {
+            Policy = policy,
+            Vcpus = (int)root.GetIntegerOr("vcpus", 2, 1, KvmState.MaxVcpus),
+            EnableApicv = host?.GetBooleanOr("enable-apicv", true) ?? true,
+            Flexpriority = host?.GetBooleanOr("flexpriority", true) ?? true,
+            X2ApicVirtualization = host?.GetBooleanOr("x2apic-virtualization", true) ?? true,
+            Vmcs12s = vmcs12s,
+            Vectors = vectors,
+            Budget = budget,
+        };
+
+        var setup = new List<(string, int)>();
+        if (root.GetArrayOrNull("setup") is { } sa)
+            foreach (var item in sa.Items)
+                setup.Add(item is TomlString ss ? (ss.Value, item.Line) : throw item.Error("a setup step must be a string such as \"vcpu0/user: create-vcpu\""));
+
+        var expect = new Dictionary<string, string>();
+        if (root.TryGet("expect", out var ex))
+        {
+            if (ex is TomlString one) expect["*"] = CheckExpectation(one, one.Value);
+            else if (ex is TomlTable t)
+                foreach (var key in t.Keys)
+                {
+                    if (key != "*" && Policies.Find(key) is null) throw t[key].Error($"unknown preset '{key}'; known: {string.Join(", ", Policies.Presets.Select(p => p.Name))}");
+                    expect[key] = CheckExpectation(t[key], t.GetString(key));
+                }
+            else throw ex.Error("expect must be a string or a table of preset = verdict");
+        }
+
+        var suite = new List<int>();
+        if (root.GetArrayOrNull("suite-vcpus") is { } sv)
+            foreach (var item in sv.Items)
+                suite.Add(item is TomlInteger { Value: >= 1 and <= KvmState.MaxVcpus } n ? (int)n.Value : throw item.Error($"a vCPU count must be in 1..{KvmState.MaxVcpus}"));
+
+        return new Universe
+        {
+            Name = root.GetStringOrNull("name") ?? Path.GetFileNameWithoutExtension(file),
+            File = file,
+            Description = root.GetStringOrNull("description") ?? "",
+            Config = config,
+            Setup = setup,
+            Depth = (int)root.GetIntegerOr("depth", 40, 1, 1000),
+            Expect = expect,
+            SuiteVcpus = suite.Count > 0 ? suite : [config.Vcpus],
+        };
+    }
+
+    static string CheckExpectation(TomlValue at, string v) =>
+        v == "holds" || Properties.Parse(v) is not null ? v
+            : throw at.Error($"unknown expectation '{v}'; use holds or one of: {string.Join(", ", Properties.All.Select(p => p.Id()))}");
+
+    static Policy ParsePolicy(TomlTable? t, TomlTable root)
+    {
+        if (t is null) return Policies.Linux70;
+        string preset = t.GetStringOrNull("preset") ?? "linux-7.0";
+        var policy = Policies.Find(preset) ?? throw (t.TryGet("preset", out var pv) ? pv : root).Error(
+            $"unknown policy '{preset}'; known: {string.Join(", ", Policies.Presets.Select(p => p.Name))}");
+        foreach (var key in t.Keys)
+        {
+            if (key == "preset") continue;
+            var sw = Policies.Switches.FirstOrDefault(s => s.Key == key)
+                ?? throw t[key].Error($"unknown policy switch '{key}'; known: {string.Join(", ", Policies.Switches.Select(s => s.Key))}");
+            string value = t[key] switch
+            {
+                TomlBoolean b => b.Value ? "true" : "false",
+                TomlString s => s.Value,
+                TomlInteger i => $"0x{i.Value:x2}",
+                var other => throw other.Error("a switch value must be a string, boolean or integer"),
+            };
+            policy = sw.Set(policy, value) ?? throw t[key].Error($"'{value}' is not a value of {key}; use one of: {string.Join(", ", sw.Values)}");
+        }
+        return policy with { Name = t.Keys.Count > 1 ? preset + "+overrides" : preset };
+    }
+
+    static Vmcs12 ParseVmcs12(TomlValue item)
+    {
+        if (item is not TomlTable t) throw item.Error("each [[vmcs12]] must be a table");
+        t.RejectUnknownKeys("name", "pin", "primary", "secondary", "exit", "tpr-threshold", "posted-intr-nv", "apic-passthrough");
+        return new Vmcs12
+        {
+            Name = t.GetString("name"),
+            Pin = (uint)t.GetIntegerOr("pin", PinBasedControls.ExternalInterruptExiting, 0, uint.MaxValue),
+            Primary = (uint)t.GetIntegerOr("primary", 0, 0, uint.MaxValue),
+            Secondary = (uint)t.GetIntegerOr("secondary", 0, 0, uint.MaxValue),
+            Exit = (uint)t.GetIntegerOr("exit", ExitControls.AcknowledgeInterruptOnExit, 0, uint.MaxValue),
+            TprThreshold = (uint)t.GetIntegerOr("tpr-threshold", 0, 0, uint.MaxValue),
+            PostedIntrNv = (ushort)t.GetIntegerOr("posted-intr-nv", 0, 0, 0xFFFF),
+            ApicPassthrough = t.GetBooleanOr("apic-passthrough", false),
+        };
+    }
+}
