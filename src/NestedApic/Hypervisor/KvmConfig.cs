@@ -19,6 +19,8 @@ public sealed record KvmConfig
     public IReadOnlyList<Vmcs12> Vmcs12s { get; init; } = [];
     /// <summary>Vectors guests use in IPIs.</summary>
     public IReadOnlyList<byte> Vectors { get; init; } = [0xE0];
+    /// <summary>The properties checked, as bits indexed by Property (default: all).</summary>
+    public uint CheckedProperties { get; init; } = uint.MaxValue;
     /// <summary>Maximum count per bounded event, indexed by EventKind (0: not allowed).</summary>
     public byte[] Budget { get; init; } = new byte[(int)EventKind.Count];
 

@@ -10,7 +10,7 @@ public enum Property : byte
     ApicvBeliefIncoherent,
     /// <summary>I2: L1 runs with vmcs01's APICv controls different from apicv_active.</summary>
     Vmcs01ApicvStale,
-    /// <summary>I3: vmcs02's APIC virtualization differs from what vmcs12 asked for.</summary>
+    /// <summary>I3: L2 runs with vmcs02's APIC virtualization different from what vmcs12 asked for.</summary>
     Vmcs02NotOwnedByVmcs12,
     /// <summary>I6: L1 runs with vmcs01's APIC-access/x2APIC virtualization not matching its APIC mode.</summary>
     ApicModeControlsStale,

@@ -27,9 +27,12 @@ public static class Setup
         return s;
     }
 
+    /// <summary>"vcpu*" stands for every vCPU in turn, "vcpu$" for the last one, so one setup
+    /// serves every vCPU count.</summary>
     static IEnumerable<string> Expand(string line, int vcpus)
     {
         line = string.Join(' ', line.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        if (line.StartsWith("vcpu$")) { yield return $"vcpu{vcpus - 1}" + line[5..]; yield break; }
         if (!line.StartsWith("vcpu*")) { yield return line; yield break; }
         for (int v = 0; v < vcpus; v++) yield return $"vcpu{v}" + line[5..];
     }

@@ -19,20 +19,23 @@ public sealed record Universe
     /// <summary>Steps, as trace labels, applied before exploration (not counted in budgets).</summary>
     public IReadOnlyList<(string Step, int Line)> Setup { get; init; } = [];
     public int Depth { get; init; } = 40;
-    /// <summary>Expected verdict ("holds" or a property id) per policy name; "*" for any.</summary>
+    /// <summary>Expected verdict ("holds" or a property id) per policy name, or per "policy@vcpus"
+    /// where the vCPU count changes the shortest story; "*" for any policy.</summary>
     public IReadOnlyDictionary<string, string> Expect { get; init; } = new Dictionary<string, string>();
     /// <summary>vCPU counts the built-in suite runs this universe with.</summary>
     public IReadOnlyList<int> SuiteVcpus { get; init; } = [1, 2];
 
-    public string? ExpectationFor(string policy) =>
-        Expect.TryGetValue(policy, out var e) ? e : Expect.TryGetValue("*", out var any) ? any : null;
+    public string? ExpectationFor(string policy, int vcpus) =>
+        Expect.TryGetValue($"{policy}@{vcpus}", out var exact) ? exact
+        : Expect.TryGetValue(policy, out var e) ? e
+        : Expect.TryGetValue("*", out var any) ? any : null;
 
     public static Universe Load(string path) => Parse(System.IO.File.ReadAllText(path), path);
 
     public static Universe Parse(string text, string file)
     {
         var root = Toml.Toml.Parse(text, file);
-        root.RejectUnknownKeys("name", "description", "vendor", "vcpus", "depth", "policy", "host", "vmcs12", "vectors", "events", "setup", "expect", "suite-vcpus");
+        root.RejectUnknownKeys("name", "description", "vendor", "vcpus", "depth", "policy", "host", "vmcs12", "vectors", "events", "setup", "expect", "suite-vcpus", "properties");
         string vendor = root.GetStringOrNull("vendor") ?? "intel";
         if (vendor != "intel") throw root["vendor"].Error($"vendor '{vendor}' is not modelled yet; known: intel");
 
@@ -63,8 +66,18 @@ public sealed record Universe
                 budget[(int)kind.Value] = (byte)ev.GetInteger(key, 0, 16);
             }
 
+        uint checkedProps = uint.MaxValue;
+        if (root.GetArrayOrNull("properties") is { } pa)
+        {
+            checkedProps = 0;
+            foreach (var item in pa.Items)
+                checkedProps |= item is TomlString ps && Properties.Parse(ps.Value) is { } prop ? 1u << (int)prop
+                    : throw item.Error($"unknown property; known: {string.Join(", ", Properties.All.Select(p => p.Id()))}");
+        }
+
         var config = new KvmConfig
         {
+            CheckedProperties = checkedProps,
             Policy = policy,
             Vcpus = (int)root.GetIntegerOr("vcpus", 2, 1, KvmState.MaxVcpus),
             EnableApicv = host?.GetBooleanOr("enable-apicv", true) ?? true,
@@ -87,7 +100,10 @@ public sealed record Universe
             else if (ex is TomlTable t)
                 foreach (var key in t.Keys)
                 {
-                    if (key != "*" && Policies.Find(key) is null) throw t[key].Error($"unknown preset '{key}'; known: {string.Join(", ", Policies.Presets.Select(p => p.Name))}");
+                    string preset = key.Split('@')[0];
+                    if (key != "*" && Policies.Find(preset) is null) throw t[key].Error($"unknown preset '{preset}'; known: {string.Join(", ", Policies.Presets.Select(p => p.Name))}");
+                    if (key.Contains('@') && !(int.TryParse(key.Split('@')[1], out int n) && n is >= 1 and <= KvmState.MaxVcpus))
+                        throw t[key].Error($"'{key}': the vCPU count after @ must be in 1..{KvmState.MaxVcpus}");
                     expect[key] = CheckExpectation(t[key], t.GetString(key));
                 }
             else throw ex.Error("expect must be a string or a table of preset = verdict");

@@ -20,7 +20,7 @@ public readonly partial struct VmxModel
     int FirstViolation(in KvmState s, int v)
     {
         foreach (var p in Properties.All)
-            if (Breaks(s, v, p)) return (int)p;
+            if ((_c.CheckedProperties & (1u << (int)p)) != 0 && Breaks(s, v, p)) return (int)p;
         return int.MaxValue;
     }
 
@@ -37,7 +37,7 @@ public readonly partial struct VmxModel
             case Property.Vmcs01ApicvStale:
                 return vc.RunningL1 && (v01.PostedInterrupts != vc.ApicvActive || v01.ApicRegVirt != vc.ApicvActive || v01.Vid != vc.ApicvActive);
             case Property.Vmcs02NotOwnedByVmcs12:
-                if (!vc.GuestMode) return false;
+                if (!vc.RunningL2) return false; // what the CPU runs L2 with, not KVM's scratch state
                 var v12 = _c.Vmcs12s[vc.Vmcs12];
                 var expected = Nested.PrepareVmcs02(v01, v12, _c);
                 return Nested.OwnedBits(vc.Vmcs02) != Nested.OwnedBits(expected)
