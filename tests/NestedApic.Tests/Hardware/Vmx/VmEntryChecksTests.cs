@@ -250,3 +250,45 @@ public class VmEntryChecksTests
         Assert.Equal(2, VmEntryChecks.CheckAll(c, MaxPhy).Count);
     }
 }
+
+/// <summary>The fast <see cref="VmEntryChecks.Check"/> and the per-rule predicates must agree.</summary>
+public class VmEntryChecksAgreementTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void FastCheckIsFirstOfCheckAllOnRandomControls(int seed)
+    {
+        var rng = new Random(seed);
+        // Draw each word from a few values that matter, so every rule is hit both ways.
+        uint[] pins = [0x3e, 0x3f, 0xbe, 0xbf];
+        uint[] primaries = [0x04006172, 0x04206172, 0x84006172, 0x84206172];
+        uint[] exits = [0x002b6ffb, 0x002beffb];
+        ulong[] addrs = [0, 0x20, 0x40, 0x800, 0x4d6000, 1UL << 46, (1UL << 46) - 0x1000];
+        int failures = 0;
+        for (int i = 0; i < 20000; i++)
+        {
+            var c = new VmxControls
+            {
+                Pin = pins[rng.Next(pins.Length)],
+                Primary = primaries[rng.Next(primaries.Length)],
+                Secondary = (uint)rng.Next(0, 0x400) & 0x311,
+                Exit = exits[rng.Next(exits.Length)],
+                TprThreshold = rng.Next(4) == 0 ? 0x10u : (uint)rng.Next(16),
+                Vtpr = (uint)rng.Next(256),
+                VirtualApicAddr = addrs[rng.Next(addrs.Length)],
+                ApicAccessAddr = addrs[rng.Next(addrs.Length)],
+                PiDescAddr = addrs[rng.Next(addrs.Length)],
+                PiNotificationVector = rng.Next(3) == 0 ? (ushort)0x1f2 : (ushort)0xf2,
+            };
+            var first = VmEntryRule.None;
+            foreach (var r in VmEntryChecks.CheckAll(c, 46)) { first = r; break; }
+            Assert.Equal(first, VmEntryChecks.Check(c, 46));
+            var nested = VmEntryChecks.CheckNested(c, 46, KvmNestedPolicy.Current | KvmNestedPolicy.WarnOnMissedCc);
+            Assert.Equal(first, nested.Rule);
+            if (first != VmEntryRule.None) failures++;
+        }
+        Assert.InRange(failures, 1000, 19000);
+    }
+}
