@@ -1,1 +1,4 @@
-System.Console.WriteLine("bench");
+using BenchmarkDotNet.Running;
+
+// BenchmarkSwitcher finds every benchmark class in this assembly; pass --filter to pick some.
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

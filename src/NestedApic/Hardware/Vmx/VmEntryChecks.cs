@@ -18,10 +18,36 @@ public static class VmEntryChecks
     /// </summary>
     public static VmEntryRule Check(in VmxControls c, int maxPhyAddr)
     {
-        for (var r = VmEntryRule.VapicAddrValid; r <= VmEntryRule.TprThresholdVsVtpr; r++)
+        // Straight-line form of the rules (same order as VmEntryRule) for the hot path; the
+        // per-rule predicates in Violates are the readable statement and tests hold the two equal.
+        uint sec = c.EffectiveSecondary;
+        bool tprShadow = (c.Primary & PrimaryControls.UseTprShadow) != 0;
+        bool vaa = (sec & SecondaryControls.VirtualizeApicAccesses) != 0;
+        bool x2 = (sec & SecondaryControls.VirtualizeX2ApicMode) != 0;
+        bool vid = (sec & SecondaryControls.VirtualInterruptDelivery) != 0;
+        bool pi = (c.Pin & PinBasedControls.ProcessPostedInterrupts) != 0;
+        if (tprShadow)
         {
-            if (Violates(r, in c, maxPhyAddr)) return r;
+            if (!AddressValid(c.VirtualApicAddr, 0xFFF, maxPhyAddr)) return VmEntryRule.VapicAddrValid;
+            if (!vid && (c.TprThreshold >> 4) != 0) return VmEntryRule.TprThresholdRsvdBits;
         }
+        if (vaa && !AddressValid(c.ApicAccessAddr, 0xFFF, maxPhyAddr)) return VmEntryRule.ApicAccessAddrValid;
+        if (x2 && vaa) return VmEntryRule.X2ApicModeExcludesApicAccess;
+        if (vid && (c.Pin & PinBasedControls.ExternalInterruptExiting) == 0) return VmEntryRule.VidRequiresExtIntrExiting;
+        if (pi)
+        {
+            if (!vid) return VmEntryRule.PiRequiresVid;
+            if ((c.Exit & ExitControls.AcknowledgeInterruptOnExit) == 0) return VmEntryRule.PiRequiresAckIntrOnExit;
+            if ((c.PiNotificationVector & 0xFF00) != 0) return VmEntryRule.PiNvRange;
+            if (!AddressValid(c.PiDescAddr, 0x3F, maxPhyAddr)) return VmEntryRule.PiDescAddrValid;
+        }
+        if (!tprShadow)
+        {
+            const uint apicv = SecondaryControls.VirtualizeX2ApicMode | SecondaryControls.ApicRegisterVirtualization |
+                SecondaryControls.VirtualInterruptDelivery;
+            return (sec & apicv) != 0 ? VmEntryRule.ApicvRequiresTprShadow : VmEntryRule.None;
+        }
+        if (!vid && !vaa && (c.TprThreshold & 0xF) > ((c.Vtpr >> 4) & 0xF)) return VmEntryRule.TprThresholdVsVtpr;
         return VmEntryRule.None;
     }
 
