@@ -30,7 +30,14 @@ public sealed record Universe
         : Expect.TryGetValue(policy, out var e) ? e
         : Expect.TryGetValue("*", out var any) ? any : null;
 
-    public static Universe Load(string path) => Parse(System.IO.File.ReadAllText(path), path);
+    public static Universe Load(string path)
+    {
+        string text;
+        try { text = System.IO.File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        { throw new InputException($"{path}: cannot read the universe: {e.Message}"); }
+        return Parse(text, path);
+    }
 
     public static Universe Parse(string text, string file)
     {

@@ -1,0 +1,72 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using NestedApic.Scenarios;
+
+namespace NestedApic.Cli;
+
+/// <summary>How `check` prints a report: text for people, one JSON document for tools, a table for the suite.</summary>
+public static class CheckOutput
+{
+    public static void Text(CheckReport r, TextWriter w)
+    {
+        w.WriteLine($"universe {r.Universe} ({r.File}), policy {r.Policy}, {r.Vcpus} vCPU{(r.Vcpus == 1 ? "" : "s")}, depth bound {r.DepthBound}");
+        w.WriteLine($"verdict: {r.Verdict}{(r.Property is null ? "" : $" {r.Property} on vcpu{r.Vcpu}")}");
+        w.WriteLine($"  {r.VerdictLine}");
+        var s = r.Stats;
+        w.WriteLine($"  {s.States:N0} states, {s.Transitions:N0} transitions, depth {s.Depth}, {s.Seconds:F2} s, {s.StatesPerSecond:N0} states/s, {s.BytesPerState:F1} bytes/state");
+        if (r.Trace.Count > 0 || r.Verdict == "violated")
+        {
+            w.WriteLine($"trace ({r.Trace.Count} step{(r.Trace.Count == 1 ? "" : "s")}):");
+            foreach (var step in r.Trace)
+            {
+                w.WriteLine($"  {step.Index,3}. {step.Label}");
+                foreach (var c in step.Changes) w.WriteLine($"         {c}");
+            }
+        }
+        if (r.Explanation is not null) w.WriteLine($"violation: {r.Property}: {r.Explanation}");
+        if (r.Expected is not null)
+            w.WriteLine($"expected: {r.Expected} — {(r.MeetsExpectation ? "met" : "NOT met")}");
+    }
+
+    public static JsonObject Json(CheckReport r) => new()
+    {
+        ["universe"] = r.Universe,
+        ["file"] = r.File,
+        ["policy"] = r.Policy,
+        ["vcpus"] = r.Vcpus,
+        ["depth_bound"] = r.DepthBound,
+        ["verdict"] = r.Verdict,
+        ["property"] = r.Property,
+        ["vcpu"] = r.Vcpu,
+        ["explanation"] = r.Explanation,
+        ["verdict_line"] = r.VerdictLine,
+        ["expected"] = r.Expected,
+        ["meets_expectation"] = r.MeetsExpectation,
+        ["stats"] = new JsonObject
+        {
+            ["states"] = r.Stats.States,
+            ["transitions"] = r.Stats.Transitions,
+            ["depth"] = r.Stats.Depth,
+            ["seconds"] = Math.Round(r.Stats.Seconds, 4),
+            ["states_per_second"] = Math.Round(r.Stats.StatesPerSecond),
+            ["bytes_per_state"] = Math.Round(r.Stats.BytesPerState, 2),
+            ["collision_probability"] = r.Stats.CollisionProbability,
+        },
+        ["trace"] = new JsonArray(r.Trace.Select(t => (JsonNode)new JsonObject
+        {
+            ["step"] = t.Index,
+            ["event"] = t.Label,
+            ["actor"] = t.Actor.ToString(),
+            ["vcpu"] = t.Vcpu,
+            ["changes"] = new JsonArray(t.Changes.Select(c => (JsonNode)JsonValue.Create(c)!).ToArray()),
+        }).ToArray()),
+    };
+
+    public static string JsonText(JsonNode n) => n.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+
+    public static void SuiteHeader(TextWriter w) =>
+        w.WriteLine($"{"universe",-22} {"vcpus",5} {"policy",-12} {"verdict",-9} {"property",-28} {"trace",5} {"states",9} {"seconds",8}  expected");
+
+    public static void SuiteRow(CheckReport r, TextWriter w) =>
+        w.WriteLine($"{r.Universe,-22} {r.Vcpus,5} {r.Policy,-12} {r.Verdict,-9} {r.Property ?? "-",-28} {(r.Verdict == "violated" ? r.Trace.Count.ToString() : "-"),5} {r.Stats.States,9} {r.Stats.Seconds,8:F2}  {(r.Expected ?? "-")} {(r.MeetsExpectation ? "ok" : "MISMATCH")}");
+}

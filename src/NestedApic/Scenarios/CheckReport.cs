@@ -1,0 +1,36 @@
+using NestedApic.Hypervisor;
+
+namespace NestedApic.Scenarios;
+
+/// <summary>One step of a counterexample: the event, who did it, and the fields it changed.</summary>
+public sealed record TraceStep(int Index, string Label, Actor Actor, int Vcpu, IReadOnlyList<string> Changes);
+
+public sealed record CheckStats(long States, long Transitions, int Depth, double Seconds, double StatesPerSecond,
+    double BytesPerState, double CollisionProbability);
+
+/// <summary>The result of checking one universe under one policy and vCPU count, in the terms the
+/// CLI prints (text, JSON, suite table).</summary>
+public sealed record CheckReport
+{
+    public required string Universe { get; init; }
+    public required string File { get; init; }
+    public required string Policy { get; init; }
+    public required int Vcpus { get; init; }
+    public required int DepthBound { get; init; }
+    /// <summary>holds | violated | bounded.</summary>
+    public required string Verdict { get; init; }
+    public string? Property { get; init; }
+    public int? Vcpu { get; init; }
+    public string? Explanation { get; init; }
+    /// <summary>The engine's one-line verdict ("no violation up to depth 14, 3.2 M states; ...").</summary>
+    public required string VerdictLine { get; init; }
+    public required CheckStats Stats { get; init; }
+    public IReadOnlyList<string> Initial { get; init; } = [];
+    public IReadOnlyList<TraceStep> Trace { get; init; } = [];
+    public string? Expected { get; init; }
+
+    /// <summary>What the run shows, in the vocabulary of expectations: "holds" or a property id.</summary>
+    public string Outcome => Verdict == "violated" ? Property! : Verdict;
+
+    public bool MeetsExpectation => Expected is null ? Verdict != "violated" : Expected == Outcome;
+}
