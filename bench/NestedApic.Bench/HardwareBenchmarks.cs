@@ -61,7 +61,7 @@ public class VirtualInterruptBenchmarks
     public int SelfIpiDeliverEoi()
     {
         _apic.SelfIpiVirtualization(_c, 0x91);
-        int v = _apic.DeliverVirtualInterrupt(interruptible: true);
+        int v = _apic.DeliverVirtualInterrupt(_c, interruptible: true);
         _apic.EoiVirtualization(_c, out _);
         return v;
     }

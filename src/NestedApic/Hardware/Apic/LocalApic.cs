@@ -85,6 +85,9 @@ public struct LocalApic
     /// (-1 with an empty ISR) and whether the TMR marked it level-triggered, in which case the
     /// EOI must be broadcast to the I/O APICs (or, under VID, may be an EOI-exit candidate).
     /// </summary>
+    public int Eoi() => Eoi(out _);
+
+    /// <inheritdoc cref="Eoi()"/>
     public int Eoi(out bool levelTriggered)
     {
         int v = Isr.Highest();

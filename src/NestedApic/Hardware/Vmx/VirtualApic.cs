@@ -99,13 +99,13 @@ public struct VirtualApic
     /// <summary>
     /// SDM 29.2.2 "Virtual-Interrupt Delivery", at an instruction boundary where a recognized
     /// virtual interrupt is not blocked (<paramref name="interruptible"/>: RFLAGS.IF = 1 and no
-    /// STI/MOV-SS blocking): V = RVI; VISR[V] = 1; SVI = V; VPPR = V &amp; 0xF0; VIRR[V] = 0;
+    /// blocking by STI or MOV/POP SS) and interrupt-window exiting is 0: V = RVI; VISR[V] = 1; SVI = V; VPPR = V &amp; 0xF0; VIRR[V] = 0;
     /// RVI = highest VIRR bit or 0; recognition ceases. Returns V (delivered through the guest
     /// IDT), or -1 when nothing was delivered.
     /// </summary>
-    public int DeliverVirtualInterrupt(bool interruptible)
+    public int DeliverVirtualInterrupt(in VmxControls c, bool interruptible)
     {
-        if (!Recognized || !interruptible) return -1;
+        if (!Recognized || !interruptible || c.InterruptWindowExiting) return -1;
         byte v = Status.Rvi;
         Page.Visr.Set(v);
         Status.Svi = v;

@@ -69,5 +69,9 @@ public class LocalApicTests
         Assert.True(level);
         Assert.Equal(-1, apic.Eoi(out level));
         Assert.False(level);
+        apic.Accept(0x20, levelTriggered: true);
+        apic.Deliver();
+        Assert.Equal(0x20, apic.Eoi());
+        Assert.True(apic.Isr.IsEmpty);
     }
 }

@@ -96,7 +96,7 @@ public class VirtualApicTests
         var va = WithVirr(0x41);
         va.Page.Visr.Set(0x52); va.Status.Svi = 0x52; va.Page.Vppr = 0x50;
         Assert.Equal(ApicVirtualizationOutcome.VirtualInterruptRecognized, va.EoiVirtualization(c, out _));
-        Assert.Equal(0x41, va.DeliverVirtualInterrupt(interruptible: true));
+        Assert.Equal(0x41, va.DeliverVirtualInterrupt(c, interruptible: true));
     }
 
     [Fact]
@@ -120,6 +120,10 @@ public class VirtualApicTests
         Assert.Equal(ApicVirtualizationOutcome.Continue, va.EvaluatePendingVirtualInterrupts(c));
         c.Primary &= ~PrimaryControls.InterruptWindowExiting;
         Assert.Equal(ApicVirtualizationOutcome.VirtualInterruptRecognized, va.EvaluatePendingVirtualInterrupts(c));
+        // Delivery too waits while interrupt-window exiting is 1 (SDM 29.2.2 condition 4).
+        c.Primary |= PrimaryControls.InterruptWindowExiting;
+        Assert.Equal(-1, va.DeliverVirtualInterrupt(c, interruptible: true));
+        Assert.True(va.Recognized);
     }
 
     [Fact]
@@ -128,16 +132,16 @@ public class VirtualApicTests
         var c = Vid();
         var va = WithVirr(0x61, 0x35);
         va.EvaluatePendingVirtualInterrupts(c);
-        Assert.Equal(-1, va.DeliverVirtualInterrupt(interruptible: false));
+        Assert.Equal(-1, va.DeliverVirtualInterrupt(c, interruptible: false));
         Assert.Equal(0x61, va.Status.Rvi);
 
-        Assert.Equal(0x61, va.DeliverVirtualInterrupt(interruptible: true));
+        Assert.Equal(0x61, va.DeliverVirtualInterrupt(c, interruptible: true));
         Assert.True(va.Page.Visr.Test(0x61));
         Assert.False(va.Page.Virr.Test(0x61));
         Assert.Equal(new GuestInterruptStatus(rvi: 0x35, svi: 0x61), va.Status);
         Assert.Equal(0x60u, va.Page.Vppr);
         Assert.False(va.Recognized);
-        Assert.Equal(-1, va.DeliverVirtualInterrupt(interruptible: true));
+        Assert.Equal(-1, va.DeliverVirtualInterrupt(c, interruptible: true));
         // 0x35 stays blocked behind in-service 0x61.
         Assert.Equal(ApicVirtualizationOutcome.Continue, va.EvaluatePendingVirtualInterrupts(c));
     }
