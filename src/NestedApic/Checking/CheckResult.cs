@@ -1,0 +1,82 @@
+namespace NestedApic.Checking;
+
+public enum Verdict { Holds, Violated, Deadlock, Bounded }
+
+/// <summary>Why the search stopped.</summary>
+public enum StopReason { Complete, DepthBound, StateBound, MemoryBudget, Cancelled }
+
+public sealed record CheckOptions
+{
+    /// <summary>Worker threads; all cores by default.</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+    /// <summary>States at this depth are not expanded.</summary>
+    public int MaxDepth { get; init; } = int.MaxValue;
+    public long MaxStates { get; init; } = long.MaxValue;
+    /// <summary>Bytes the search may use; by default what the machine has, less a quarter.</summary>
+    public long MemoryBudgetBytes { get; init; } = DefaultMemoryBudget();
+    /// <summary>Store whole states instead of fingerprints: no collision can hide a state.</summary>
+    public bool Exact { get; init; }
+    /// <summary>Report a state with no enabled step that the model does not call final.</summary>
+    public bool CheckDeadlock { get; init; }
+    /// <summary>Called between rounds, at most every <see cref="ProgressInterval"/>.</summary>
+    public Action<Statistics>? Progress { get; init; }
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+    public CancellationToken Cancel { get; init; }
+
+    public static long DefaultMemoryBudget() => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4 * 3;
+}
+
+public sealed record Statistics
+{
+    public long States { get; init; }
+    public long Transitions { get; init; }
+    public int Depth { get; init; }
+    public long Queue { get; init; }
+    public double Seconds { get; init; }
+    public double StatesPerSecond => Seconds > 0 ? States / Seconds : 0;
+    /// <summary>Bytes kept per visited state: visited set and parent links (the frontier is transient).</summary>
+    public double BytesPerState { get; init; }
+    public long FrontierBytes { get; init; }
+    /// <summary>Probability that a fingerprint collision hid a state (0 in exact mode).</summary>
+    public double CollisionProbability { get; init; }
+}
+
+/// <summary>One step of a counterexample, with the state it produced and what changed.</summary>
+public sealed record TraceEntry<TState, TStep>(TStep Step, string Label, TState After, IReadOnlyList<string> Changes)
+    where TState : unmanaged where TStep : unmanaged;
+
+public sealed record CheckResult<TState, TStep> where TState : unmanaged where TStep : unmanaged
+{
+    public required Verdict Verdict { get; init; }
+    public required StopReason StopReason { get; init; }
+    /// <summary>Index of the broken invariant (Violated), else -1.</summary>
+    public int Invariant { get; init; } = -1;
+    public string? InvariantName { get; init; }
+    public string? Explanation { get; init; }
+    public required TState Initial { get; init; }
+    /// <summary>The shortest path to the violation or deadlock; empty otherwise.</summary>
+    public IReadOnlyList<TraceEntry<TState, TStep>> Trace { get; init; } = [];
+    public required Statistics Stats { get; init; }
+
+    /// <summary>"invariant x violated at depth 4" / "no violation up to depth 14, 3.2 M states; memory budget reached".</summary>
+    public string VerdictLine => Verdict switch
+    {
+        Verdict.Violated => $"invariant {InvariantName} violated at depth {Trace.Count}, after {Count(Stats.States)} states",
+        Verdict.Deadlock => $"deadlock at depth {Trace.Count}, after {Count(Stats.States)} states",
+        _ => StopReason switch
+        {
+            StopReason.Complete => $"no violation: all {Count(Stats.States)} reachable states explored (depth {Stats.Depth})",
+            StopReason.DepthBound => $"no violation up to depth {Stats.Depth}, {Count(Stats.States)} states; depth bound reached",
+            StopReason.StateBound => $"no violation up to depth {Stats.Depth}, {Count(Stats.States)} states; state bound reached",
+            StopReason.MemoryBudget => $"no violation up to depth {Stats.Depth}, {Count(Stats.States)} states; memory budget reached",
+            _ => $"no violation up to depth {Stats.Depth}, {Count(Stats.States)} states; cancelled",
+        },
+    };
+
+    static string Count(long n) => n switch
+    {
+        >= 1_000_000 => $"{n / 1e6:0.#} M",
+        >= 10_000 => $"{n / 1e3:0.#} k",
+        _ => n.ToString(),
+    };
+}

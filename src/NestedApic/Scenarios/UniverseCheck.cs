@@ -1,0 +1,59 @@
+using NestedApic.Checking;
+using NestedApic.Hypervisor;
+using NestedApic.Hypervisor.Vmx;
+
+namespace NestedApic.Scenarios;
+
+/// <summary>Checks a universe under a policy and vCPU count and reports in the CLI's terms.</summary>
+public static class UniverseCheck
+{
+    public sealed record Settings(int Threads, int? Depth = null, long? MaxStates = null, Action<Statistics>? Progress = null,
+        CancellationToken Cancel = default);
+
+    public static (VmxModel Model, KvmConfig Config) Build(Universe u, Policy policy, int vcpus)
+    {
+        if (vcpus is < 1 or > KvmState.MaxVcpus) throw new InputException($"{u.File}: {vcpus} vCPUs; the model holds 1..{KvmState.MaxVcpus}");
+        var config = u.Config with { Policy = policy, Vcpus = vcpus };
+        return (new VmxModel(config, Setup.Build(u, config)), config);
+    }
+
+    public static CheckReport Run(Universe u, Policy policy, int vcpus, Settings settings)
+    {
+        var (model, _) = Build(u, policy, vcpus);
+        int depth = settings.Depth ?? u.Depth;
+        var result = Checker.Run<VmxModel, KvmState, KvmStep>(model, new CheckOptions
+        {
+            Threads = settings.Threads,
+            MaxDepth = depth,
+            MaxStates = settings.MaxStates ?? long.MaxValue,
+            Progress = settings.Progress,
+            Cancel = settings.Cancel,
+        });
+        Property? property = result.Verdict == Verdict.Violated ? (Property)result.Invariant : null;
+        var last = result.Trace.Count > 0 ? result.Trace[^1].After : result.Initial;
+        return new CheckReport
+        {
+            Universe = u.Name,
+            File = u.File,
+            Policy = policy.Name,
+            Vcpus = vcpus,
+            DepthBound = depth,
+            Verdict = result.Verdict switch
+            {
+                Verdict.Violated => "violated",
+                Verdict.Holds => "holds",
+                Verdict.Deadlock => "deadlock",
+                _ => "bounded",
+            },
+            Property = property?.Id(),
+            Vcpu = property is { } p ? model.VcpuOf(last, p) : null,
+            Explanation = result.Explanation,
+            VerdictLine = result.VerdictLine,
+            Stats = new CheckStats(result.Stats.States, result.Stats.Transitions, result.Stats.Depth, result.Stats.Seconds,
+                result.Stats.StatesPerSecond, result.Stats.BytesPerState, result.Stats.CollisionProbability),
+            Initial = model.Fields(result.Initial).Select(kv => $"{kv.Key}: {kv.Value}").ToArray(),
+            Trace = result.Trace.Select((t, i) => new TraceStep(i + 1, t.Label, t.Step.Actor, t.Step.Vcpu, t.Changes)).ToArray(),
+            Expected = u.ExpectationFor(policy.Name, vcpus),
+        };
+    }
+}
