@@ -185,20 +185,21 @@ public sealed class Checker<TModel, TState, TStep>
             Explanation = _model.Explain(invariant, last),
             Initial = initial,
             Trace = trace,
-            Stats = Stats(0, 0),
+            Stats = Stats(0, 0) with { Depth = trace.Count },
         };
     }
 
     CheckResult<TState, TStep> Deadlock(in TState initial, List<int> path)
     {
         if (path.Count > 0 && path[^1] < 0) path.RemoveAt(path.Count - 1);
+        var trace = Replay(initial, path);
         return new()
         {
             Verdict = Verdict.Deadlock,
             StopReason = StopReason.Complete,
             Initial = initial,
-            Trace = Replay(initial, path),
-            Stats = Stats(0, 0),
+            Trace = trace,
+            Stats = Stats(0, 0) with { Depth = trace.Count },
         };
     }
 

@@ -24,7 +24,7 @@ internal sealed class FingerprintSet<TState> : IVisitedSet<TState> where TState 
     long _count;
     const double MaxLoad = 0.75;
 
-    public FingerprintSet(int log2Capacity = 20) => _slots = new ulong[1L << log2Capacity];
+    public FingerprintSet(int log2Capacity = 12) => _slots = new ulong[1L << log2Capacity];
 
     public long Count => Interlocked.Read(ref _count);
     public long Bytes => (long)_slots.Length * sizeof(ulong);
