@@ -1,0 +1,91 @@
+using System.Text.Json;
+using NestedApic.Cli;
+
+namespace NestedApic.Tests.Cli;
+
+public class CheckCommandTests
+{
+    static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var (o, e) = (new StringWriter(), new StringWriter());
+        int code = CheckCommand.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    static string Universe(string name) => Path.Combine(AppContext.BaseDirectory, "universes", name + ".toml");
+
+    [Fact]
+    public void Seed_Linux517_MeetsExpectation_PrintsTraceAndViolation()
+    {
+        var (code, o, _) = Run(Universe("seed"), "--policy", "linux-5.17", "--threads", "1");
+        Assert.Equal(0, code);
+        Assert.Contains("verdict: violated kvm-caused-vmentry-failure on vcpu0", o);
+        Assert.Contains("trace (4 steps):", o);
+        Assert.Contains("1. vcpu0/L1: vmlaunch no-tpr-shadow", o);
+        Assert.Contains("violation: kvm-caused-vmentry-failure: vcpu0: hardware VM entry of vmcs02 failed", o);
+    }
+
+    [Fact]
+    public void BuiltinName_Json_HasTheDocumentedFields()
+    {
+        var (code, o, _) = Run("seed", "--policy", "linux-6.18", "--json");
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(o);
+        var r = doc.RootElement;
+        Assert.Equal("violated", r.GetProperty("verdict").GetString());
+        Assert.Equal("vmcs01-apicv-stale", r.GetProperty("property").GetString());
+        Assert.Equal(0, r.GetProperty("vcpu").GetInt32());
+        Assert.Equal("linux-6.18", r.GetProperty("policy").GetString());
+        Assert.True(r.GetProperty("stats").GetProperty("states").GetInt64() > 0);
+        Assert.True(r.GetProperty("stats").TryGetProperty("seconds", out _));
+        var trace = r.GetProperty("trace");
+        Assert.Equal(7, trace.GetArrayLength());
+        Assert.Equal("vcpu0/L1: vmlaunch no-tpr-shadow", trace[0].GetProperty("event").GetString());
+        Assert.True(trace[0].GetProperty("changes").GetArrayLength() > 0);
+    }
+
+    [Fact]
+    public void VerdictAgainstExpectation_ExitsOne()
+    {
+        // vmx-apicv-updates expects svi-stale under 5.17; checking only another property breaks that.
+        string dir = Directory.CreateTempSubdirectory().FullName;
+        string f = Path.Combine(dir, "u.toml");
+        File.WriteAllText(f, File.ReadAllText(Universe("seed")).Replace("\"linux-6.19\" = \"holds\"", "\"linux-6.19\" = \"svi-stale\""));
+        var (code, o, _) = Run(f, "--policy", "linux-6.19");
+        Assert.Equal(1, code);
+        Assert.Contains("expected: svi-stale — NOT met", o);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--policy", "linux-9.9", "seed" }, "--policy: unknown policy 'linux-9.9'")]
+    [InlineData(new[] { "--vcpus", "7", "seed" }, "--vcpus must be an integer in 1..4")]
+    [InlineData(new[] { "--frobnicate" }, "unknown option '--frobnicate'")]
+    [InlineData(new[] { "no-such-universe" }, "no built-in universe 'no-such-universe'")]
+    [InlineData(new[] { "missing.toml" }, "missing.toml: cannot read the universe")]
+    public void BadInput_ExitsTwo_WithOneClearLine(string[] args, string message)
+    {
+        var (code, _, e) = Run(args);
+        Assert.Equal(2, code);
+        Assert.Contains(message, e);
+        Assert.DoesNotContain("   at ", e);
+    }
+
+    [Fact]
+    public void MalformedUniverse_NamesFileLineAndKey()
+    {
+        string f = Path.Combine(Directory.CreateTempSubdirectory().FullName, "bad.toml");
+        File.WriteAllText(f, "vcpus = 2\n[events]\nkvm-run = 99\n");
+        var (code, _, e) = Run(f);
+        Assert.Equal(2, code);
+        Assert.Contains("bad.toml:3:11: key 'events.kvm-run': 99 is out of range 0..16", e);
+    }
+
+    [Fact]
+    public void Suite_AllExpectationsMet()
+    {
+        var (code, o, _) = Run("--threads", "2");
+        Assert.Equal(0, code);
+        Assert.Contains("seed", o);
+        Assert.Matches(@"suite: \d+ runs, \d+ as expected, 0 not", o);
+    }
+}
