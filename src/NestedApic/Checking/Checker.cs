@@ -80,8 +80,7 @@ public sealed class Checker<TModel, TState, TStep>
                 int round = RoundSize(frontier.Count - pos);
                 if (round == 0)
                 {
-                    long need = Visited.Bytes + Visited.GrowthBytes + _links.Bytes + (long)(frontier.Count + next.Count) * stateSize;
-                    if (need > _o.MemoryBudgetBytes) return Finished(initial, StopReason.MemoryBudget, frontier.Count - pos);
+                    if (MemoryUsed(frontier, next, slices) + Visited.GrowthBytes > _o.MemoryBudgetBytes) return Finished(initial, StopReason.MemoryBudget, frontier.Count - pos);
                     Visited.Grow();
                     continue;
                 }
@@ -105,8 +104,7 @@ public sealed class Checker<TModel, TState, TStep>
                     }
                 }
                 if (_links.Count > _o.MaxStates) return Finished(initial, StopReason.StateBound, frontier.Count - pos + next.Count);
-                long used = Visited.Bytes + _links.Bytes + (long)(frontier.Count + next.Count) * stateSize;
-                if (used > _o.MemoryBudgetBytes) return Finished(initial, StopReason.MemoryBudget, frontier.Count - pos + next.Count);
+                if (MemoryUsed(frontier, next, slices) + (long)next.Capacity * stateSize > _o.MemoryBudgetBytes) return Finished(initial, StopReason.MemoryBudget, frontier.Count - pos + next.Count);
                 if (_o.Progress is not null && _clock.Elapsed - lastProgress >= _o.ProgressInterval)
                 {
                     lastProgress = _clock.Elapsed;
@@ -118,6 +116,18 @@ public sealed class Checker<TModel, TState, TStep>
             if (frontier.Count > 0) _depth++;
         }
         return Finished(initial, StopReason.Complete, 0);
+    }
+
+    /// <summary>What the search holds now: the larger of our own accounting (list capacities, not
+    /// counts: a list may double next) and the process's working set. Checked before every
+    /// allocation that could push past the budget, so the budget stops the search, not the kernel.</summary>
+    long MemoryUsed(List<TState> frontier, List<TState> next, Slice[] slices)
+    {
+        long states = frontier.Capacity + next.Capacity;
+        long links = 0;
+        foreach (var sl in slices) { states += sl.States.Capacity; links += sl.Links.Capacity; }
+        long ours = Visited.Bytes + _links.Bytes + states * Unsafe.SizeOf<TState>() + links * 16;
+        return Math.Max(ours, Environment.WorkingSet);
     }
 
     /// <summary>How many frontier states the next round may expand without the visited table

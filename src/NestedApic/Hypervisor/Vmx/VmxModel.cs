@@ -17,7 +17,9 @@ public readonly partial struct VmxModel : IModel<KvmState, KvmStep>
 
     public KvmConfig Config => _c;
     public KvmState Initial() => _initial;
-    public int MaxSteps => 64 + KvmState.MaxVcpus * (16 + 2 * _c.Vmcs12s.Count + KvmState.MaxVcpus * _c.Vectors.Count);
+    /// <summary>Per vCPU at most: a notification, then either the userspace ioctls (2 + vmcs12s) or
+    /// the guest's events (vmcs12s, 5 APIC accesses, IPIs to each vCPU and vector, STI, delivery).</summary>
+    public int MaxSteps => _c.Vcpus * (10 + 2 * _c.Vmcs12s.Count + _c.Vcpus * _c.Vectors.Count);
     public IReadOnlyList<string> Invariants => PropertyIds;
     public bool IsFinal(in KvmState state) => true;
 
