@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The KVM model under the checker: time to the seed counterexample, and exhaustive runs of the
+# fixed designs. Prints one line per run: universe, policy, threads, verdict, states, states/s,
+# bytes/state, seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dotnet build src/NestedApic.Cli -c Release -v q -nologo >/dev/null
+cli=(dotnet src/NestedApic.Cli/bin/Release/net10.0/NestedApic.Cli.dll)
+
+row() { # universe policy threads
+  "${cli[@]}" check "universes/$1.toml" --policy "$2" --threads "$3" --json > /tmp/nestedapic-bench.json || true
+  python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+r = json.load(open("/tmp/nestedapic-bench.json"))
+s = r["stats"]
+print(f"{sys.argv[1]:<20} {sys.argv[2]:<11} {sys.argv[3]:>2} {r['verdict']:<9} {(r['property'] or '-'):<27} "
+      f"{s['states']:>10} {s['states_per_second']:>10.0f} {s['bytes_per_state']:>6.1f} {s['seconds']:>8.2f}")
+PY
+}
+
+printf '%-20s %-11s %2s %-9s %-27s %10s %10s %6s %8s\n' universe policy th verdict property states states/s B/state seconds
+row seed linux-5.17 1
+row seed linux-5.17 2
+row seed linux-7.0 2
+row vmx-apicv-updates linux-6.19 1
+row vmx-apicv-updates linux-7.0 2
+for t in 1 2; do row intel-wide linux-7.0 "$t"; done
+for t in 1 2; do row intel-wide linux-6.19 "$t"; done
