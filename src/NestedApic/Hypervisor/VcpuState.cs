@@ -31,6 +31,8 @@ public enum Fault : byte
     BeliefIncoherent = 1 << 2,
     /// <summary>An EOI left the vector it should have completed in ISR.</summary>
     VectorStuck = 1 << 3,
+    /// <summary>KVM itself WARNed that it missed a consistency check (nested_early_check).</summary>
+    KvmWarned = 1 << 4,
 }
 
 /// <summary>One vCPU: KVM's software state, L1's local APIC and descriptor, and both VMCSs.</summary>

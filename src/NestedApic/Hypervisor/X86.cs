@@ -150,6 +150,23 @@ public static class X86
         VmxOps.SetVirtualApicMode(ref s, c, v);
     }
 
+    /// <summary>mirrors kvm_apic_set_state (KVM_SET_LAPIC) for the registers modelled: IRR empty,
+    /// ISR holding <paramref name="isrVector"/> (0: none), TPR 0; the descriptor is reset
+    /// (vmx_apicv_post_state_restore) and, with APICv active, SVI follows the new ISR
+    /// (hwapic_isr_update: through the policy's path when L2 is active).</summary>
+    public static void SetLapicState(ref KvmState s, KvmConfig c, int v, byte isrVector)
+    {
+        ref var vc = ref s.Vcpus[v];
+        vc.Apic.Irr = default;
+        vc.Apic.Isr = default;
+        vc.Apic.Tpr = 0;
+        if (isrVector != 0) vc.Apic.Isr.Set(isrVector);
+        vc.Pid.TakePir();
+        vc.Pid.On = false;
+        if (vc.ApicvActive) VmxOps.HwapicIsrUpdate(ref s, c, v, vc.Apic.Isr.Highest());
+        vc.Requests |= KvmRequest.Event;
+    }
+
     /// <summary>mirrors the interrupt part of inject_pending_event for L1: without APICv KVM
     /// acknowledges and injects; with APICv it leaves delivery to the CPU
     /// (kvm_cpu_has_injectable_intr returns 0).</summary>

@@ -56,6 +56,23 @@ public static class Nested
     {
         if (CheckControls(c.Vmcs12s[vmcs12]) != VmEntryRule.None) return;
         EnterNonRootMode(ref s, c, v, vmcs12);
+        if (c.Policy.NestedEarlyCheck) EarlyCheckVmentryHw(ref s, c, v);
+    }
+
+    /// <summary>mirrors nested_vmx_check_vmentry_hw (nested_early_check, until a175da6d430e): a
+    /// real VM entry of the fresh vmcs02 with a bad guest RFLAGS, so a control-field failure is
+    /// reported to L1 at VMLAUNCH (VMfailValid) instead of after L1 thinks L2 runs.</summary>
+    static void EarlyCheckVmentryHw(ref KvmState s, KvmConfig c, int v)
+    {
+        ref var vc = ref s.Vcpus[v];
+        var rule = VmEntryChecks.Check(VmcsLayout.Controls(vc.Vmcs02, 0), VmcsLayout.MaxPhyAddr);
+        if (rule == VmEntryRule.None) return;
+        vc.FailedRule = (byte)rule;
+        // leave guest mode without a nested VM-exit: L1's VMLAUNCH simply fails
+        vc.GuestMode = false;
+        vc.Vmcs02Loaded = false;
+        if (VmEntryChecks.Check(c.Vmcs12s[vc.Vmcs12].Controls, VmcsLayout.MaxPhyAddr) == VmEntryRule.None)
+            vc.Faults |= Fault.BlamedL1;
     }
 
     /// <summary>mirrors vmx_set_nested_state into guest mode: leave L2 if in it, check vmcs12, enter

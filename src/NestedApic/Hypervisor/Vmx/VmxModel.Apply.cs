@@ -24,6 +24,7 @@ public readonly partial struct VmxModel
                 vc.AutoEoi = step.Arg != 0;
                 X86.UpdateHyperVInhibit(ref s, _c);
                 break;
+            case EventKind.SetLapic: X86.SetLapicState(ref s, _c, v, step.Arg); break;
             case EventKind.VmLaunch:
                 vc.Phase = VcpuPhase.InKernel;
                 Nested.Run(ref s, _c, v, step.Arg);
@@ -135,6 +136,8 @@ public readonly partial struct VmxModel
             // vmcs12 breaks the same hardware rules (the checks KVM leaves to hardware).
             if (VmEntryChecks.Check(_c.Vmcs12s[vc.Vmcs12].Controls, VmcsLayout.MaxPhyAddr) == VmEntryRule.None)
                 vc.Faults |= Fault.BlamedL1;
+            // __nested_vmx_vmexit WARNs on a late VM-fail when nested_early_check was on.
+            if (_c.Policy.NestedEarlyCheck) vc.Faults |= Fault.KvmWarned;
             Nested.VmExit(ref s, _c, v, failed: true);
         }
         else

@@ -84,7 +84,7 @@ public readonly partial struct VmxModel
         return p switch
         {
             Property.KvmCausedVmentryFailure => (vc.Faults & Fault.BlamedL1) != 0
-                ? $"{who}: hardware VM entry of vmcs02 failed with VM-instruction error 7 (rule {((VmEntryRule)vc.FailedRule).Id()}) although vmcs12 '{_c.Vmcs12s[vc.Vmcs12].Name}' passed KVM's checks; L1 was handed VMfailValid(7)"
+                ? $"{who}: hardware VM entry of vmcs02 failed with VM-instruction error 7 (rule {((VmEntryRule)vc.FailedRule).Id()}) although vmcs12 '{_c.Vmcs12s[vc.Vmcs12].Name}' passed KVM's checks; L1 was handed VMfailValid(7){((vc.Faults & Fault.KvmWarned) != 0 ? "; KVM WARNed (nested_early_check)" : "")}"
                 : $"{who}: hardware VM entry of vmcs01 failed with VM-instruction error 7 (rule {((VmEntryRule)vc.FailedRule).Id()}); KVM_EXIT_FAIL_ENTRY",
             Property.ApicvBeliefIncoherent => $"{who}: entered the guest with apicv_active={B(vc.ApicvActive)} while inhibits={ApicvInhibits.Describe(s.Inhibits)}",
             Property.Vmcs01ApicvStale => $"{who}: L1 runs with vmcs01 {vc.Vmcs01.ApicvTuple} but apicv_active={B(vc.ApicvActive)}",

@@ -21,6 +21,7 @@ public readonly partial struct VmxModel
             EventKind.ApicIdWrite => step.Arg != 0 ? "modified" : "restored",
             EventKind.ApicModeSwitch => ModeName((ApicMode)step.Arg),
             EventKind.SendIpi => $"vcpu{step.Arg} 0x{step.Arg2:x2}",
+            EventKind.SetLapic => step.Arg == 0 ? "isr=none" : $"isr=0x{step.Arg:x2}",
             EventKind.ServiceRequest => RequestName((KvmRequest)(1 << step.Arg)),
             _ => "",
         };

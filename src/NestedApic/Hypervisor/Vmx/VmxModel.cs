@@ -17,9 +17,9 @@ public readonly partial struct VmxModel : IModel<KvmState, KvmStep>
 
     public KvmConfig Config => _c;
     public KvmState Initial() => _initial;
-    /// <summary>Per vCPU at most: a notification, then either the userspace ioctls (2 + vmcs12s) or
+    /// <summary>Per vCPU at most: a notification, then either the userspace ioctls (4 + vmcs12s + vectors) or
     /// the guest's events (vmcs12s, 5 APIC accesses, IPIs to each vCPU and vector, STI, delivery).</summary>
-    public int MaxSteps => _c.Vcpus * (10 + 2 * _c.Vmcs12s.Count + _c.Vcpus * _c.Vectors.Count);
+    public int MaxSteps => _c.Vcpus * (11 + 2 * _c.Vmcs12s.Count + (_c.Vcpus + 1) * _c.Vectors.Count);
     public IReadOnlyList<string> Invariants => PropertyIds;
     public bool IsFinal(in KvmState state) => true;
 
@@ -72,6 +72,11 @@ public readonly partial struct VmxModel : IModel<KvmState, KvmStep>
                     steps[n++] = new(EventKind.SetNestedState, Actor.Userspace, v, i);
         if (Allowed(s, EventKind.GuestDebugBlockIrq)) steps[n++] = new(EventKind.GuestDebugBlockIrq, Actor.Userspace, v, vc.BlockIrq ? 0 : 1);
         if (Allowed(s, EventKind.SynicAutoEoi)) steps[n++] = new(EventKind.SynicAutoEoi, Actor.Userspace, v, vc.AutoEoi ? 0 : 1);
+        if (Allowed(s, EventKind.SetLapic))
+        {
+            steps[n++] = new(EventKind.SetLapic, Actor.Userspace, v, 0);
+            for (int i = 0; i < _c.Vectors.Count; i++) steps[n++] = new(EventKind.SetLapic, Actor.Userspace, v, _c.Vectors[i]);
+        }
         return n;
     }
 

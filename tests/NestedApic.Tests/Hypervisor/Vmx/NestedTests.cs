@@ -102,6 +102,66 @@ public class NestedTests
         Assert.True((s.Vcpus[0].Requests & KvmRequest.GetNestedStatePages) != 0);
     }
 
+    [Fact]
+    public void NestedEarlyCheck_LateFailureStillBlamesL1_ButKvmWarns()
+    {
+        var c = Config(Policies.Linux517 with { NestedEarlyCheck = true });
+        var m = Model(c);
+        var s = Replay(m, TwoVcpusL1Running.Then(
+            "vcpu1/user: guest-debug-blockirq on",
+            "vcpu0/L0: service-request APICV_UPDATE",
+            "vcpu0/L0: service-request EVENT",
+            "vcpu0/L0: vm-enter",
+            "vcpu0/L1: vmlaunch no-tpr-shadow",
+            "vcpu0/L0: vm-enter",
+            "vcpu1/user: guest-debug-blockirq off",
+            "vcpu0/L0: service-request APICV_UPDATE",
+            "vcpu0/L0: vm-enter"));
+        Assert.True(m.Breaks(s, 0, Property.KvmCausedVmentryFailure));
+        Assert.Contains("KVM WARNed", m.Explain((int)Property.KvmCausedVmentryFailure, s));
+    }
+
+    /// <summary>TPR_THRESHOLD[3:0] > VTPR[7:4] with TPR shadow and neither VID nor APIC-access
+    /// virtualization: KVM leaves the check to hardware, so the failure is L1's own.</summary>
+    static readonly Vmcs12 ThresholdAboveVtpr = new()
+    {
+        Name = "threshold-above-vtpr", Pin = 0x1, Primary = PrimaryControls.UseTprShadow, Exit = 0x8000, TprThreshold = 0xF,
+    };
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void HardwareOnlyRule_FailureIsL1sOwn_WithOrWithoutEarlyCheck(bool earlyCheck)
+    {
+        var c = Config(Policies.Linux618 with { NestedEarlyCheck = earlyCheck }) with { Vmcs12s = [ThresholdAboveVtpr] };
+        var m = Model(c);
+        var s = Replay(m, TwoVcpusL1Running.Then("vcpu0/L1: vmlaunch threshold-above-vtpr"));
+        Assert.Equal(!earlyCheck, s.Vcpus[0].GuestMode); // the early check fails VMLAUNCH at once
+        Setup_Apply(m, ref s, "vcpu0/L0: vm-enter");
+        Assert.False(s.Vcpus[0].GuestMode);
+        Assert.False(m.Breaks(s, 0, Property.KvmCausedVmentryFailure));
+        Assert.Equal((byte)VmEntryRule.TprThresholdVsVtpr, s.Vcpus[0].FailedRule);
+    }
+
+    [Fact]
+    public void SetLapic_InL2_SviPathFollowsPolicy()
+    {
+        foreach (var (policy, in02, in01, flag) in new[]
+        {
+            (Policies.Linux517, true, false, false),
+            (Policies.Linux618, false, false, true),
+            (Policies.Linux70, false, true, false),
+        })
+        {
+            var c = Config(policy);
+            var s = Replay(Model(c), "vcpu0/user: create-vcpu", "vcpu0/user: publish-vcpu", "vcpu0/user: set-nested-state apic-passthrough");
+            X86.SetLapicState(ref s, c, 0, 0xE0);
+            Assert.Equal(in02, s.Vcpus[0].Vmcs02.Svi == 0xE0);
+            Assert.Equal(in01, s.Vcpus[0].Vmcs01.Svi == 0xE0);
+            Assert.Equal(flag, (s.Vcpus[0].Deferred & DeferredUpdate.HwapicIsr) != 0);
+        }
+    }
+
     static void Setup_Apply(VmxModel m, ref KvmState s, string line) =>
         NestedApic.Scenarios.Setup.ApplyLine(m, ref s, line, "test");
 }
