@@ -25,6 +25,7 @@ public enum EventKind : byte
     ApicIdWrite,         // xAPIC ID write, Arg = 1 modified / 0 restored to vcpu_id (L1, or L2 through L1's APIC)
     ApicModeSwitch,      // WRMSR IA32_APIC_BASE, Arg = ApicMode (L1, or L2 through L1's APIC)
     SendIpi,             // fixed IPI through the ICR, Arg = target vCPU, Arg2 = vector
+    PostToL2,            // L1 posts Arg2 in its descriptor for the L2 of vCPU Arg, then sends vmcs12's NV
     Eoi,                 // EOI to L1's APIC (L1, or L2 through L1's APIC)
     Sti,                 // L1 sets RFLAGS.IF
     // Guest L2
@@ -33,7 +34,9 @@ public enum EventKind : byte
     ServiceRequest,      // vcpu_enter_guest services the first pending request
     VmEnter,             // sync_pir_to_irr, then the hardware VM entry of the loaded VMCS
     Notification,        // a posted-interrupt notification IPI arrives at the vCPU's pCPU
+    NestedNotification,  // a POSTED_INTR_NESTED_VECTOR notification arrives
     VirtualInterrupt,    // virtual-interrupt delivery in L1 (SDM 29.2.2)
+    L2VirtualInterrupt,  // virtual-interrupt delivery in L2 from vmcs02's RVI
     Count,
 }
 
@@ -68,13 +71,16 @@ public static class KvmEvents
         EventKind.ApicIdWrite => "apic-id-write",
         EventKind.ApicModeSwitch => "apic-mode",
         EventKind.SendIpi => "ipi",
+        EventKind.PostToL2 => "post-l2",
         EventKind.Eoi => "eoi",
         EventKind.Sti => "sti",
         EventKind.Vmcall => "vmcall",
         EventKind.ServiceRequest => "service-request",
         EventKind.VmEnter => "vm-enter",
         EventKind.Notification => "notification",
+        EventKind.NestedNotification => "nested-notification",
         EventKind.VirtualInterrupt => "virtual-interrupt",
+        EventKind.L2VirtualInterrupt => "l2-virtual-interrupt",
         _ => k.ToString(),
     };
 

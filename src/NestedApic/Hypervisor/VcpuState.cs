@@ -65,12 +65,20 @@ public struct VcpuState
     public byte FailedRule;
     /// <summary>A posted-interrupt notification IPI on its way to this vCPU's pCPU.</summary>
     public bool NotificationInFlight;
+    /// <summary>nested.pi_pending: process L1's descriptor for L2 before the next L2 entry.</summary>
+    public bool PiPending;
+    /// <summary>A POSTED_INTR_NESTED_VECTOR notification on its way to this vCPU's pCPU.</summary>
+    public bool NestedNotificationInFlight;
     /// <summary>L1's local APIC; on VMX its register page is vmcs01's virtual-APIC page.</summary>
     public LocalApic Apic;
     /// <summary>vmx->pi_desc: L1's posted-interrupt descriptor.</summary>
     public PostedInterruptDescriptor Pid;
     public Vmcs Vmcs01;
     public Vmcs Vmcs02;
+    /// <summary>L1's posted-interrupt descriptor for L2 (L1 memory at vmcs12.posted_intr_desc_addr).</summary>
+    public PostedInterruptDescriptor Pid12;
+    /// <summary>L2's vIRR: the virtual-APIC page L1 gave L2 (vmcs12.virtual_apic_page_addr).</summary>
+    public VectorSet L2Virr;
 
     public readonly bool RunningL1 => Phase == VcpuPhase.InGuest && !GuestMode;
     public readonly bool RunningL2 => Phase == VcpuPhase.InGuest && GuestMode;

@@ -95,6 +95,21 @@ public class UniverseVerdictTests
     }
 
     [Fact]
+    public void SharedNotificationVector_StrandsL1sInterruptInL2()
+    {
+        // Levitsky's point in the seed: APICv needs no nested inhibit only because L1's and L2's
+        // notification vectors differ. Make them equal and an IPI to L1 is eaten by L2's processing.
+        var u = Load("nested-posted-interrupts");
+        u = u with { Config = u.Config with { CheckedProperties = 1u << (int)Property.PirStranded } };
+        var policy = Policies.Linux70 with { NestedPostedIntrVector = 0xF2, Name = "shared-vector" };
+        var r = UniverseCheck.Run(u, policy, 2, new UniverseCheck.Settings(1));
+        Assert.Equal("pir-stranded", r.Property);
+        Assert.Equal(["vcpu1/L1: ipi vcpu0 0xe1", "vcpu0/L0: notification"], r.Trace.Select(t => t.Label));
+        var distinct = UniverseCheck.Run(u, Policies.Linux70, 2, new UniverseCheck.Settings(1));
+        Assert.Equal("holds", distinct.Verdict);
+    }
+
+    [Fact]
     public void MultiThreaded_SameCountsAndTraceLength()
     {
         var one = Check("vmx-apicv-updates", "linux-7.0", 1, threads: 1);

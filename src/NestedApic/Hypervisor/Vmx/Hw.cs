@@ -52,6 +52,18 @@ public static class Hw
         vc.Vmcs01.SetSvi(next < 0 ? (byte)0 : (byte)next);
     }
 
+    /// <summary>Virtual-interrupt delivery in L2 (SDM 29.2.2 on vmcs02): RVI above L2's VPPR, which
+    /// is 0 because the model lets L2 complete its interrupts at once (L2's ISR is not modelled).</summary>
+    public static bool CanDeliverL2VirtualInterrupt(in VcpuState vc) =>
+        vc.RunningL2 && vc.Vmcs02.Vid && (vc.Vmcs02.Rvi & 0xF0) > 0;
+
+    public static void DeliverL2VirtualInterrupt(ref VcpuState vc)
+    {
+        vc.L2Virr.Clear(vc.Vmcs02.Rvi);
+        int next = vc.L2Virr.Highest();
+        vc.Vmcs02.SetRvi(next < 0 ? (byte)0 : (byte)next);
+    }
+
     /// <summary>SDM 29.6 posted-interrupt processing on L1's descriptor: ON := 0, VIRR |= PIR,
     /// PIR := 0, RVI := max(RVI, highest PIR bit).</summary>
     public static void ProcessPostedInterrupts(ref VcpuState vc)

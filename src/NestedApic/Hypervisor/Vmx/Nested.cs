@@ -47,6 +47,12 @@ public static class Nested
         vc.Vmcs02 = PrepareVmcs02(vc.Vmcs01, c.Vmcs12s[vmcs12], c);
         vc.Vmcs12 = (byte)vmcs12;
         vc.GuestMode = true;
+        vc.PiPending = false; // prepare_vmcs02_early
+        // L1, a hypervisor, moved its descriptor for L2 into L2's vIRR and vmcs12's RVI before
+        // VMLAUNCH/VMRESUME (its own sync_pir_to_irr); prepare_vmcs02 copies RVI into vmcs02.
+        var v12 = c.Vmcs12s[vmcs12];
+        if (v12.Vid && vc.Pid12.On) ProcessL2Descriptor(ref vc);
+        if (v12.Vid) vc.Vmcs02.SetRvi(HighestOrZero(vc.L2Virr.Highest()));
         if (X86.HasInjectableInterrupt(s, v)) vc.Requests |= KvmRequest.Event;
     }
 
@@ -121,11 +127,37 @@ public static class Nested
         ref var vc = ref s.Vcpus[v];
         var v12 = c.Vmcs12s[vc.Vmcs12];
         int irq = X86.PendingInterrupt(s, v);
-        if (irq < 0 || !v12.ExtIntrExiting) return;
+        if (irq < 0 || !v12.ExtIntrExiting)
+        {
+            CompleteNestedPostedInterrupt(ref vc);
+            return;
+        }
         VmExit(ref s, c, v, failed: false);
         if ((v12.Exit & ExitControls.AcknowledgeInterruptOnExit) != 0)
             X86.AckInterrupt(ref s, c, v, (byte)irq);
     }
+
+    /// <summary>mirrors vmx_complete_nested_posted_interrupt: with pi_pending, software does the
+    /// posted-interrupt processing of L1's descriptor for L2 into L2's vIRR and vmcs02's RVI.</summary>
+    public static void CompleteNestedPostedInterrupt(ref VcpuState vc)
+    {
+        if (!vc.PiPending) return;
+        vc.PiPending = false;
+        if (vc.Pid12.On) ProcessL2Descriptor(ref vc);
+    }
+
+    /// <summary>SDM 29.6 steps 3-6 on L1's descriptor for L2: ON := 0, vIRR |= PIR, PIR := 0,
+    /// RVI02 := max(RVI02, highest PIR bit). Done by hardware on a 0xF0 notification in L2, or by
+    /// KVM in software.</summary>
+    public static void ProcessL2Descriptor(ref VcpuState vc)
+    {
+        vc.Pid12.On = false;
+        var pir = vc.Pid12.TakePir();
+        vc.L2Virr.UnionWith(pir);
+        if (pir.Highest() > vc.Vmcs02.Rvi) vc.Vmcs02.SetRvi((byte)pir.Highest());
+    }
+
+    static byte HighestOrZero(int v) => v < 0 ? (byte)0 : (byte)v;
 
     /// <summary>The APIC-virtualization part of vmcs02 that must equal what vmcs12 asked for
     /// (invariant I3): PIN.PI, PRI.TPR_SHADOW and the four secondary APIC bits.</summary>

@@ -19,6 +19,7 @@ public sealed record Vmcs12
     public bool ApicPassthrough { get; init; }
 
     public bool ExtIntrExiting => (Pin & PinBasedControls.ExternalInterruptExiting) != 0;
+    public bool PostedInterrupts => (Pin & PinBasedControls.ProcessPostedInterrupts) != 0;
     public uint EffectiveSecondary => (Primary & PrimaryControls.ActivateSecondaryControls) != 0 ? Secondary : 0;
     public bool Vid => (EffectiveSecondary & SecondaryControls.VirtualInterruptDelivery) != 0;
 

@@ -42,6 +42,7 @@ public readonly partial struct VmxModel
                 vc.Phase = VcpuPhase.InKernel; // ICR writes always exit (no IPI virtualization modelled)
                 X86.AcceptFixedIrq(ref s, _c, step.Arg, step.Arg2);
                 break;
+            case EventKind.PostToL2: PostToL2(ref s, v, step.Arg, step.Arg2); break;
             case EventKind.Eoi: Eoi(ref s, v, step.Actor); break;
             case EventKind.Sti:
                 vc.L1If = true;
@@ -60,6 +61,8 @@ public readonly partial struct VmxModel
             case EventKind.VmEnter: VmEnter(ref s, v); break;
             case EventKind.Notification: Notification(ref s, v); break;
             case EventKind.VirtualInterrupt: Hw.DeliverVirtualInterrupt(ref vc); break;
+            case EventKind.NestedNotification: NestedNotification(ref vc); break;
+            case EventKind.L2VirtualInterrupt: Hw.DeliverL2VirtualInterrupt(ref vc); break;
         }
     }
 
@@ -82,6 +85,28 @@ public readonly partial struct VmxModel
         }
         vc.Vmcs01 = VmxOps.InitVmcs01(_c, vc.ApicvActive, vc.ApicMode);
         vc.Pid.Nv = _c.Policy.PostedIntrVector;
+    }
+
+    /// <summary>L1 as a hypervisor posts to its L2 on vCPU <paramref name="target"/> the way KVM
+    /// does (reference E21): PIR and test-and-set ON in its descriptor for L2, then, if ON was
+    /// clear, an IPI with vmcs12's notification vector through its emulated APIC (E18).</summary>
+    void PostToL2(ref KvmState s, int v, int target, byte vector)
+    {
+        s.Vcpus[v].Phase = VcpuPhase.InKernel; // the ICR write exits
+        ref var t = ref s.Vcpus[target];
+        if (t.Pid12.Post(vector))
+            X86.AcceptFixedIrq(ref s, _c, target, (byte)_c.Vmcs12s[t.Vmcs12].PostedIntrNv);
+    }
+
+    /// <summary>POSTED_INTR_NESTED_VECTOR reaches the pCPU: posted-interrupt processing of L1's
+    /// descriptor for L2 if L2 runs with vmcs02's vector, else an external-interrupt exit.</summary>
+    void NestedNotification(ref VcpuState vc)
+    {
+        vc.NestedNotificationInFlight = false;
+        if (vc.Phase != VcpuPhase.InGuest) return;
+        if (vc.RunningL2 && vc.Vmcs02.PostedInterrupts && vc.Vmcs02.PostedIntrNv == _c.Policy.NestedPostedIntrVector)
+            Nested.ProcessL2Descriptor(ref vc);
+        else vc.Phase = VcpuPhase.InKernel;
     }
 
     void Eoi(ref KvmState s, int v, Actor who)
@@ -157,7 +182,7 @@ public readonly partial struct VmxModel
         if (vc.RunningL1 && vc.Vmcs01.PostedInterrupts && vc.Vmcs01.PostedIntrNv == vector)
             Hw.ProcessPostedInterrupts(ref vc);
         else if (vc.RunningL2 && vc.Vmcs02.PostedInterrupts && vc.Vmcs02.PostedIntrNv == vector)
-        { } // consumed as L2's notification: processing runs on L1's descriptor for L2, not on L1's
+            Nested.ProcessL2Descriptor(ref vc); // taken as L2's notification: L1's own descriptor is left as it was
         else vc.Phase = VcpuPhase.InKernel; // external-interrupt exit to L0
     }
 }

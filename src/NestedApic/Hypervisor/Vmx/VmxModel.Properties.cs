@@ -54,7 +54,9 @@ public readonly partial struct VmxModel
                     && !Hw.CanDeliverVirtualInterrupt(vc);
             case Property.PirStranded:
                 return (!vc.Pid.Pir.IsEmpty && !vc.Pid.On)
-                    || (vc.Pid.On && vc.Phase == VcpuPhase.InGuest && !vc.NotificationInFlight);
+                    || (vc.Pid.On && vc.Phase == VcpuPhase.InGuest && !vc.NotificationInFlight)
+                    // L1's descriptor for L2: while L2 runs, an outstanding ON needs a notification coming
+                    || (vc.Pid12.On && vc.RunningL2 && !vc.NestedNotificationInFlight && !vc.NotificationInFlight);
             case Property.NotificationVectorWrong:
                 return v01.PostedIntrNv != vc.Pid.Nv
                     || (vc.GuestMode && vc.Vmcs02.PostedInterrupts && vc.Vmcs02.PostedIntrNv == vc.Pid.Nv);
@@ -92,7 +94,9 @@ public readonly partial struct VmxModel
             Property.ApicModeControlsStale => $"{who}: L1's APIC is {vc.ApicMode} but vmcs01 has VIRTUALIZE_APIC_ACCESSES={B(vc.Vmcs01.Has(SecondaryControls.VirtualizeApicAccesses))} VIRTUALIZE_X2APIC_MODE={B(vc.Vmcs01.Has(SecondaryControls.VirtualizeX2ApicMode))}",
             Property.SviStale => $"{who}: vmcs01.SVI=0x{vc.Vmcs01.Svi:x2} but the highest ISR vector is 0x{HighestOrZero(vc.Apic.Isr.Highest()):x2}",
             Property.InterruptNotDelivered => $"{who}: vector 0x{X86.PendingInterrupt(s, v):x2} pending above PPR 0x{vc.Apic.Ppr:x2} with IF=1; KVM leaves it to APICv (apicv_active=1) but vmcs01 has VID={B(vc.Vmcs01.Vid)} RVI=0x{vc.Vmcs01.Rvi:x2} VPPR=0x{Hw.Vppr(vc):x2}",
-            Property.PirStranded => $"{who}: PIR={(vc.Pid.Pir.IsEmpty ? "empty" : $"highest 0x{vc.Pid.Pir.Highest():x2}")} ON={B(vc.Pid.On)} with the vCPU {vc.Phase} and no notification in flight",
+            Property.PirStranded => vc.Pid12.On && vc.RunningL2 && !vc.NestedNotificationInFlight
+                ? $"{who}: L2 runs while L1's descriptor for L2 has ON=1 PIR highest 0x{HighestOrZero(vc.Pid12.Pir.Highest()):x2} and no notification is coming"
+                : $"{who}: PIR={(vc.Pid.Pir.IsEmpty ? "empty" : $"highest 0x{vc.Pid.Pir.Highest():x2}")} ON={B(vc.Pid.On)} with the vCPU {vc.Phase} and no notification in flight",
             Property.NotificationVectorWrong => $"{who}: descriptor NV=0x{vc.Pid.Nv:x2}, vmcs01 NV=0x{vc.Vmcs01.PostedIntrNv:x2}, vmcs02 NV=0x{vc.Vmcs02.PostedIntrNv:x2}",
             Property.VectorStuckInService => $"{who}: an EOI left its vector in ISR (ISR highest 0x{HighestOrZero(vc.Apic.Isr.Highest()):x2}, SVI 0x{vc.Vmcs01.Svi:x2})",
             _ => p.Id(),

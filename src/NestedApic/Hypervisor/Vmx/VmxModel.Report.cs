@@ -20,7 +20,7 @@ public readonly partial struct VmxModel
             EventKind.GuestDebugBlockIrq or EventKind.SynicAutoEoi => step.Arg != 0 ? "on" : "off",
             EventKind.ApicIdWrite => step.Arg != 0 ? "modified" : "restored",
             EventKind.ApicModeSwitch => ModeName((ApicMode)step.Arg),
-            EventKind.SendIpi => $"vcpu{step.Arg} 0x{step.Arg2:x2}",
+            EventKind.SendIpi or EventKind.PostToL2 => $"vcpu{step.Arg} 0x{step.Arg2:x2}",
             EventKind.SetLapic => step.Arg == 0 ? "isr=none" : $"isr=0x{step.Arg:x2}",
             EventKind.ServiceRequest => RequestName((KvmRequest)(1 << step.Arg)),
             _ => "",
@@ -90,6 +90,10 @@ public readonly partial struct VmxModel
             Add("isr", Vectors(vc.Apic.Isr));
             Add("pid", $"PIR={Vectors(vc.Pid.Pir)} ON={B(vc.Pid.On)}");
             Add("notification_in_flight", B(vc.NotificationInFlight).ToString());
+            Add("nested_notification_in_flight", B(vc.NestedNotificationInFlight).ToString());
+            Add("pi_pending", B(vc.PiPending).ToString());
+            Add("pid12", $"PIR={Vectors(vc.Pid12.Pir)} ON={B(vc.Pid12.On)}");
+            Add("l2.virr", Vectors(vc.L2Virr));
             Add("vmcs01", VmcsFields(vc.Vmcs01));
             Add("vmcs02", vc.GuestMode ? VmcsFields(vc.Vmcs02) : "-");
             Add("deferred", vc.Deferred == 0 ? "-" : vc.Deferred.ToString());

@@ -19,7 +19,7 @@ public readonly partial struct VmxModel : IModel<KvmState, KvmStep>
     public KvmState Initial() => _initial;
     /// <summary>Per vCPU at most: a notification, then either the userspace ioctls (4 + vmcs12s + vectors) or
     /// the guest's events (vmcs12s, 5 APIC accesses, IPIs to each vCPU and vector, STI, delivery).</summary>
-    public int MaxSteps => _c.Vcpus * (11 + 2 * _c.Vmcs12s.Count + (_c.Vcpus + 1) * _c.Vectors.Count);
+    public int MaxSteps => _c.Vcpus * (13 + 2 * _c.Vmcs12s.Count + (2 * _c.Vcpus + 1) * _c.Vectors.Count);
     public IReadOnlyList<string> Invariants => PropertyIds;
     public bool IsFinal(in KvmState state) => true;
 
@@ -45,6 +45,7 @@ public readonly partial struct VmxModel : IModel<KvmState, KvmStep>
                     continue;
             }
             if (vc.NotificationInFlight) steps[n++] = new(EventKind.Notification, Actor.L0, v);
+            if (vc.NestedNotificationInFlight) steps[n++] = new(EventKind.NestedNotification, Actor.L0, v);
             switch (vc.Phase)
             {
                 case VcpuPhase.Userspace: n = UserspaceSteps(s, v, steps, n); break;
@@ -90,6 +91,10 @@ public readonly partial struct VmxModel : IModel<KvmState, KvmStep>
             for (int t = 0; t < _c.Vcpus; t++)
                 if (s.Vcpus[t].Life == VcpuLife.Visible)
                     for (int i = 0; i < _c.Vectors.Count; i++) steps[n++] = new(EventKind.SendIpi, Actor.L1, v, t, _c.Vectors[i]);
+        if (Allowed(s, EventKind.PostToL2))
+            for (int t = 0; t < _c.Vcpus; t++)
+                if (s.Vcpus[t].Life == VcpuLife.Visible && _c.Vmcs12s[s.Vcpus[t].Vmcs12].PostedInterrupts)
+                    for (int i = 0; i < _c.Vectors.Count; i++) steps[n++] = new(EventKind.PostToL2, Actor.L1, v, t, _c.Vectors[i]);
         if (Allowed(s, EventKind.Sti) && !vc.L1If) steps[n++] = new(EventKind.Sti, Actor.L1, v);
         if (Hw.CanDeliverVirtualInterrupt(vc)) steps[n++] = new(EventKind.VirtualInterrupt, Actor.L0, v);
         return n;
@@ -98,6 +103,7 @@ public readonly partial struct VmxModel : IModel<KvmState, KvmStep>
     int L2Steps(in KvmState s, int v, Span<KvmStep> steps, int n)
     {
         if (Allowed(s, EventKind.Vmcall)) steps[n++] = new(EventKind.Vmcall, Actor.L2, v);
+        if (Hw.CanDeliverL2VirtualInterrupt(s.Vcpus[v])) steps[n++] = new(EventKind.L2VirtualInterrupt, Actor.L0, v);
         var v12 = _c.Vmcs12s[s.Vcpus[v].Vmcs12];
         if (v12.ApicPassthrough) n = ApicSteps(s, v, Actor.L2, steps, n, eoi: !v12.Vid);
         return n;

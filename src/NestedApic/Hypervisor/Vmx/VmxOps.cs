@@ -86,15 +86,30 @@ public static class VmxOps
         target.Secondary = (target.Secondary & ~ModeSecondary) | ModeControls(c, vc.ApicMode);
     }
 
-    /// <summary>mirrors vmx_deliver_posted_interrupt for L1's descriptor (the nested branch for
-    /// L2's notification vector is not modelled: L1 does not post to L2 here). Returns false when
-    /// APICv is inactive and the caller must fall back to IRR and a kick.</summary>
+    /// <summary>mirrors vmx_deliver_posted_interrupt: first the nested branch (L1 sent its L2's
+    /// notification vector to a vCPU in L2), then L1's own descriptor. Returns false when APICv is
+    /// inactive and the caller must fall back to IRR and a kick.</summary>
     public static bool DeliverPostedInterrupt(ref KvmState s, KvmConfig c, int v, byte vector)
     {
         ref var vc = ref s.Vcpus[v];
+        if (DeliverNestedPostedInterrupt(ref vc, c, vector)) return true;
         if (!vc.ApicvActive) return false;
         if (vc.Pid.Post(vector))
             TriggerPostedInterrupt(ref vc);
+        return true;
+    }
+
+    /// <summary>mirrors vmx_deliver_nested_posted_interrupt: the vector is vmcs12's notification
+    /// vector and the target is in L2: pi_pending, KVM_REQ_EVENT, and POSTED_INTR_NESTED_VECTOR to
+    /// its pCPU if it is in the guest.</summary>
+    static bool DeliverNestedPostedInterrupt(ref VcpuState vc, KvmConfig c, byte vector)
+    {
+        if (!vc.GuestMode) return false;
+        var v12 = c.Vmcs12s[vc.Vmcs12];
+        if (!v12.PostedInterrupts || vector != v12.PostedIntrNv) return false;
+        vc.PiPending = true;
+        vc.Requests |= KvmRequest.Event;
+        if (vc.Phase == VcpuPhase.InGuest) vc.NestedNotificationInFlight = true;
         return true;
     }
 
