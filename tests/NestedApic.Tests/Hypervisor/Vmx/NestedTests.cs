@@ -7,6 +7,18 @@ namespace NestedApic.Tests.Hypervisor.Vmx;
 
 public class NestedTests
 {
+    /// <summary>Trace A's prefix: L1 enters L2 with APICv inhibited, the inhibit is cleared and
+    /// vCPU 0 services KVM_REQ_APICV_UPDATE while L2 is active.</summary>
+    static readonly string[] InhibitedLaunchThenActivated = TwoVcpusL1Running.Then(
+            "vcpu1/user: guest-debug-blockirq on",
+            "vcpu0/L0: service-request APICV_UPDATE",
+            "vcpu0/L0: service-request EVENT",
+            "vcpu0/L0: vm-enter",
+            "vcpu0/L1: vmlaunch no-tpr-shadow",
+            "vcpu0/L0: vm-enter",
+            "vcpu1/user: guest-debug-blockirq off",
+            "vcpu0/L0: service-request APICV_UPDATE");
+
     [Fact]
     public void PrepareVmcs02_TakesApicBitsFromVmcs12Only()
     {
@@ -27,15 +39,7 @@ public class NestedTests
     {
         var c = Config(Policies.Linux517);
         var m = Model(c);
-        var s = Replay(m, TwoVcpusL1Running.Then(
-            "vcpu1/user: guest-debug-blockirq on",
-            "vcpu0/L0: service-request APICV_UPDATE",
-            "vcpu0/L0: service-request EVENT",
-            "vcpu0/L0: vm-enter",
-            "vcpu0/L1: vmlaunch no-tpr-shadow",
-            "vcpu0/L0: vm-enter",
-            "vcpu1/user: guest-debug-blockirq off",
-            "vcpu0/L0: service-request APICV_UPDATE"));
+        var s = Replay(m, InhibitedLaunchThenActivated);
         Assert.True(s.Vcpus[0].Vmcs02.Vid);
         // Written but never run: the entry fails, so I3 (what L2 runs with) is not what breaks.
         Assert.False(m.Breaks(s, 0, Property.Vmcs02NotOwnedByVmcs12));
@@ -50,15 +54,7 @@ public class NestedTests
     {
         var c = Config(Policies.Linux518);
         var m = Model(c);
-        var s = Replay(m, TwoVcpusL1Running.Then(
-            "vcpu1/user: guest-debug-blockirq on",
-            "vcpu0/L0: service-request APICV_UPDATE",
-            "vcpu0/L0: service-request EVENT",
-            "vcpu0/L0: vm-enter",
-            "vcpu0/L1: vmlaunch no-tpr-shadow",
-            "vcpu0/L0: vm-enter",
-            "vcpu1/user: guest-debug-blockirq off",
-            "vcpu0/L0: service-request APICV_UPDATE",
+        var s = Replay(m, InhibitedLaunchThenActivated.Then(
             "vcpu0/L0: vm-enter",
             "vcpu0/L2: vmcall",
             "vcpu0/L0: service-request APICV_UPDATE",
@@ -75,15 +71,7 @@ public class NestedTests
     {
         var c = Config(Policies.Find(preset)!);
         var m = Model(c);
-        var s = Replay(m, TwoVcpusL1Running.Then(
-            "vcpu1/user: guest-debug-blockirq on",
-            "vcpu0/L0: service-request APICV_UPDATE",
-            "vcpu0/L0: service-request EVENT",
-            "vcpu0/L0: vm-enter",
-            "vcpu0/L1: vmlaunch no-tpr-shadow",
-            "vcpu0/L0: vm-enter",
-            "vcpu1/user: guest-debug-blockirq off",
-            "vcpu0/L0: service-request APICV_UPDATE",
+        var s = Replay(m, InhibitedLaunchThenActivated.Then(
             "vcpu0/L0: vm-enter",
             "vcpu0/L2: vmcall",
             "vcpu0/L0: vm-enter"));
@@ -107,15 +95,7 @@ public class NestedTests
     {
         var c = Config(Policies.Linux517 with { NestedEarlyCheck = true });
         var m = Model(c);
-        var s = Replay(m, TwoVcpusL1Running.Then(
-            "vcpu1/user: guest-debug-blockirq on",
-            "vcpu0/L0: service-request APICV_UPDATE",
-            "vcpu0/L0: service-request EVENT",
-            "vcpu0/L0: vm-enter",
-            "vcpu0/L1: vmlaunch no-tpr-shadow",
-            "vcpu0/L0: vm-enter",
-            "vcpu1/user: guest-debug-blockirq off",
-            "vcpu0/L0: service-request APICV_UPDATE",
+        var s = Replay(m, InhibitedLaunchThenActivated.Then(
             "vcpu0/L0: vm-enter"));
         Assert.True(m.Breaks(s, 0, Property.KvmCausedVmentryFailure));
         Assert.Contains("KVM WARNed", m.Explain((int)Property.KvmCausedVmentryFailure, s));
