@@ -32,18 +32,42 @@ public sealed class Checker<TModel, TState, TStep>
         else _fingerprints = new FingerprintSet<TState>();
     }
 
-    /// <summary>What one thread found in its slice of a round.</summary>
+    /// <summary>What one thread found in its slice of a round: new states in order, each expanded
+    /// state's count of new successors and each new state's step ordinal (see ParentLinks).</summary>
     sealed class Slice
     {
-        public readonly List<TState> States = [];
-        public readonly List<(long Parent, int Step)> Links = [];
+        public TState[] States = new TState[1024];
+        public byte[] Steps = new byte[1024];
+        public byte[] Counts = new byte[256];
+        public int Count, Parents;
+        public Dictionary<int, int>? BigCounts, BigSteps;
         public long Transitions;
         /// <summary>First event in the slice: a violation (invariant ≥ 0) or a deadlock (-2).</summary>
         public int Found = -1;
-        public long FoundParent;
+        /// <summary>The violating state's parent, or the deadlocked state.</summary>
+        public long FoundId;
         public int FoundStep;
-        public TState FoundState;
-        public void Reset() { States.Clear(); Links.Clear(); Transitions = 0; Found = -1; }
+
+        public void Reset(int parents)
+        {
+            Count = Parents = 0; Transitions = 0; Found = -1;
+            BigCounts?.Clear(); BigSteps?.Clear();
+            if (Counts.Length < parents) Counts = new byte[parents];
+        }
+
+        public void Push(in TState s, int step)
+        {
+            if (Count == States.Length) { Array.Resize(ref States, Count * 2); Array.Resize(ref Steps, Count * 2); }
+            States[Count] = s;
+            if (step >= 255) (BigSteps ??= [])[Count] = step;
+            Steps[Count++] = (byte)Math.Min(step, 255);
+        }
+
+        public void Expanded(int children)
+        {
+            if (children >= 255) (BigCounts ??= [])[Parents] = children;
+            Counts[Parents++] = (byte)Math.Min(children, 255);
+        }
     }
 
     IVisitedSet<TState> Visited => _exact is not null ? _exact : _fingerprints!;
@@ -57,90 +81,94 @@ public sealed class Checker<TModel, TState, TStep>
         _clock.Start();
         var initial = _model.Initial();
         AddVisited(initial);
-        _links.Add(0, 0);
+        Visited.Added(1);
+        _links.AddRoot();
         int bad = _model.Violated(initial);
         if (bad >= 0) return Violation(initial, bad, []);
 
         int threads = Math.Max(1, _o.Threads);
         var slices = Enumerable.Range(0, threads).Select(_ => new Slice()).ToArray();
-        var frontier = new List<TState> { initial };
+        var frontier = new TState[1024];
+        frontier[0] = initial;
+        int frontierCount = 1, nextCount = 0;
         long frontierStart = 0; // id of frontier[0]
-        var next = new List<TState>();
+        var next = new TState[1024];
         var lastProgress = TimeSpan.Zero;
         int stateSize = Unsafe.SizeOf<TState>();
 
-        while (frontier.Count > 0)
+        while (frontierCount > 0)
         {
-            if (_depth >= _o.MaxDepth) return Finished(initial, StopReason.DepthBound, frontier.Count);
-            next.Clear();
+            if (_depth >= _o.MaxDepth) return Finished(initial, StopReason.DepthBound, frontierCount);
+            nextCount = 0;
             int pos = 0;
-            while (pos < frontier.Count)
+            while (pos < frontierCount)
             {
-                if (_o.Cancel.IsCancellationRequested) return Finished(initial, StopReason.Cancelled, frontier.Count - pos);
-                int round = RoundSize(frontier.Count - pos);
-                if (round == 0)
+                if (_o.Cancel.IsCancellationRequested) return Finished(initial, StopReason.Cancelled, frontierCount - pos);
+                int round = RoundSize(frontierCount - pos);
+                if (round == 0 || Visited.NeedsGrowth)
                 {
-                    if (MemoryUsed(frontier, next, slices) + Visited.GrowthBytes > _o.MemoryBudgetBytes) return Finished(initial, StopReason.MemoryBudget, frontier.Count - pos);
+                    if (MemoryUsed(frontier, next, slices) + Visited.GrowthBytes > _o.MemoryBudgetBytes) return Finished(initial, StopReason.MemoryBudget, frontierCount - pos);
                     Visited.Grow();
                     continue;
                 }
                 Expand(frontier, frontierStart, pos, round, slices, threads);
                 pos += round;
-                // Merge in slice order: with one thread the ids and the trace are the same every run.
-                long nextId = _links.Count;
+                // Merge in slice order: ids follow the frontier order, which ParentLinks relies on,
+                // and with one thread the ids and the trace are the same every run.
                 foreach (var sl in slices)
                 {
                     _transitions += sl.Transitions;
                     if (sl.Found != -1)
                     {
-                        var path = _links.PathTo(sl.FoundParent);
-                        path.Add(sl.FoundStep);
-                        return sl.Found >= 0 ? Violation(initial, sl.Found, path) : Deadlock(initial, path);
+                        var path = _links.PathTo(sl.FoundId);
+                        if (sl.Found >= 0) { path.Add(sl.FoundStep); return Violation(initial, sl.Found, path); }
+                        return Deadlock(initial, path);
                     }
-                    for (int i = 0; i < sl.States.Count; i++)
-                    {
-                        next.Add(sl.States[i]);
-                        _links.Add(sl.Links[i].Parent, sl.Links[i].Step);
-                    }
+                    if (nextCount + sl.Count > next.Length) Array.Resize(ref next, Math.Max(next.Length * 2, nextCount + sl.Count));
+                    sl.States.AsSpan(0, sl.Count).CopyTo(next.AsSpan(nextCount));
+                    nextCount += sl.Count;
+                    _links.Add(sl.Counts.AsSpan(0, sl.Parents), sl.Steps.AsSpan(0, sl.Count), sl.BigCounts, sl.BigSteps);
+                    Visited.Added(sl.Count);
                 }
-                if (_links.Count > _o.MaxStates) return Finished(initial, StopReason.StateBound, frontier.Count - pos + next.Count);
-                if (MemoryUsed(frontier, next, slices) + (long)next.Capacity * stateSize > _o.MemoryBudgetBytes) return Finished(initial, StopReason.MemoryBudget, frontier.Count - pos + next.Count);
+                if (_links.Count > _o.MaxStates) return Finished(initial, StopReason.StateBound, frontierCount - pos + nextCount);
+                // next may double when it is merged into again
+                if (MemoryUsed(frontier, next, slices) + (long)next.Length * stateSize > _o.MemoryBudgetBytes) return Finished(initial, StopReason.MemoryBudget, frontierCount - pos + nextCount);
                 if (_o.Progress is not null && _clock.Elapsed - lastProgress >= _o.ProgressInterval)
                 {
                     lastProgress = _clock.Elapsed;
-                    _o.Progress(Stats(frontier.Count - pos + next.Count, frontier.Count + next.Count));
+                    _o.Progress(Stats(frontierCount - pos + nextCount, frontierCount + nextCount));
                 }
             }
-            frontierStart += frontier.Count;
+            frontierStart += frontierCount;
             (frontier, next) = (next, frontier);
-            if (frontier.Count > 0) _depth++;
+            frontierCount = nextCount;
+            if (frontierCount > 0) _depth++;
         }
         return Finished(initial, StopReason.Complete, 0);
     }
 
-    /// <summary>What the search holds now: the larger of our own accounting (list capacities, not
-    /// counts: a list may double next) and the process's working set. Checked before every
-    /// allocation that could push past the budget, so the budget stops the search, not the kernel.</summary>
-    long MemoryUsed(List<TState> frontier, List<TState> next, Slice[] slices)
+    /// <summary>What the search holds now: the larger of our own accounting (array lengths, not
+    /// counts) and the process's working set. Checked before every allocation that could push past
+    /// the budget, so the budget stops the search, not the kernel's OOM killer.</summary>
+    long MemoryUsed(TState[] frontier, TState[] next, Slice[] slices)
     {
-        long states = frontier.Capacity + next.Capacity;
-        long links = 0;
-        foreach (var sl in slices) { states += sl.States.Capacity; links += sl.Links.Capacity; }
-        long ours = Visited.Bytes + _links.Bytes + states * Unsafe.SizeOf<TState>() + links * 16;
+        long states = frontier.Length + next.Length;
+        foreach (var sl in slices) states += sl.States.Length;
+        long ours = Visited.Bytes + _links.Bytes + states * Unsafe.SizeOf<TState>();
         return Math.Max(ours, Environment.WorkingSet);
     }
 
     /// <summary>How many frontier states the next round may expand without the visited table
-    /// passing its load limit (each may add MaxSteps states); 0 means grow first.</summary>
+    /// passing its hard load limit (each may add MaxSteps states); 0 means grow first.</summary>
     int RoundSize(int remaining) =>
         (int)Math.Min(Math.Min(remaining, 1 << 16), Visited.Room / Math.Max(1, _model.MaxSteps));
 
-    void Expand(List<TState> frontier, long frontierStart, int pos, int round, Slice[] slices, int threads)
+    void Expand(TState[] frontier, long frontierStart, int pos, int round, Slice[] slices, int threads)
     {
         int used = Math.Min(threads, Math.Max(1, round / 256));
-        for (int t = 0; t < slices.Length; t++) slices[t].Reset();
-        if (used == 1) { ExpandSlice(frontier, frontierStart, pos, pos + round, slices[0]); return; }
         int per = (round + used - 1) / used;
+        for (int t = 0; t < slices.Length; t++) slices[t].Reset(per);
+        if (used == 1) { ExpandSlice(frontier, frontierStart, pos, pos + round, slices[0]); return; }
         Parallel.For(0, used, new ParallelOptions { MaxDegreeOfParallelism = used }, t =>
         {
             int from = pos + t * per, to = Math.Min(pos + round, from + per);
@@ -148,23 +176,23 @@ public sealed class Checker<TModel, TState, TStep>
         });
     }
 
-    void ExpandSlice(List<TState> frontier, long frontierStart, int from, int to, Slice sl)
+    void ExpandSlice(TState[] frontier, long frontierStart, int from, int to, Slice sl)
     {
         var model = _model;
         Span<TStep> steps = model.MaxSteps <= 512 ? stackalloc TStep[model.MaxSteps] : new TStep[model.MaxSteps];
-        for (int i = from; i < to && sl.Found == -1; i++)
+        bool deadlocks = _o.CheckDeadlock;
+        for (int i = from; i < to; i++)
         {
-            var state = frontier[i];
+            ref readonly TState state = ref frontier[i];
             int n = model.Enabled(state, steps);
             sl.Transitions += n;
-            if (n == 0 && _o.CheckDeadlock && !model.IsFinal(state))
+            if (n == 0 && deadlocks && !model.IsFinal(state))
             {
-                // A deadlocked state is reported by its own path: its parent link, replayed.
-                var (parent, step) = _links[frontierStart + i];
-                if (frontierStart + i == 0) { sl.Found = -2; sl.FoundParent = 0; sl.FoundStep = -1; }
-                else { sl.Found = -2; sl.FoundParent = parent; sl.FoundStep = step; }
-                break;
+                // A deadlocked state is reported by its own path, rebuilt from the links.
+                sl.Found = -2; sl.FoundId = frontierStart + i;
+                return;
             }
+            int before = sl.Count;
             for (int k = 0; k < n; k++)
             {
                 var succ = state;
@@ -173,12 +201,12 @@ public sealed class Checker<TModel, TState, TStep>
                 int bad = model.Violated(succ);
                 if (bad >= 0)
                 {
-                    sl.Found = bad; sl.FoundParent = frontierStart + i; sl.FoundStep = k; sl.FoundState = succ;
-                    break;
+                    sl.Found = bad; sl.FoundId = frontierStart + i; sl.FoundStep = k;
+                    return;
                 }
-                sl.States.Add(succ);
-                sl.Links.Add((frontierStart + i, k));
+                sl.Push(succ, k);
             }
+            sl.Expanded(sl.Count - before);
         }
     }
 
@@ -201,7 +229,6 @@ public sealed class Checker<TModel, TState, TStep>
 
     CheckResult<TState, TStep> Deadlock(in TState initial, List<int> path)
     {
-        if (path.Count > 0 && path[^1] < 0) path.RemoveAt(path.Count - 1);
         var trace = Replay(initial, path);
         return new()
         {
@@ -249,7 +276,7 @@ public sealed class Checker<TModel, TState, TStep>
             Depth = _depth,
             Queue = queue,
             Seconds = secs,
-            BytesPerState = states == 0 ? 0 : (double)(Visited.Bytes + states * (sizeof(int) + sizeof(ushort))) / states,
+            BytesPerState = states == 0 ? 0 : (double)(Visited.Bytes + _links.Bytes) / states,
             FrontierBytes = frontierStates * Unsafe.SizeOf<TState>(),
             // TLC's optimistic estimate: each of the (generated - distinct) hits on a known
             // fingerprint could have been a different state, each with chance distinct / 2^64.

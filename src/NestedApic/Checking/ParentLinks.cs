@@ -1,42 +1,96 @@
 namespace NestedApic.Checking;
 
 /// <summary>
-/// For each state id (discovery order), the id of the state it was first reached from and the
-/// ordinal of the step among that state's enabled steps: 6 bytes a state, enough to rebuild a
-/// counterexample by replay without keeping any state.
+/// How each state was first reached, in about 2 bytes a state. The search gives ids in BFS order
+/// and expands states in id order, merging each state's new successors right after the previous
+/// state's; so the children of state p are exactly ids 1 + cum(p) .. cum(p + 1), where cum(p)
+/// sums the new-successor counts of the states before p. Stored: that count for every expanded
+/// state and the step ordinal of every state, one byte each (255 escapes to a side table), plus
+/// cum at every 1024th expanded state for lookup. Enough to rebuild a counterexample by replay.
 /// </summary>
 internal sealed class ParentLinks
 {
-    const int ChunkBits = 20, ChunkSize = 1 << ChunkBits;
-    readonly List<int[]> _parents = [];
-    readonly List<ushort[]> _steps = [];
-    long _count;
+    const int ChunkBits = 16, ChunkSize = 1 << ChunkBits, CheckpointBits = 10;
+    const byte Escape = 255;
+    readonly List<byte[]> _counts = [], _steps = [];
+    readonly List<long> _checkpoints = [];
+    readonly Dictionary<long, int> _bigCounts = [], _bigSteps = [];
+    long _expanded, _count, _children;
 
+    /// <summary>States recorded: the initial state and every child.</summary>
     public long Count => _count;
-    public long Bytes => (long)_parents.Count * ChunkSize * (sizeof(int) + sizeof(ushort));
+    public long Bytes => (long)(_counts.Count + _steps.Count) * ChunkSize + _checkpoints.Count * sizeof(long)
+        + (_bigCounts.Count + _bigSteps.Count) * 24L;
 
-    public void Add(long parent, int step)
+    public void AddRoot() => Put(_steps, _bigSteps, _count++, 0);
+
+    /// <summary>Records one expanded state's number of new successors, in id order.</summary>
+    public void AddExpanded(int children)
     {
-        int chunk = (int)(_count >> ChunkBits), at = (int)(_count & (ChunkSize - 1));
-        if (chunk == _parents.Count) { _parents.Add(new int[ChunkSize]); _steps.Add(new ushort[ChunkSize]); }
-        _parents[chunk][at] = (int)parent;
-        _steps[chunk][at] = (ushort)step;
-        _count++;
+        if ((_expanded & ((1 << CheckpointBits) - 1)) == 0) _checkpoints.Add(_children);
+        Put(_counts, _bigCounts, _expanded++, children);
+        _children += children;
     }
 
-    public (long Parent, int Step) this[long id] =>
-        (_parents[(int)(id >> ChunkBits)][id & (ChunkSize - 1)], _steps[(int)(id >> ChunkBits)][id & (ChunkSize - 1)]);
+    /// <summary>Records the next child's step ordinal, in id order.</summary>
+    public void AddChild(int step) => Put(_steps, _bigSteps, _count++, step);
+
+    /// <summary>Bulk form of <see cref="AddExpanded"/> and <see cref="AddChild"/> for a slice.</summary>
+    public void Add(ReadOnlySpan<byte> counts, ReadOnlySpan<byte> steps, Dictionary<int, int>? bigCounts, Dictionary<int, int>? bigSteps)
+    {
+        for (int i = 0; i < counts.Length; i++)
+            AddExpanded(counts[i] == Escape ? bigCounts![i] : counts[i]);
+        for (int i = 0; i < steps.Length;)
+        {
+            if (steps[i] == Escape) { AddChild(bigSteps![i++]); continue; }
+            int at = (int)(_count & (ChunkSize - 1));
+            if (at == 0 && _count >> ChunkBits == _steps.Count) _steps.Add(new byte[ChunkSize]);
+            int n = Math.Min(ChunkSize - at, steps.Length - i);
+            int esc = steps.Slice(i, n).IndexOf(Escape);
+            if (esc >= 0) n = esc;
+            steps.Slice(i, n).CopyTo(_steps[(int)(_count >> ChunkBits)].AsSpan(at));
+            _count += n; i += n;
+        }
+    }
+
+    static void Put(List<byte[]> chunks, Dictionary<long, int> big, long id, int value)
+    {
+        int chunk = (int)(id >> ChunkBits);
+        if (chunk == chunks.Count) chunks.Add(new byte[ChunkSize]);
+        if (value >= Escape) { big[id] = value; value = Escape; }
+        chunks[chunk][id & (ChunkSize - 1)] = (byte)value;
+    }
+
+    static int Get(List<byte[]> chunks, Dictionary<long, int> big, long id)
+    {
+        byte b = chunks[(int)(id >> ChunkBits)][id & (ChunkSize - 1)];
+        return b == Escape ? big[id] : b;
+    }
+
+    /// <summary>The state that first reached child <paramref name="id"/> (≥ 1).</summary>
+    long Parent(long id)
+    {
+        long rank = id - 1; // among all children
+        int lo = 0, hi = _checkpoints.Count - 1;
+        while (lo < hi)
+        {
+            int mid = (lo + hi + 1) / 2;
+            if (_checkpoints[mid] <= rank) lo = mid; else hi = mid - 1;
+        }
+        long p = (long)lo << CheckpointBits, cum = _checkpoints[lo];
+        while (true)
+        {
+            cum += Get(_counts, _bigCounts, p);
+            if (rank < cum) return p;
+            p++;
+        }
+    }
 
     /// <summary>Step ordinals from the initial state (id 0) to <paramref name="id"/>.</summary>
     public List<int> PathTo(long id)
     {
         var path = new List<int>();
-        while (id != 0)
-        {
-            var (parent, step) = this[id];
-            path.Add(step);
-            id = parent;
-        }
+        for (; id != 0; id = Parent(id)) path.Add(Get(_steps, _bigSteps, id));
         path.Reverse();
         return path;
     }

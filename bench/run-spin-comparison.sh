@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Checks the classic models with SPIN and with NestedApic's engine (1 thread and all threads),
+# fails if the state counts differ, and prints states/s and the ratios. Sizes are chosen so that
+# SPIN takes at least 5 seconds. Work files go to bench/spin/out/ (ignored by git).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v spin >/dev/null; then
+  echo "installing spin"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq spin
+  else sudo apt-get update -qq && sudo apt-get install -y -qq spin; fi
+fi
+
+threads=$(nproc)
+out=bench/spin/out
+mkdir -p "$out"
+dotnet build -c Release bench/SpinComparison -v q -nologo >"$out/build.log" 2>&1 || { cat "$out/build.log"; exit 1; }
+bin=bench/SpinComparison/bin/Release/net10.0/SpinComparison
+
+# name | Promela file and spin defines | SpinComparison arguments
+models=(
+  "peterson|peterson.pml -DN=6|peterson 6"
+  "philosophers|philosophers.pml -DN=13|philosophers 13"
+  "abp|abp.pml -DC=24 -DM=127|abp 24 --modulus 127"
+)
+
+field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
+min1=""; min2=""; n=0
+printf '%-13s %10s %12s %12s %12s %8s %8s %10s %10s\n' model states spin/s "1-thread/s" "${threads}-thread/s" ratio1 ratio${threads} B/st-spin B/st-ours
+for entry in "${models[@]}"; do
+  IFS='|' read -r name spinargs ourargs <<<"$entry"
+  read -r pml defines <<<"$spinargs"
+  dir="$out/$name"; mkdir -p "$dir"
+  ( cd "$dir" && spin $defines -a "../../$pml" >/dev/null &&
+    gcc -w -O2 -DSAFETY -DNOREDUCE -DMEMLIM=16000 -o pan pan.c &&
+    ./pan -m20000000 -w26 >pan.txt 2>&1 ) || { echo "SPIN failed on $name"; cat "$dir/pan.txt" 2>/dev/null; exit 1; }
+  grep -q "errors: 0" "$dir/pan.txt" || { echo "SPIN found an error in $name"; cat "$dir/pan.txt"; exit 1; }
+  sstates=$(awk '/states, stored/ {print $1; exit}' "$dir/pan.txt")
+  ssecs=$(awk '/elapsed time/ {print $4; exit}' "$dir/pan.txt")
+  smem=$(awk '/actual memory usage for states/ {print $1; exit}' "$dir/pan.txt")
+  one=$($bin $ourargs --threads 1)
+  all=$($bin $ourargs --threads "$threads")
+  echo "$one" >"$dir/ours-1.txt"; echo "$all" >"$dir/ours-$threads.txt"
+  for line in "$one" "$all"; do
+    if [ "$(field states "$line")" != "$sstates" ] || [ "$(field verdict "$line")" != holds ]; then
+      echo "MISMATCH on $name: SPIN stored $sstates states, NestedApic: $line" >&2
+      exit 1
+    fi
+  done
+  read -r spinrate r1 r2 sbytes <<<"$(awk -v s="$sstates" -v t="$ssecs" -v a="$(field states_per_s "$one")" \
+      -v b="$(field states_per_s "$all")" -v m="$smem" 'BEGIN { r = s / t; printf "%.0f %.2f %.2f %.1f", r, a / r, b / r, m * 1048576 / s }')"
+  printf '%-13s %10s %12s %12s %12s %8s %8s %10s %10s\n' "$name" "$sstates" "$spinrate" "$(field states_per_s "$one")" \
+    "$(field states_per_s "$all")" "$r1" "$r2" "$sbytes" "$(field bytes_per_state "$all")"
+  echo "  SPIN ${ssecs}s; NestedApic $(field seconds "$one")s with 1 thread, $(field seconds "$all")s with $threads"
+  min1=$(awk -v a="$r1" -v m="$min1" 'BEGIN { print (m == "" || a < m) ? a : m }')
+  min2=$(awk -v a="$r2" -v m="$min2" 'BEGIN { print (m == "" || a < m) ? a : m }')
+  n=$((n + 1))
+done
+echo "summary: $n models, counts agree, min ratio $min1 (1 thread), min ratio $min2 (all threads)"
