@@ -73,7 +73,8 @@ public partial struct AvicMachine
         {
             sender.Apic.Accept(vector, levelTriggered: false);
             Doorbell(core);
-            return new(null, 0, 0, 0, (byte)(1 << core));
+            byte self = sender.XApicId < TableEntries ? (byte)(1 << sender.XApicId) : (byte)0;
+            return new(null, 0, 0, self, (byte)(1 << core));
         }
 
         byte dest = (byte)(icrHigh >> Icr.DestinationShift);

@@ -64,6 +64,7 @@ public class AvicIpiTests
         var o = m.WriteIcr(0, Icr.Low(0x50, shorthand: Icr.ShorthandSelf), 0);
         Assert.Null(o.ExitCode);
         Assert.True(m.Page(0).Apic.Irr.Test(0x50));
+        Assert.Equal(0b0001, o.IrrSet);
         Assert.Equal(0b0001, o.Doorbells);
         Assert.True(m.Core(0).InterruptRecognized);
     }
