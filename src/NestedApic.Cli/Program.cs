@@ -13,6 +13,8 @@ static int Dispatch(string[] args)
             return DiffCommand.Run(args[1..], Console.Out, Console.Error);
         case "policies":
             return PoliciesCommand.Run(args[1..], Console.Out, Console.Error);
+        case "vmrun":
+            return VmrunCommand.Run(args[1..], Console.In, Console.Out, Console.Error);
         case "vmentry":
             return VmEntryCommand.Run(args[1..], Console.In, Console.Out, Console.Error);
         default:
@@ -22,6 +24,7 @@ static int Dispatch(string[] args)
             Console.Error.WriteLine("  diff UNIVERSE --policy A --policy B   where two designs' verdicts differ, property by property");
             Console.Error.WriteLine("  policies                list the presets and the switches a universe may override");
             Console.Error.WriteLine("  vmentry FILE.jsonl|-    evaluate VM-entry control checks for each line");
+            Console.Error.WriteLine("  vmrun FILE.jsonl|-      evaluate VMRUN consistency checks for each line");
             return 2;
     }
 }
