@@ -9,6 +9,8 @@ static int Dispatch(string[] args)
     {
         case "check":
             return CheckCommand.Run(args[1..], Console.Out, Console.Error);
+        case "run":
+            return RunCommand.Run(args[1..], Console.Out, Console.Error);
         case "diff":
             return DiffCommand.Run(args[1..], Console.Out, Console.Error);
         case "policies":
@@ -21,6 +23,7 @@ static int Dispatch(string[] args)
             Console.Error.WriteLine("usage: nestedapic <command> [args]");
             Console.Error.WriteLine("commands:");
             Console.Error.WriteLine("  check [UNIVERSE]        explore every interleaving; no universe: the built-in suite");
+            Console.Error.WriteLine("  run FILE.scn            replay a scenario and check its expects");
             Console.Error.WriteLine("  diff UNIVERSE --policy A --policy B   where two designs' verdicts differ, property by property");
             Console.Error.WriteLine("  policies                list the presets and the switches a universe may override");
             Console.Error.WriteLine("  vmentry FILE.jsonl|-    evaluate VM-entry control checks for each line");

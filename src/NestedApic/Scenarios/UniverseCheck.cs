@@ -12,14 +12,31 @@ public static class UniverseCheck
 
     public static (VmxModel Model, KvmConfig Config) Build(Universe u, Policy policy, int vcpus)
     {
-        if (vcpus is < 1 or > KvmState.MaxVcpus) throw new InputException($"{u.File}: {vcpus} vCPUs; the model holds 1..{KvmState.MaxVcpus}");
-        var config = u.Config with { Policy = policy, Vcpus = vcpus };
+        var config = Config(u, policy, vcpus);
         return (new VmxModel(config, Setup.Build(u, config)), config);
     }
 
-    public static CheckReport Run(Universe u, Policy policy, int vcpus, Settings settings)
+    /// <summary>As Build, but exploration starts from <paramref name="initial"/> (e.g. the state a
+    /// scenario reaches) instead of the universe's setup.</summary>
+    public static (VmxModel Model, KvmConfig Config) Build(Universe u, Policy policy, int vcpus, in KvmState initial)
     {
-        var (model, _) = Build(u, policy, vcpus);
+        var config = Config(u, policy, vcpus);
+        return (new VmxModel(config, initial), config);
+    }
+
+    static KvmConfig Config(Universe u, Policy policy, int vcpus) =>
+        vcpus is < 1 or > KvmState.MaxVcpus ? throw new InputException($"{u.File}: {vcpus} vCPUs; the model holds 1..{KvmState.MaxVcpus}")
+            : u.Config with { Policy = policy, Vcpus = vcpus };
+
+    public static CheckReport Run(Universe u, Policy policy, int vcpus, Settings settings) =>
+        Run(u, policy, vcpus, settings, Build(u, policy, vcpus).Model);
+
+    /// <summary>Checks from <paramref name="initial"/> instead of the universe's setup.</summary>
+    public static CheckReport Run(Universe u, Policy policy, int vcpus, Settings settings, in KvmState initial) =>
+        Run(u, policy, vcpus, settings, Build(u, policy, vcpus, initial).Model);
+
+    static CheckReport Run(Universe u, Policy policy, int vcpus, Settings settings, VmxModel model)
+    {
         int depth = settings.Depth ?? u.Depth;
         var result = Checker.Run<VmxModel, KvmState, KvmStep>(model, new CheckOptions
         {

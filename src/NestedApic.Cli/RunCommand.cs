@@ -1,0 +1,141 @@
+using System.Text.Json.Nodes;
+using NestedApic.Hypervisor;
+using NestedApic.Scenarios;
+using NestedApic.Scenarios.Toml;
+
+namespace NestedApic.Cli;
+
+/// <summary>
+/// `nestedapic run FILE.scn [--policy P] [--json]`: replays a scenario, printing each step in its
+/// lane with the fields it changed, the expectations, and properties that broke unannounced.
+/// Exit 0 when every expect held, 1 at the first that did not, 2 on bad input.
+/// </summary>
+public static class RunCommand
+{
+    public const string Usage = "usage: nestedapic run FILE.scn [--policy P] [--json]";
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        string? file = null, policyName = null;
+        bool json = false;
+        try
+        {
+            for (int i = 0; i < args.Length; i++)
+                switch (args[i])
+                {
+                    case "--policy": policyName = i + 1 < args.Length ? args[++i] : throw new InputException("--policy needs a value"); break;
+                    case "--json": json = true; break;
+                    case var a when a.StartsWith('-'): throw new InputException($"unknown option '{a}'");
+                    case var a: file = file is null ? a : throw new InputException($"unexpected argument '{a}'"); break;
+                }
+            if (file is null) throw new InputException("a scenario file is needed");
+        }
+        catch (InputException e)
+        {
+            stderr.WriteLine($"nestedapic run: {e.Message}");
+            stderr.WriteLine(Usage);
+            return 2;
+        }
+        try
+        {
+            Policy? policy = policyName is null ? null : Policies.Find(policyName) ?? throw new InputException(
+                $"--policy: unknown policy '{policyName}'; known: {string.Join(", ", Policies.Presets.Select(p => p.Name))}");
+            var sc = Scenario.Load(file);
+            if (json)
+            {
+                var r = ScenarioRunner.Run(sc, BuiltinUniverses.Load, policy);
+                stdout.WriteLine(CheckOutput.JsonText(Json(r)));
+                return r.Passed ? 0 : 1;
+            }
+            // Text streams as the replay goes, so a step that turns out not enabled still shows the story so far.
+            var result = ScenarioRunner.Run(sc, BuiltinUniverses.Load, policy,
+                onStart: (u, p, n) => stdout.WriteLine($"scenario {file}: universe {u.Name}, policy {p.Name}, {n} vCPU{(n == 1 ? "" : "s")}"),
+                onEntry: e => Text(e, stdout));
+            Footer(result, stdout);
+            return result.Passed ? 0 : 1;
+        }
+        catch (Exception e) when (e is InputException or TomlException)
+        {
+            stderr.WriteLine(e.Message);
+            return 2;
+        }
+    }
+
+    static string Lane(Actor a) => a switch { Actor.Userspace => "user", Actor.L1 => "L1", Actor.L2 => "L2", _ => "L0" };
+
+    /// <summary>One line per event, its lane in a column of its own, the changed fields under it.</summary>
+    static void Text(ScenarioEntry e, TextWriter w)
+    {
+        switch (e)
+        {
+            case StepEntry s:
+                if (s.Events.Count == 0) w.WriteLine($"{s.Item.Pos.Line,5}  {"",-10} {s.Item.Text} (nothing to do)");
+                foreach (var ev in s.Events)
+                {
+                    w.WriteLine($"{s.Item.Pos.Line,5}  {$"vcpu{ev.Vcpu} {Lane(ev.Actor)}",-10} {ev.Label[(ev.Label.IndexOf(": ") + 2)..]}");
+                    foreach (var c in ev.Changes) w.WriteLine($"{"",18}{c}");
+                }
+                break;
+            case ExpectEntry x:
+                w.WriteLine($"{x.Item.Pos.Line,5}  {x.Item.Text}: {(x.Ok ? "ok" : "FAILED")} ({x.Detail})");
+                break;
+            case UnexpectedEntry u:
+                w.WriteLine($"{"!",5}  {u.Property.Id()} breaks at event {u.EventIndex} with no expect violated for it: {u.Explanation}");
+                break;
+        }
+    }
+
+    static void Footer(ScenarioResult r, TextWriter w)
+    {
+        int expects = r.Entries.Count(e => e is ExpectEntry);
+        int unexpected = r.Entries.Count(e => e is UnexpectedEntry);
+        string where = $"universe {r.Universe.Name}, policy {r.Policy.Name}, {r.Vcpus} vCPU{(r.Vcpus == 1 ? "" : "s")}";
+        w.WriteLine(r.Failed is { } f
+            ? $"result: FAILED at {f.Item.Pos}: {f.Item.Text} ({where})"
+            : $"result: passed, {expects} expect{(expects == 1 ? "" : "s")} held, {unexpected} unexpected violation{(unexpected == 1 ? "" : "s")} ({where})");
+    }
+
+    public static JsonObject Json(ScenarioResult r) => new()
+    {
+        ["scenario"] = r.Scenario.File,
+        ["universe"] = r.Universe.Name,
+        ["policy"] = r.Policy.Name,
+        ["vcpus"] = r.Vcpus,
+        ["passed"] = r.Passed,
+        ["failed_at"] = r.Failed is { } f ? $"{f.Item.Pos}" : null,
+        ["entries"] = new JsonArray(r.Entries.Select(e => (JsonNode)(e switch
+        {
+            StepEntry s => new JsonObject
+            {
+                ["kind"] = "step",
+                ["line"] = s.Item.Pos.Line,
+                ["text"] = s.Item.Text,
+                ["events"] = new JsonArray(s.Events.Select(ev => (JsonNode)new JsonObject
+                {
+                    ["index"] = ev.Index,
+                    ["event"] = ev.Label,
+                    ["vcpu"] = ev.Vcpu,
+                    ["lane"] = Lane(ev.Actor),
+                    ["changes"] = new JsonArray(ev.Changes.Select(c => (JsonNode)JsonValue.Create(c)!).ToArray()),
+                }).ToArray()),
+            },
+            ExpectEntry x => new JsonObject
+            {
+                ["kind"] = "expect",
+                ["line"] = x.Item.Pos.Line,
+                ["text"] = x.Item.Text,
+                ["ok"] = x.Ok,
+                ["detail"] = x.Detail,
+            },
+            UnexpectedEntry u => new JsonObject
+            {
+                ["kind"] = "unexpected-violation",
+                ["event"] = u.EventIndex,
+                ["property"] = u.Property.Id(),
+                ["vcpu"] = u.Vcpu,
+                ["explanation"] = u.Explanation,
+            },
+            _ => throw new InvalidOperationException(),
+        })).ToArray()),
+    };
+}
