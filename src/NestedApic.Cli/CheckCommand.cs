@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json.Nodes;
 using NestedApic.Hypervisor;
 using NestedApic.Scenarios;
@@ -16,27 +17,68 @@ public static class CheckCommand
     public const string Usage = "usage: nestedapic check [UNIVERSE.toml|NAME] [--policy P] [--vcpus N] [--threads T] [--depth D] [--max-states N] [--json] [--save-trace FILE.scn] [--from FILE.scn]";
 
     sealed record Options(string? Universe, string? Policy, int? Vcpus, int Threads, int? Depth, long? MaxStates, bool Json,
-        string? SaveTrace = null, string? From = null);
-
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+        string? SaveTrace = null, string? From = null, string? Html = null)
     {
-        Options o;
-        try { o = Parse(args); }
-        catch (InputException e)
+        public CancellationToken Cancel { get; init; }
+        public ProgressPrinter? Progress { get; init; }
+    }
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
+        Cli.Invoke(Define(new Io(TextReader.Null, stdout, stderr)), args, new Io(TextReader.Null, stdout, stderr));
+
+    public static Command Define(Io io)
+    {
+        var universe = new Argument<string?>("universe")
         {
-            stderr.WriteLine($"nestedapic check: {e.Message}");
-            stderr.WriteLine(Usage);
-            return 2;
-        }
+            Arity = ArgumentArity.ZeroOrOne,
+            Description = "a universe file (.toml) or the name of a built-in one; none: the built-in suite",
+        };
+        var policy = new Option<string?>("--policy") { Description = "a preset (see `nestedapic policies`); default: the universe's" };
+        var vcpus = Cli.IntOption("--vcpus", "number of vCPUs; default: the universe's", 1, KvmState.MaxVcpus);
+        var threads = Cli.IntOption("--threads", "worker threads; default: all cores", 1, 1024);
+        var depth = Cli.IntOption("--depth", "depth bound; default: the universe's", 1, 1000);
+        var maxStates = new Option<long?>("--max-states") { Description = "stop after this many states (verdict: bounded, exit 3)" };
+        maxStates.Validators.Add(r => { if (r.GetValueOrDefault<long?>() is <= 0) r.AddError("--max-states must be a positive integer"); });
+        var json = new Option<bool>("--json") { Description = "print the report as one JSON document (docs/check-report.schema.json)" };
+        var html = new Option<string?>("--html") { Description = "also write a self-contained HTML timeline of the report" };
+        var saveTrace = new Option<string?>("--save-trace") { Description = "write a violation as a scenario that `run` replays" };
+        var from = new Option<string?>("--from") { Description = "explore from the state a scenario's steps reach" };
+        var cmd = new Command("check", "Explore every interleaving of a universe's events under a policy; no universe: the built-in suite.")
+        {
+            universe, policy, vcpus, threads, depth, maxStates, json, html, saveTrace, from,
+        };
+        cmd.Validators.Add(r =>
+        {
+            if (r.GetValue(universe) is null && (r.GetValue(saveTrace) ?? r.GetValue(from)) is not null)
+                r.AddError($"{(r.GetValue(saveTrace) is null ? "--from" : "--save-trace")} needs a universe");
+        });
+        Cli.RejectOptionLike(cmd, universe);
+        cmd.SetAction(r => Execute(new Options(r.GetValue(universe), r.GetValue(policy), r.GetValue(vcpus),
+            r.GetValue(threads) ?? Environment.ProcessorCount, r.GetValue(depth), r.GetValue(maxStates), r.GetValue(json),
+            r.GetValue(saveTrace), r.GetValue(from), r.GetValue(html)), io));
+        return cmd;
+    }
+
+    static int Execute(Options o, Io io)
+    {
+        using var cancel = new CancellationTokenSource();
+        // Ctrl-C stops the search cleanly: the report shows the statistics so far (exit 3).
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += onCancel;
         try
         {
-            return o.Universe is null ? Suite(o, stdout) : One(o, stdout);
+            var progress = ReferenceEquals(io.Err, Console.Error) ? ProgressPrinter.ForTerminal(o.MaxStates) : null;
+            var run = o with { Cancel = cancel.Token, Progress = progress };
+            int code = o.Universe is null ? Suite(run, io.Out) : One(run, io.Out);
+            progress?.Done();
+            return code;
         }
         catch (Exception e) when (e is TomlException or InputException)
         {
-            stderr.WriteLine(e.Message);
+            io.Err.WriteLine(e.Message);
             return 2;
         }
+        finally { Console.CancelKeyPress -= onCancel; }
     }
 
     static int One(Options o, TextWriter stdout)
@@ -49,10 +91,21 @@ public static class CheckCommand
         var (report, prelude, note) = o.From is null
             ? (UniverseCheck.Run(u, policy, o.Vcpus ?? u.Config.Vcpus, Settings(o)), u.Setup.Select(s => s.Step).ToList(), "the universe's setup")
             : FromScenario(o, u, policy);
+        o.Progress?.Done();
         if (o.Json) stdout.WriteLine(CheckOutput.JsonText(CheckOutput.Json(report)));
         else CheckOutput.Text(report, stdout);
         if (o.SaveTrace is not null) SaveTrace(o, report, policy, prelude, note, stdout);
-        return report.MeetsExpectation ? 0 : 1;
+        if (o.Html is not null) WriteHtml(o.Html, report, o.Json ? null : stdout);
+        return ExitCode(report);
+    }
+
+    /// <summary>--html: the report as a self-contained timeline page.</summary>
+    internal static void WriteHtml(string path, CheckReport report, TextWriter? note)
+    {
+        try { File.WriteAllText(path, HtmlReport.Render(report)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        { throw new InputException($"--html: cannot write {path}: {e.Message}"); }
+        note?.WriteLine($"html: {path}");
     }
 
     /// <summary>--from: explore from the state the scenario's steps reach in this universe (its
@@ -102,47 +155,17 @@ public static class CheckCommand
                     if (!o.Json) CheckOutput.SuiteRow(r, stdout);
                 }
         }
+        o.Progress?.Done();
         int bad = reports.Count(r => !r.MeetsExpectation);
         if (o.Json) stdout.WriteLine(CheckOutput.JsonText(new JsonArray(reports.Select(r => (JsonNode)CheckOutput.Json(r)).ToArray())));
         else stdout.WriteLine($"suite: {reports.Count} runs, {reports.Count - bad} as expected, {bad} not");
-        return bad == 0 ? 0 : 1;
+        // A run that a bound stopped has no verdict: 3, unless another run already broke an expectation.
+        return reports.Any(r => !r.MeetsExpectation && r.Verdict != "bounded") ? 1 : reports.Any(r => r.Verdict == "bounded") ? 3 : 0;
     }
 
-    static UniverseCheck.Settings Settings(Options o) => new(o.Threads, o.Depth, o.MaxStates);
+    static UniverseCheck.Settings Settings(Options o) => new(o.Threads, o.Depth, o.MaxStates, o.Progress is { } p ? p.Report : null, o.Cancel);
 
-    static Options Parse(string[] args)
-    {
-        string? universe = null, policy = null;
-        int? vcpus = null, depth = null;
-        long? maxStates = null;
-        int threads = Environment.ProcessorCount;
-        bool json = false;
-        string? saveTrace = null, from = null;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string a = args[i];
-            string Value() => i + 1 < args.Length ? args[++i] : throw new InputException($"{a} needs a value");
-            int Int(int min, int max) =>
-                int.TryParse(Value(), out int v) && v >= min && v <= max ? v : throw new InputException($"{a} must be an integer in {min}..{max}");
-            switch (a)
-            {
-                case "--policy": policy = Value(); break;
-                case "--vcpus": vcpus = Int(1, KvmState.MaxVcpus); break;
-                case "--threads": threads = Int(1, 1024); break;
-                case "--depth": depth = Int(1, 1000); break;
-                case "--max-states": maxStates = long.TryParse(Value(), out long m) && m > 0 ? m : throw new InputException("--max-states must be a positive integer"); break;
-                case "--json": json = true; break;
-                case "--save-trace": saveTrace = Value(); break;
-                case "--from": from = Value(); break;
-                default:
-                    if (a.StartsWith('-')) throw new InputException($"unknown option '{a}'");
-                    if (universe is not null) throw new InputException($"unexpected argument '{a}'");
-                    universe = a;
-                    break;
-            }
-        }
-        if (universe is null && (saveTrace ?? from) is not null)
-            throw new InputException($"{(saveTrace is null ? "--from" : "--save-trace")} needs a universe");
-        return new(universe, policy, vcpus, threads, depth, maxStates, json, saveTrace, from);
-    }
+    /// <summary>0: the verdict meets the expectation; 1: it does not; 3: a bound or budget (or
+    /// Ctrl-C) stopped the search before a verdict.</summary>
+    static int ExitCode(CheckReport r) => r.Verdict == "bounded" ? 3 : r.MeetsExpectation ? 0 : 1;
 }

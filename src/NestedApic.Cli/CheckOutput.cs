@@ -7,10 +7,17 @@ namespace NestedApic.Cli;
 /// <summary>How `check` prints a report: text for people, one JSON document for tools, a table for the suite.</summary>
 public static class CheckOutput
 {
+    /// <summary>Colours only on a terminal, and never when NO_COLOR is set (no-color.org).</summary>
+    public static bool UseColour(TextWriter w) =>
+        ReferenceEquals(w, Console.Out) && !Console.IsOutputRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
+
+    static string Paint(string text, string verdict, bool colour) =>
+        !colour ? text : $"\u001b[{(verdict == "violated" ? "1;31" : verdict == "holds" ? "1;32" : "1;33")}m{text}\u001b[0m";
+
     public static void Text(CheckReport r, TextWriter w)
     {
         w.WriteLine($"universe {r.Universe} ({r.File}), policy {r.Policy}, {r.Vcpus} vCPU{(r.Vcpus == 1 ? "" : "s")}, depth bound {r.DepthBound}");
-        w.WriteLine($"verdict: {r.Verdict}{(r.Property is null ? "" : $" {r.Property} on vcpu{r.Vcpu}")}");
+        w.WriteLine("verdict: " + Paint($"{r.Verdict}{(r.Property is null ? "" : $" {r.Property} on vcpu{r.Vcpu}")}", r.Verdict, UseColour(w)));
         w.WriteLine($"  {r.VerdictLine}");
         var s = r.Stats;
         w.WriteLine($"  {s.States:N0} states, {s.Transitions:N0} transitions, depth {s.Depth}, {s.Seconds:F2} s, {s.StatesPerSecond:N0} states/s, {s.BytesPerState:F1} bytes/state");

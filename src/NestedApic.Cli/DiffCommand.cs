@@ -14,11 +14,27 @@ public static class DiffCommand
 {
     public const string Usage = "usage: nestedapic diff UNIVERSE.toml|NAME --policy A --policy B [--vcpus N] [--threads T]";
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
+        Cli.Invoke(Define(new Io(TextReader.Null, stdout, stderr)), args, new Io(TextReader.Null, stdout, stderr));
+
+    public static System.CommandLine.Command Define(Io io)
+    {
+        var universe = new System.CommandLine.Argument<string>("universe") { Description = "a universe file (.toml) or a built-in name" };
+        var policies = new System.CommandLine.Option<string[]>("--policy") { Description = "the two presets to compare (give it twice)", Arity = System.CommandLine.ArgumentArity.OneOrMore };
+        policies.Validators.Add(r => { if (r.GetValueOrDefault<string[]>() is not { Length: 2 }) r.AddError("diff needs exactly two --policy options"); });
+        var vcpus = Cli.IntOption("--vcpus", "number of vCPUs; default: the universe's", 1, KvmState.MaxVcpus);
+        var threads = Cli.IntOption("--threads", "worker threads; default: all cores", 1, 1024);
+        var cmd = new System.CommandLine.Command("diff", "Check each property under two policies and show where the verdicts differ, with each side's shortest trace.")
+        { universe, policies, vcpus, threads };
+        Cli.RejectOptionLike(cmd, universe);
+        cmd.SetAction(r => Execute(r.GetValue(universe)!, r.GetValue(policies)!, r.GetValue(vcpus), r.GetValue(threads) ?? Environment.ProcessorCount, io.Out, io.Err));
+        return cmd;
+    }
+
+    static int Execute(string universe, string[] policies, int? vcpus, int threads, TextWriter stdout, TextWriter stderr)
     {
         try
         {
-            var (universe, policies, vcpus, threads) = Parse(args);
             var u = BuiltinUniverses.Resolve(universe);
             var a = Policies.Find(policies[0]) ?? throw Unknown(policies[0]);
             var b = Policies.Find(policies[1]) ?? throw Unknown(policies[1]);
@@ -56,29 +72,4 @@ public static class DiffCommand
 
     static InputException Unknown(string p) =>
         new($"--policy: unknown policy '{p}'; known: {string.Join(", ", Policies.Presets.Select(x => x.Name))}");
-
-    static (string Universe, List<string> Policies, int? Vcpus, int Threads) Parse(string[] args)
-    {
-        string? universe = null;
-        var policies = new List<string>();
-        int? vcpus = null;
-        int threads = Environment.ProcessorCount;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string a = args[i];
-            string Value() => i + 1 < args.Length ? args[++i] : throw new InputException($"{a} needs a value\n{Usage}");
-            switch (a)
-            {
-                case "--policy": policies.Add(Value()); break;
-                case "--vcpus": vcpus = int.TryParse(Value(), out int v) && v is >= 1 and <= KvmState.MaxVcpus ? v : throw new InputException($"--vcpus must be an integer in 1..{KvmState.MaxVcpus}"); break;
-                case "--threads": threads = int.TryParse(Value(), out int t) && t >= 1 ? t : throw new InputException("--threads must be a positive integer"); break;
-                default:
-                    if (a.StartsWith('-') || universe is not null) throw new InputException($"unexpected argument '{a}'\n{Usage}");
-                    universe = a;
-                    break;
-            }
-        }
-        if (universe is null || policies.Count != 2) throw new InputException($"diff needs a universe and exactly two --policy options\n{Usage}");
-        return (universe, policies, vcpus, threads);
-    }
 }

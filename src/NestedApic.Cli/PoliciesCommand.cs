@@ -5,13 +5,18 @@ namespace NestedApic.Cli;
 /// <summary>`nestedapic policies`: the presets and the switches a universe may override.</summary>
 public static class PoliciesCommand
 {
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
+        Cli.Invoke(Define(new Io(TextReader.Null, stdout, stderr)), args, new Io(TextReader.Null, stdout, stderr));
+
+    public static System.CommandLine.Command Define(Io io)
     {
-        if (args.Length != 0)
-        {
-            stderr.WriteLine("usage: nestedapic policies");
-            return 2;
-        }
+        var cmd = new System.CommandLine.Command("policies", "List the presets (released kernels) and the switches a universe may override.");
+        cmd.SetAction(_ => Execute(io.Out));
+        return cmd;
+    }
+
+    static int Execute(TextWriter stdout)
+    {
         stdout.WriteLine("presets:");
         foreach (var p in Policies.Presets)
             stdout.WriteLine($"  {p.Name,-12} {string.Join(" ", Policies.Switches.Select(s => $"{s.Key}={s.Get(p)}"))}");

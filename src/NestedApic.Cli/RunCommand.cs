@@ -14,28 +14,22 @@ public static class RunCommand
 {
     public const string Usage = "usage: nestedapic run FILE.scn [--policy P] [--json]";
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
+        Cli.Invoke(Define(new Io(TextReader.Null, stdout, stderr)), args, new Io(TextReader.Null, stdout, stderr));
+
+    public static System.CommandLine.Command Define(Io io)
     {
-        string? file = null, policyName = null;
-        bool json = false;
-        try
-        {
-            for (int i = 0; i < args.Length; i++)
-                switch (args[i])
-                {
-                    case "--policy": policyName = i + 1 < args.Length ? args[++i] : throw new InputException("--policy needs a value"); break;
-                    case "--json": json = true; break;
-                    case var a when a.StartsWith('-'): throw new InputException($"unknown option '{a}'");
-                    case var a: file = file is null ? a : throw new InputException($"unexpected argument '{a}'"); break;
-                }
-            if (file is null) throw new InputException("a scenario file is needed");
-        }
-        catch (InputException e)
-        {
-            stderr.WriteLine($"nestedapic run: {e.Message}");
-            stderr.WriteLine(Usage);
-            return 2;
-        }
+        var file = new System.CommandLine.Argument<string>("file") { Description = "a scenario file (.scn); see docs/scenarios.md" };
+        var policy = new System.CommandLine.Option<string?>("--policy") { Description = "a preset; overrides the scenario's policy line" };
+        var json = new System.CommandLine.Option<bool>("--json") { Description = "print the replay as one JSON document" };
+        var cmd = new System.CommandLine.Command("run", "Replay a scenario step by step, checking its expectations.") { file, policy, json };
+        Cli.RejectOptionLike(cmd, file);
+        cmd.SetAction(r => Execute(r.GetValue(file)!, r.GetValue(policy), r.GetValue(json), io.Out, io.Err));
+        return cmd;
+    }
+
+    static int Execute(string file, string? policyName, bool json, TextWriter stdout, TextWriter stderr)
+    {
         try
         {
             Policy? policy = policyName is null ? null : Policies.Find(policyName) ?? throw new InputException(

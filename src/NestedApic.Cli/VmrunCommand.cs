@@ -15,8 +15,21 @@ public static class VmrunCommand
 
     public static int Run(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr)
     {
-        if (args.Length != 1) { stderr.WriteLine(Usage); return 2; }
-        string file = args[0];
+        var io = new Io(stdin, stdout, stderr);
+        return Cli.Invoke(Define(io), args, io);
+    }
+
+    public static System.CommandLine.Command Define(Io io)
+    {
+        var file = new System.CommandLine.Argument<string>("file") { Description = "a JSONL file, or - for standard input" };
+        var cmd = new System.CommandLine.Command("vmrun", "Evaluate the VMRUN consistency checks (APM 15.5.1) on each line of a conformance-format JSONL file.") { file };
+        Cli.RejectOptionLike(cmd, file);
+        cmd.SetAction(r => Execute(r.GetValue(file)!, io.In, io.Out, io.Err));
+        return cmd;
+    }
+
+    static int Execute(string file, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    {
         TextReader reader;
         if (file == "-") reader = stdin;
         else

@@ -89,3 +89,48 @@ public class CheckCommandTests
         Assert.Matches(@"suite: \d+ runs, \d+ as expected, 0 not", o);
     }
 }
+
+public class CheckCommandExitAndReportTests
+{
+    static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var (o, e) = (new StringWriter(), new StringWriter());
+        int code = CheckCommand.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    [Fact]
+    public void StateBound_StopsBeforeAVerdict_ExitsThree()
+    {
+        var (code, o, _) = Run("intel-wide", "--policy", "linux-7.0", "--max-states", "2000", "--threads", "1");
+        Assert.Equal(3, code);
+        Assert.Contains("verdict: bounded", o);
+        Assert.Contains("state bound reached", o);
+    }
+
+    [Fact]
+    public void Html_WritesTheTimelineWithTheReportEmbedded()
+    {
+        string f = Path.Combine(Directory.CreateTempSubdirectory().FullName, "seed.html");
+        var (code, o, _) = Run("seed", "--policy", "linux-5.17", "--html", f);
+        Assert.Equal(0, code);
+        Assert.Contains($"html: {f}", o);
+        string html = File.ReadAllText(f);
+        Assert.StartsWith("<!DOCTYPE html>", html);
+        Assert.Contains("\"verdict\":\"violated\"", html);
+        Assert.Contains("\"event\":\"vcpu0/L1: vmlaunch no-tpr-shadow\"", html);
+        Assert.DoesNotContain("http://", html.Replace("http://www.w3.org", ""));
+        Assert.DoesNotContain("https://", html);
+    }
+
+    [Fact]
+    public void Help_ListsTheOptions_ExitsZero()
+    {
+        var (o, e) = (new StringWriter(), new StringWriter());
+        var io = new NestedApic.Cli.Io(TextReader.Null, o, e);
+        int code = NestedApic.Cli.Cli.Invoke(NestedApic.Cli.Cli.Root(io), ["check", "--help"], io);
+        Assert.Equal(0, code);
+        foreach (var opt in new[] { "--policy", "--vcpus", "--threads", "--json", "--html", "--save-trace", "--from", "--max-states" })
+            Assert.Contains(opt, o.ToString());
+    }
+}

@@ -89,10 +89,10 @@ public class RunCommandTests
     }
 
     [Theory]
-    [InlineData(new string[0], "nestedapic run: a scenario file is needed")]
-    [InlineData(new[] { "a.scn", "b.scn" }, "nestedapic run: unexpected argument 'b.scn'")]
-    [InlineData(new[] { "a.scn", "--fast" }, "nestedapic run: unknown option '--fast'")]
-    [InlineData(new[] { "a.scn", "--policy" }, "nestedapic run: --policy needs a value")]
+    [InlineData(new string[0], "nestedapic run: Required argument missing for command: 'run'")]
+    [InlineData(new[] { "a.scn", "b.scn" }, "nestedapic run: Unrecognized command or argument 'b.scn'")]
+    [InlineData(new[] { "a.scn", "--fast" }, "nestedapic run: Unrecognized command or argument '--fast'")]
+    [InlineData(new[] { "a.scn", "--policy" }, "nestedapic run: Required argument missing for option: '--policy'")]
     [InlineData(new[] { "a.scn", "--policy", "linux-9" }, "--policy: unknown policy 'linux-9'")]
     [InlineData(new[] { "missing.scn" }, "missing.scn: cannot read the scenario")]
     public void BadInput_ExitsTwo_OneCleanMessage(string[] args, string message)
