@@ -22,13 +22,14 @@ public static class RunCommand
         var file = new System.CommandLine.Argument<string>("file") { Description = "a scenario file (.scn); see docs/scenarios.md" };
         var policy = new System.CommandLine.Option<string?>("--policy") { Description = "a preset; overrides the scenario's policy line" };
         var json = new System.CommandLine.Option<bool>("--json") { Description = "print the replay as one JSON document" };
-        var cmd = new System.CommandLine.Command("run", "Replay a scenario step by step, checking its expectations.") { file, policy, json };
+        var html = new System.CommandLine.Option<string?>("--html") { Description = "also write the replay as a self-contained HTML timeline" };
+        var cmd = new System.CommandLine.Command("run", "Replay a scenario step by step, checking its expectations.") { file, policy, json, html };
         Cli.RejectOptionLike(cmd, file);
-        cmd.SetAction(r => Execute(r.GetValue(file)!, r.GetValue(policy), r.GetValue(json), io.Out, io.Err));
+        cmd.SetAction(r => Execute(r.GetValue(file)!, r.GetValue(policy), r.GetValue(json), io.Out, io.Err, r.GetValue(html)));
         return cmd;
     }
 
-    static int Execute(string file, string? policyName, bool json, TextWriter stdout, TextWriter stderr)
+    static int Execute(string file, string? policyName, bool json, TextWriter stdout, TextWriter stderr, string? html = null)
     {
         try
         {
@@ -39,6 +40,7 @@ public static class RunCommand
             {
                 var r = ScenarioRunner.Run(sc, BuiltinUniverses.Load, policy);
                 stdout.WriteLine(CheckOutput.JsonText(Json(r)));
+                if (html is not null) CheckCommand.WriteHtml(html, AsReport(r), null);
                 return r.Passed ? 0 : 1;
             }
             // Text streams as the replay goes, so a step that turns out not enabled still shows the story so far.
@@ -46,6 +48,7 @@ public static class RunCommand
                 onStart: (u, p, n) => stdout.WriteLine($"scenario {file}: universe {u.Name}, policy {p.Name}, {n} vCPU{(n == 1 ? "" : "s")}"),
                 onEntry: e => Text(e, stdout));
             Footer(result, stdout);
+            if (html is not null) CheckCommand.WriteHtml(html, AsReport(result), stdout);
             return result.Passed ? 0 : 1;
         }
         catch (Exception e) when (e is InputException or TomlException)
@@ -53,6 +56,28 @@ public static class RunCommand
             stderr.WriteLine(e.Message);
             return 2;
         }
+    }
+
+    /// <summary>The replay in the shape of a check report, for the HTML timeline: every event a
+    /// step; a failed expectation makes it "violated" and highlights the last step before it.</summary>
+    static CheckReport AsReport(ScenarioResult r)
+    {
+        var events = r.Entries.OfType<StepEntry>().SelectMany(s => s.Events).ToList();
+        return new CheckReport
+        {
+            Universe = r.Universe.Name,
+            File = r.Scenario.File,
+            Policy = r.Policy.Name,
+            Vcpus = r.Vcpus,
+            DepthBound = events.Count,
+            Verdict = r.Passed ? "holds" : "violated",
+            Property = r.Failed?.Item.Text,
+            Vcpu = r.Failed is null ? null : events.LastOrDefault()?.Vcpu,
+            Explanation = r.Failed?.Detail,
+            VerdictLine = r.Failed is { } f ? $"scenario FAILED at {f.Item.Pos}: {f.Item.Text}" : "scenario passed: every expect held",
+            Stats = new CheckStats(events.Count + 1, events.Count, events.Count, 0, 0, 0, 0),
+            Trace = events.Select((e, i) => new TraceStep(i + 1, e.Label, e.Actor, e.Vcpu, e.Changes)).ToArray(),
+        };
     }
 
     static string Lane(Actor a) => a switch { Actor.Userspace => "user", Actor.L1 => "L1", Actor.L2 => "L2", _ => "L0" };

@@ -204,3 +204,18 @@ public class RunCommandTests
         Assert.Contains("x.scn:2:1: --from: 'expect vcpu0.apicv_active = 0' does not hold under linux-7.0", bad.Err);
     }
 }
+
+public class RunCommandHtmlTests
+{
+    [Fact]
+    public void Html_OfAFailedReplay_HighlightsWhereItStopped()
+    {
+        string f = Path.Combine(Directory.CreateTempSubdirectory().FullName, "seed-run.html");
+        var (o, e) = (new StringWriter(), new StringWriter());
+        int code = RunCommand.Run([Path.Combine(AppContext.BaseDirectory, "examples", "seed-2022.scn"), "--policy", "linux-5.17", "--html", f], o, e);
+        Assert.Equal(1, code);
+        string html = File.ReadAllText(f);
+        Assert.Contains("\"verdict\":\"violated\"", html);
+        Assert.Contains("scenario FAILED at", html);
+    }
+}
