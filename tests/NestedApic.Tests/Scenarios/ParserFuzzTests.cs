@@ -1,5 +1,7 @@
 using CsCheck;
+using NestedApic.Hardware.Svm;
 using NestedApic.Hardware.Vmx;
+using NestedApic.Hypervisor;
 using NestedApic.Scenarios;
 using NestedApic.Scenarios.Toml;
 
@@ -63,6 +65,40 @@ public class ParserFuzzTests
             .Sample(line =>
             {
                 if (!VmEntryVector.TryParse(line, out _, out var error))
+                    Assert.StartsWith("f.jsonl:3: field ", error.Format("f.jsonl", 3));
+            }, iter: 3000, seed: "0N0XIzNsQ0O2");
+
+    static readonly string[] ScenarioSeeds = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "examples"), "*.scn")
+        .Select(File.ReadAllText).ToArray();
+
+    /// <summary>Mutated example scenarios, parsed and replayed (under the built-in minimal universe
+    /// when their own is mangled): a positioned error or a result, nothing else.</summary>
+    [Fact]
+    public void Scenario_MutatedFiles() =>
+        (from seed in Gen.OneOfConst(ScenarioSeeds)
+         from edits in Gen.Select(Gen.Int[0, 3], Gen.Int, Gen.Char["#:/ \n0123vcpuL2-=xe"]).Array[1, 6]
+         select Mutate(seed, edits))
+        .Sample(text =>
+        {
+            try
+            {
+                var sc = Scenario.Parse(text, Path.Combine(AppContext.BaseDirectory, "examples", "fuzz.scn"));
+                ScenarioRunner.Run(sc, name => Universe.Load(Path.Combine(AppContext.BaseDirectory, "universes", name + ".toml")), Policies.Linux70);
+            }
+            // Every error names the file it is about: the scenario, an include or a universe.
+            catch (InputException e) { Assert.Matches(@"\.(scn|toml)\b", e.Message); }
+            catch (TomlException e) { Assert.Contains(".toml:", e.Message); }
+        }, iter: 1500, seed: "0N0XIzNsQ0O2");
+
+    static readonly string VmrunLine = File.ReadLines(Path.Combine(AppContext.BaseDirectory, "data", "conformance", "vmrun-vectors-svm.jsonl")).First();
+
+    [Fact]
+    public void VmrunLine_MutatedLines() =>
+        Gen.Select(Gen.Int[0, 3], Gen.Int, Gen.Char["{}[]\":,0x7fn-l "]).Array[1, 6]
+            .Select(edits => Mutate(VmrunLine, edits))
+            .Sample(line =>
+            {
+                if (!VmrunVector.TryParse(line, out _, out var error))
                     Assert.StartsWith("f.jsonl:3: field ", error.Format("f.jsonl", 3));
             }, iter: 3000, seed: "0N0XIzNsQ0O2");
 }
