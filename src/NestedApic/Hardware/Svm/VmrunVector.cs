@@ -1,14 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
+using NestedApic.Hardware;
 
 namespace NestedApic.Hardware.Svm;
-
-/// <summary>A problem with one field of a vector line; <see cref="Field"/> is the JSON name.</summary>
-public readonly record struct VmrunVectorError(string Field, string Message)
-{
-    /// <summary>The command's diagnostic: <c>FILE:LINE: field X: what is wrong</c>.</summary>
-    public string Format(string file, int line) => $"{file}:{line}: field {Field}: {Message}";
-}
 
 /// <summary>
 /// One line of vmrun-vectors-svm.jsonl (tests/data/conformance/README.md): the inputs as
@@ -31,7 +25,7 @@ public sealed class VmrunVector
 
     public VmrunRule Evaluate() => VmrunChecks.Check(Controls, MaxPhyAddr);
 
-    public static bool TryParse(string line, out VmrunVector? vector, out VmrunVectorError error)
+    public static bool TryParse(string line, out VmrunVector? vector, out ConformanceFieldError error)
     {
         vector = null;
         JsonDocument doc;
@@ -49,7 +43,7 @@ public sealed class VmrunVector
                 error = new("(line)", $"expected a JSON object, found {root.ValueKind}");
                 return false;
             }
-            var p = new Reader(root);
+            var p = new ConformanceLineReader(root);
             string? id = p.RequiredString("id");
             uint asid = p.UInt32("asid");
             bool vmrun = p.Bool("intercept_vmrun"), nmi = p.Bool("intercept_nmi");
@@ -57,7 +51,7 @@ public sealed class VmrunVector
             ulong msrpm = p.Hex("msrpm_base_pa", ulong.MaxValue, "a 64-bit field", true);
             ulong iopm = p.Hex("iopm_base_pa", ulong.MaxValue, "a 64-bit field", true);
             bool msrProt = p.Bool("intercept_msr_prot"), ioProt = p.Bool("intercept_ioio_prot");
-            int maxPhy = p.MaxPhyAddr("maxphyaddr");
+            int maxPhy = p.MaxPhyAddr("maxphyaddr", VmrunChecks.MinMaxPhyAddr, VmrunChecks.MaxMaxPhyAddr);
             ulong bar = p.Hex("avic_apic_bar", ulong.MaxValue, "a 64-bit field", false);
             ulong backing = p.Hex("avic_backing_page", ulong.MaxValue, "a 64-bit field", false);
             ulong logical = p.Hex("avic_logical_table", ulong.MaxValue, "a 64-bit field", false);
@@ -91,99 +85,5 @@ public sealed class VmrunVector
             };
             return true;
         }
-    }
-
-    /// <summary>Reads fields, keeping the first problem and ignoring everything after it.</summary>
-    private struct Reader(JsonElement root)
-    {
-        public VmrunVectorError? Error;
-
-        public void Fail(string field, string message) => Error ??= new(field, message);
-
-        private bool Get(string name, bool required, out JsonElement value)
-        {
-            value = default;
-            if (Error is not null) return false;
-            if (root.TryGetProperty(name, out value)) return true;
-            if (required) Fail(name, "missing");
-            return false;
-        }
-
-        public string? RequiredString(string name)
-        {
-            if (!Get(name, true, out var v)) return null;
-            if (v.ValueKind == JsonValueKind.String && v.GetString()!.Length > 0) return v.GetString();
-            Fail(name, $"expected a non-empty string, found {Describe(v)}");
-            return null;
-        }
-
-        public string? OptionalString(string name)
-        {
-            if (!Get(name, false, out var v) || v.ValueKind == JsonValueKind.Null) return null;
-            if (v.ValueKind == JsonValueKind.String) return v.GetString();
-            Fail(name, $"expected a string or null, found {Describe(v)}");
-            return null;
-        }
-
-        public bool Bool(string name)
-        {
-            if (!Get(name, true, out var v)) return false;
-            if (v.ValueKind is JsonValueKind.True or JsonValueKind.False) return v.GetBoolean();
-            Fail(name, $"expected true or false, found {Describe(v)}");
-            return false;
-        }
-
-        public bool? OptionalBool(string name)
-        {
-            if (!Get(name, false, out var v) || v.ValueKind == JsonValueKind.Null) return null;
-            if (v.ValueKind is JsonValueKind.True or JsonValueKind.False) return v.GetBoolean();
-            Fail(name, $"expected true, false or null, found {Describe(v)}");
-            return null;
-        }
-
-        public uint UInt32(string name)
-        {
-            if (!Get(name, true, out var v)) return 0;
-            if (v.ValueKind == JsonValueKind.Number && v.TryGetUInt32(out uint u)) return u;
-            Fail(name, $"expected an integer 0..4294967295, found {Describe(v)}");
-            return 0;
-        }
-
-        public int MaxPhyAddr(string name)
-        {
-            if (!Get(name, true, out var v)) return 0;
-            if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out int i))
-            {
-                Fail(name, $"expected an integer, found {Describe(v)}");
-                return 0;
-            }
-            if (i < VmrunChecks.MinMaxPhyAddr || i > VmrunChecks.MaxMaxPhyAddr)
-                Fail(name, $"{i} is out of range {VmrunChecks.MinMaxPhyAddr}..{VmrunChecks.MaxMaxPhyAddr}");
-            return i;
-        }
-
-        public ulong Hex(string name, ulong max, string what, bool required)
-        {
-            if (!Get(name, required, out var v)) return 0;
-            if (v.ValueKind != JsonValueKind.String) { Fail(name, $"expected a hex string such as \"0x1f\", found {Describe(v)}"); return 0; }
-            string s = v.GetString()!;
-            if (s.Length < 3 || s[0] != '0' || (s[1] | 0x20) != 'x' ||
-                !ulong.TryParse(s.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong value))
-            {
-                bool tooLong = s.Length > 18 && s.StartsWith("0x", StringComparison.OrdinalIgnoreCase) &&
-                    s.AsSpan(2).IndexOfAnyExcept("0123456789abcdefABCDEF") < 0;
-                Fail(name, tooLong ? $"\"{s}\" is out of range for {what}" : $"\"{s}\" is not a hex value (0x followed by hex digits)");
-                return 0;
-            }
-            if (value > max) { Fail(name, $"\"{s}\" is out of range for {what} (max 0x{max:x})"); return 0; }
-            return value;
-        }
-
-        private static string Describe(JsonElement v) => v.ValueKind switch
-        {
-            JsonValueKind.String => $"\"{v.GetString()}\"",
-            JsonValueKind.Null => "null",
-            _ => v.GetRawText(),
-        };
     }
 }
