@@ -3,33 +3,55 @@ using NestedApic.Hardware.Vmx;
 namespace NestedApic.Hypervisor.Vmx;
 
 /// <summary>
-/// What the CPU does on its own while L1 runs on vmcs01: the SDM's APIC-virtualization
-/// algorithms applied to L1's virtual-APIC page, which on KVM is the LAPIC register page.
+/// What the CPU does on its own while a guest runs: the hardware layer's APIC-virtualization
+/// algorithms (<see cref="VirtualApic"/>, SDM ch. 29) applied to the model's state. For L1 the
+/// virtual-APIC page is KVM's LAPIC page (VTPR = TPR, VIRR = IRR, VISR = ISR) with vmcs01's
+/// guest interrupt status; for L2 it is the page L1 gave L2 with vmcs02's.
 /// </summary>
 public static class Hw
 {
-    /// <summary>SDM 29.1.3 PPR virtualization: VPPR from VTPR and SVI.</summary>
-    public static byte Vppr(in VcpuState vc)
+    /// <summary>L1's virtual-APIC page and vmcs01's RVI/SVI as the hardware sees them. VPPR is not
+    /// stored: every change of VTPR or SVI runs PPR virtualization, so it is recomputed.</summary>
+    static VirtualApic L1View(in VcpuState vc)
     {
-        byte vtpr = vc.Apic.Tpr, svi = vc.Vmcs01.Svi;
-        return (vtpr & 0xF0) >= (svi & 0xF0) ? vtpr : (byte)(svi & 0xF0);
+        var va = new VirtualApic
+        {
+            Page = { Vtpr = vc.Apic.Tpr, Virr = vc.Apic.Irr, Visr = vc.Apic.Isr },
+            Status = new GuestInterruptStatus(vc.Vmcs01.GuestIntrStatus),
+        };
+        va.PprVirtualization();
+        return va;
     }
+
+    static void StoreL1(ref VcpuState vc, in VirtualApic va)
+    {
+        vc.Apic.Irr = va.Page.Virr;
+        vc.Apic.Isr = va.Page.Visr;
+        vc.Vmcs01.GuestIntrStatus = va.Status.Value;
+    }
+
+    static VmxControls Vmcs01Controls(in VcpuState vc) => VmcsLayout.Controls(vc.Vmcs01, vc.Apic.Tpr);
+
+    /// <summary>SDM 29.1.3 PPR virtualization: VPPR from VTPR and SVI.</summary>
+    public static byte Vppr(in VcpuState vc) => (byte)L1View(vc).Page.Vppr;
 
     /// <summary>SDM 29.2.1 evaluation of pending virtual interrupts, and the conditions of 29.2.2
     /// for delivering one now (RFLAGS.IF = 1).</summary>
-    public static bool CanDeliverVirtualInterrupt(in VcpuState vc) =>
-        vc.RunningL1 && vc.L1If && vc.Vmcs01.Vid && (vc.Vmcs01.Rvi & 0xF0) > (Vppr(vc) & 0xF0);
+    public static bool CanDeliverVirtualInterrupt(in VcpuState vc)
+    {
+        if (!vc.RunningL1 || !vc.L1If || !vc.Vmcs01.Vid) return false;
+        var va = L1View(vc);
+        return va.EvaluatePendingVirtualInterrupts(Vmcs01Controls(vc)) == ApicVirtualizationOutcome.VirtualInterruptRecognized;
+    }
 
-    /// <summary>SDM 29.2.2 virtual-interrupt delivery: V := RVI; VISR[V] := 1; SVI := V;
-    /// VIRR[V] := 0; RVI := highest VIRR or 0.</summary>
+    /// <summary>SDM 29.2.2 virtual-interrupt delivery in L1.</summary>
     public static void DeliverVirtualInterrupt(ref VcpuState vc)
     {
-        byte vector = vc.Vmcs01.Rvi;
-        vc.Apic.Isr.Set(vector);
-        vc.Vmcs01.SetSvi(vector);
-        vc.Apic.Irr.Clear(vector);
-        int next = vc.Apic.Irr.Highest();
-        vc.Vmcs01.SetRvi(next < 0 ? (byte)0 : (byte)next);
+        var va = L1View(vc);
+        var c = Vmcs01Controls(vc);
+        va.EvaluatePendingVirtualInterrupts(c);
+        va.DeliverVirtualInterrupt(c, interruptible: true);
+        StoreL1(ref vc, va);
     }
 
     /// <summary>Whether an EOI write by L1 is virtualized: VID on, and the access reaches the
@@ -43,35 +65,61 @@ public static class Hw
             _ => false,
         };
 
-    /// <summary>SDM 29.1.4 EOI virtualization with an all-zero EOI-exit bitmap: VISR[SVI] := 0,
-    /// SVI := highest VISR or 0. It trusts SVI: a stale SVI completes the wrong vector.</summary>
+    /// <summary>SDM 29.1.4 EOI virtualization (KVM's EOI-exit bitmap is 0 for the edge-triggered
+    /// vectors modelled). It trusts SVI: a stale SVI completes the wrong vector.</summary>
     public static void EoiVirtualization(ref VcpuState vc)
     {
-        vc.Apic.Isr.Clear(vc.Vmcs01.Svi);
-        int next = vc.Apic.Isr.Highest();
-        vc.Vmcs01.SetSvi(next < 0 ? (byte)0 : (byte)next);
+        var va = L1View(vc);
+        va.EoiVirtualization(Vmcs01Controls(vc), out _);
+        StoreL1(ref vc, va);
     }
 
-    /// <summary>Virtual-interrupt delivery in L2 (SDM 29.2.2 on vmcs02): RVI above L2's VPPR, which
-    /// is 0 because the model lets L2 complete its interrupts at once (L2's ISR is not modelled).</summary>
+    /// <summary>SDM 29.6: a notification of <paramref name="vector"/> reaches L1 running on
+    /// vmcs01. Returns false when it is not vmcs01's notification (an external-interrupt exit).</summary>
+    public static bool ProcessPostedInterrupts(ref VcpuState vc, byte vector)
+    {
+        var va = L1View(vc);
+        if (va.ProcessPostedInterrupt(Vmcs01Controls(vc), vector, ref vc.Pid) == ApicVirtualizationOutcome.ExternalInterruptExit)
+            return false;
+        StoreL1(ref vc, va);
+        return true;
+    }
+
+    /// <summary>L2's virtual-APIC page and vmcs02's RVI/SVI. L2 completes its interrupts at once in
+    /// this model (its ISR and VTPR are not tracked), so its VISR is empty and VTPR 0.</summary>
+    static VirtualApic L2View(in VcpuState vc)
+    {
+        var va = new VirtualApic { Page = { Virr = vc.L2Virr }, Status = new GuestInterruptStatus(vc.Vmcs02.GuestIntrStatus) };
+        va.PprVirtualization();
+        return va;
+    }
+
+    static VmxControls Vmcs02Controls(in VcpuState vc) => VmcsLayout.Controls(vc.Vmcs02, 0);
+
+    /// <summary>SDM 29.6: a notification of <paramref name="vector"/> reaches L2 running on vmcs02,
+    /// processed on L1's descriptor for L2. Returns false for an external-interrupt exit.</summary>
+    public static bool ProcessL2PostedInterrupts(ref VcpuState vc, byte vector)
+    {
+        var va = L2View(vc);
+        if (va.ProcessPostedInterrupt(Vmcs02Controls(vc), vector, ref vc.Pid12) == ApicVirtualizationOutcome.ExternalInterruptExit)
+            return false;
+        vc.L2Virr = va.Page.Virr;
+        vc.Vmcs02.SetRvi(va.Status.Rvi);
+        return true;
+    }
+
+    /// <summary>SDM 29.2.1/29.2.2 in L2 (which runs with RFLAGS.IF = 1).</summary>
     public static bool CanDeliverL2VirtualInterrupt(in VcpuState vc) =>
-        vc.RunningL2 && vc.Vmcs02.Vid && (vc.Vmcs02.Rvi & 0xF0) > 0;
+        vc.RunningL2 && vc.Vmcs02.Vid &&
+        L2View(vc).EvaluatePendingVirtualInterrupts(Vmcs02Controls(vc)) == ApicVirtualizationOutcome.VirtualInterruptRecognized;
 
     public static void DeliverL2VirtualInterrupt(ref VcpuState vc)
     {
-        vc.L2Virr.Clear(vc.Vmcs02.Rvi);
-        int next = vc.L2Virr.Highest();
-        vc.Vmcs02.SetRvi(next < 0 ? (byte)0 : (byte)next);
-    }
-
-    /// <summary>SDM 29.6 posted-interrupt processing on L1's descriptor: ON := 0, VIRR |= PIR,
-    /// PIR := 0, RVI := max(RVI, highest PIR bit).</summary>
-    public static void ProcessPostedInterrupts(ref VcpuState vc)
-    {
-        vc.Pid.On = false;
-        var pir = vc.Pid.TakePir();
-        vc.Apic.Irr.UnionWith(pir);
-        int max = pir.Highest();
-        if (max > vc.Vmcs01.Rvi) vc.Vmcs01.SetRvi((byte)max);
+        var va = L2View(vc);
+        var c = Vmcs02Controls(vc);
+        va.EvaluatePendingVirtualInterrupts(c);
+        va.DeliverVirtualInterrupt(c, interruptible: true);
+        vc.L2Virr = va.Page.Virr;
+        vc.Vmcs02.SetRvi(va.Status.Rvi);
     }
 }

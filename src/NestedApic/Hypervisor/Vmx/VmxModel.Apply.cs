@@ -104,9 +104,8 @@ public readonly partial struct VmxModel
     {
         vc.NestedNotificationInFlight = false;
         if (vc.Phase != VcpuPhase.InGuest) return;
-        if (vc.RunningL2 && vc.Vmcs02.PostedInterrupts && vc.Vmcs02.PostedIntrNv == _c.Policy.NestedPostedIntrVector)
-            Nested.ProcessL2Descriptor(ref vc);
-        else vc.Phase = VcpuPhase.InKernel;
+        bool processed = vc.RunningL2 && Hw.ProcessL2PostedInterrupts(ref vc, _c.Policy.NestedPostedIntrVector);
+        if (!processed) vc.Phase = VcpuPhase.InKernel; // external-interrupt exit to L0
     }
 
     void Eoi(ref KvmState s, int v, Actor who)
@@ -179,10 +178,9 @@ public readonly partial struct VmxModel
         vc.NotificationInFlight = false;
         if (vc.Phase != VcpuPhase.InGuest) return; // host handler: the next entry syncs PIR
         byte vector = _c.Policy.PostedIntrVector;
-        if (vc.RunningL1 && vc.Vmcs01.PostedInterrupts && vc.Vmcs01.PostedIntrNv == vector)
-            Hw.ProcessPostedInterrupts(ref vc);
-        else if (vc.RunningL2 && vc.Vmcs02.PostedInterrupts && vc.Vmcs02.PostedIntrNv == vector)
-            Nested.ProcessL2Descriptor(ref vc); // taken as L2's notification: L1's own descriptor is left as it was
-        else vc.Phase = VcpuPhase.InKernel; // external-interrupt exit to L0
+        // The hardware compares the arriving vector with the running VMCS's: with distinct vectors
+        // L1's notification in L2 is an external-interrupt exit; with a shared one L2 takes it.
+        bool processed = vc.RunningL1 ? Hw.ProcessPostedInterrupts(ref vc, vector) : Hw.ProcessL2PostedInterrupts(ref vc, vector);
+        if (!processed) vc.Phase = VcpuPhase.InKernel; // external-interrupt exit to L0
     }
 }
