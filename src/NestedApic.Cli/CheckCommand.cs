@@ -21,6 +21,7 @@ public static class CheckCommand
     {
         public CancellationToken Cancel { get; init; }
         public ProgressPrinter? Progress { get; init; }
+        public bool Exact { get; init; }
     }
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
@@ -39,13 +40,14 @@ public static class CheckCommand
         var depth = Cli.IntOption("--depth", "depth bound; default: the universe's", 1, 1000);
         var maxStates = new Option<long?>("--max-states") { Description = "stop after this many states (verdict: bounded, exit 3)" };
         maxStates.Validators.Add(r => { if (r.GetValueOrDefault<long?>() is <= 0) r.AddError("--max-states must be a positive integer"); });
+        var exact = new Option<bool>("--exact") { Description = "store whole states instead of 64-bit fingerprints (collision-free, more memory)" };
         var json = new Option<bool>("--json") { Description = "print the report as one JSON document (docs/check-report.schema.json)" };
         var html = new Option<string?>("--html") { Description = "also write a self-contained HTML timeline of the report" };
         var saveTrace = new Option<string?>("--save-trace") { Description = "write a violation as a scenario that `run` replays" };
         var from = new Option<string?>("--from") { Description = "explore from the state a scenario's steps reach" };
         var cmd = new Command("check", "Explore every interleaving of a universe's events under a policy; no universe: the built-in suite.")
         {
-            universe, policy, vcpus, threads, depth, maxStates, json, html, saveTrace, from,
+            universe, policy, vcpus, threads, depth, maxStates, exact, json, html, saveTrace, from,
         };
         cmd.Validators.Add(r =>
         {
@@ -55,7 +57,7 @@ public static class CheckCommand
         Cli.RejectOptionLike(cmd, universe);
         cmd.SetAction(r => Execute(new Options(r.GetValue(universe), r.GetValue(policy), r.GetValue(vcpus),
             r.GetValue(threads) ?? Environment.ProcessorCount, r.GetValue(depth), r.GetValue(maxStates), r.GetValue(json),
-            r.GetValue(saveTrace), r.GetValue(from), r.GetValue(html)), io));
+            r.GetValue(saveTrace), r.GetValue(from), r.GetValue(html)) { Exact = r.GetValue(exact) }, io));
         return cmd;
     }
 
@@ -163,7 +165,8 @@ public static class CheckCommand
         return reports.Any(r => !r.MeetsExpectation && r.Verdict != "bounded") ? 1 : reports.Any(r => r.Verdict == "bounded") ? 3 : 0;
     }
 
-    static UniverseCheck.Settings Settings(Options o) => new(o.Threads, o.Depth, o.MaxStates, o.Progress is { } p ? p.Report : null, o.Cancel);
+    static UniverseCheck.Settings Settings(Options o) =>
+        new(o.Threads, o.Depth, o.MaxStates, o.Progress is { } p ? p.Report : null, o.Cancel) { Exact = o.Exact };
 
     /// <summary>0: the verdict meets the expectation; 1: it does not; 3: a bound or budget (or
     /// Ctrl-C) stopped the search before a verdict.</summary>

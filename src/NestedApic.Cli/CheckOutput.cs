@@ -21,6 +21,8 @@ public static class CheckOutput
         w.WriteLine($"  {r.VerdictLine}");
         var s = r.Stats;
         w.WriteLine($"  {s.States:N0} states, {s.Transitions:N0} transitions, depth {s.Depth}, {s.Seconds:F2} s, {s.StatesPerSecond:N0} states/s, {s.BytesPerState:F1} bytes/state");
+        w.WriteLine(s.CollisionProbability == 0 ? "  no fingerprint collision possible (exact mode or nothing revisited)"
+            : $"  probability that a fingerprint collision hid a state: {s.CollisionProbability:G2} (TLC's optimistic estimate)");
         if (r.Trace.Count > 0 || r.Verdict == "violated")
         {
             w.WriteLine($"trace ({r.Trace.Count} step{(r.Trace.Count == 1 ? "" : "s")}):");

@@ -8,7 +8,11 @@ namespace NestedApic.Scenarios;
 public static class UniverseCheck
 {
     public sealed record Settings(int Threads, int? Depth = null, long? MaxStates = null, Action<Statistics>? Progress = null,
-        CancellationToken Cancel = default);
+        CancellationToken Cancel = default)
+    {
+        /// <summary>Store whole states: no fingerprint collision can hide a state.</summary>
+        public bool Exact { get; init; }
+    }
 
     public static (VmxModel Model, KvmConfig Config) Build(Universe u, Policy policy, int vcpus)
     {
@@ -45,6 +49,7 @@ public static class UniverseCheck
             MaxStates = settings.MaxStates ?? long.MaxValue,
             Progress = settings.Progress,
             Cancel = settings.Cancel,
+            Exact = settings.Exact,
         });
         Property? property = result.Verdict == Verdict.Violated ? (Property)result.Invariant : null;
         var last = result.Trace.Count > 0 ? result.Trace[^1].After : result.Initial;

@@ -124,6 +124,23 @@ public class CheckCommandExitAndReportTests
     }
 
     [Fact]
+    public void Exact_CountsTheSameStates_AndRulesOutCollisions()
+    {
+        var (_, fp, _) = Run("vmx-apicv-updates", "--policy", "linux-7.0", "--threads", "1", "--json");
+        var (_, exact, _) = Run("vmx-apicv-updates", "--policy", "linux-7.0", "--threads", "1", "--json", "--exact");
+        static (long, double) Stats(string json)
+        {
+            var s = System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("stats");
+            return (s.GetProperty("states").GetInt64(), s.GetProperty("collision_probability").GetDouble());
+        }
+        var (n1, p1) = Stats(fp);
+        var (n2, p2) = Stats(exact);
+        Assert.Equal(n1, n2);
+        Assert.True(p1 > 0);
+        Assert.Equal(0, p2);
+    }
+
+    [Fact]
     public void Help_ListsTheOptions_ExitsZero()
     {
         var (o, e) = (new StringWriter(), new StringWriter());
