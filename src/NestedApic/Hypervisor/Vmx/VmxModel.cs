@@ -12,8 +12,15 @@ public readonly partial struct VmxModel : IModel<KvmState, KvmStep>
 {
     readonly KvmConfig _c;
     readonly KvmState _initial;
+    /// <summary>Which vmcs12s pass KVM's nested checks: a constant of the configuration.</summary>
+    readonly bool[] _vmcs12Valid;
 
-    public VmxModel(KvmConfig config, in KvmState initial) { _c = config; _initial = initial; }
+    public VmxModel(KvmConfig config, in KvmState initial)
+    {
+        _c = config;
+        _initial = initial;
+        _vmcs12Valid = config.Vmcs12s.Select(v => Nested.CheckControls(v) == VmEntryRule.None).ToArray();
+    }
 
     public KvmConfig Config => _c;
     public KvmState Initial() => _initial;
@@ -69,8 +76,7 @@ public readonly partial struct VmxModel : IModel<KvmState, KvmStep>
         if (Allowed(s, EventKind.KvmRun)) steps[n++] = new(EventKind.KvmRun, Actor.Userspace, v);
         if (Allowed(s, EventKind.SetNestedState))
             for (int i = 0; i < _c.Vmcs12s.Count; i++)
-                if (Nested.CheckControls(_c.Vmcs12s[i]) == VmEntryRule.None)
-                    steps[n++] = new(EventKind.SetNestedState, Actor.Userspace, v, i);
+                if (_vmcs12Valid[i]) steps[n++] = new(EventKind.SetNestedState, Actor.Userspace, v, i);
         if (Allowed(s, EventKind.GuestDebugBlockIrq)) steps[n++] = new(EventKind.GuestDebugBlockIrq, Actor.Userspace, v, vc.BlockIrq ? 0 : 1);
         if (Allowed(s, EventKind.SynicAutoEoi)) steps[n++] = new(EventKind.SynicAutoEoi, Actor.Userspace, v, vc.AutoEoi ? 0 : 1);
         if (Allowed(s, EventKind.SetLapic))
