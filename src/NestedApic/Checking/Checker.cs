@@ -87,7 +87,9 @@ public sealed class Checker<TModel, TState, TStep>
         if (bad >= 0) return Violation(initial, bad, []);
 
         int threads = Math.Max(1, _o.Threads);
-        var slices = Enumerable.Range(0, threads).Select(_ => new Slice()).ToArray();
+        // More slices than threads: Parallel.For hands them out as threads free up, so one slow
+        // slice does not leave a core idle; the merge stays in slice order (deterministic ids).
+        var slices = Enumerable.Range(0, threads == 1 ? 1 : threads * SlicesPerThread).Select(_ => new Slice()).ToArray();
         var frontier = new TState[1024];
         frontier[0] = initial;
         int frontierCount = 1, nextCount = 0;
@@ -163,13 +165,15 @@ public sealed class Checker<TModel, TState, TStep>
     int RoundSize(int remaining) =>
         (int)Math.Min(Math.Min(remaining, 1 << 16), Visited.Room / Math.Max(1, _model.MaxSteps));
 
+    const int SlicesPerThread = 8;
+
     void Expand(TState[] frontier, long frontierStart, int pos, int round, Slice[] slices, int threads)
     {
-        int used = Math.Min(threads, Math.Max(1, round / 256));
+        int used = Math.Min(slices.Length, Math.Max(1, round / 256));
         int per = (round + used - 1) / used;
         for (int t = 0; t < slices.Length; t++) slices[t].Reset(per);
         if (used == 1) { ExpandSlice(frontier, frontierStart, pos, pos + round, slices[0]); return; }
-        Parallel.For(0, used, new ParallelOptions { MaxDegreeOfParallelism = used }, t =>
+        Parallel.For(0, used, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
         {
             int from = pos + t * per, to = Math.Min(pos + round, from + per);
             if (from < to) ExpandSlice(frontier, frontierStart, from, to, slices[t]);
