@@ -19,6 +19,8 @@ public sealed record KvmConfig
     public IReadOnlyList<Vmcs12> Vmcs12s { get; init; } = [];
     /// <summary>Vectors guests use in IPIs.</summary>
     public IReadOnlyList<byte> Vectors { get; init; } = [0xE0];
+    /// <summary>The values guests write to CR8 (TPR priority classes 0..15).</summary>
+    public IReadOnlyList<byte> Cr8Values { get; init; } = [0x0, 0xF];
     /// <summary>The properties checked, as bits indexed by Property (default: all).</summary>
     public uint CheckedProperties { get; init; } = uint.MaxValue;
     /// <summary>Maximum count per bounded event, indexed by EventKind (0: not allowed).</summary>

@@ -28,8 +28,17 @@ public enum EventKind : byte
     PostToL2,            // L1 posts Arg2 in its descriptor for the L2 of vCPU Arg, then sends vmcs12's NV
     Eoi,                 // EOI to L1's APIC (L1, or L2 through L1's APIC)
     Sti,                 // L1 sets RFLAGS.IF
+    Cr8Write,            // MOV to CR8, Arg = the new TPR class (L1 on its own APIC; L2 on L1's when vmcs12 neither shadows nor intercepts CR8)
+    ApicMmioAccess,      // L1 touches its xAPIC page (0xFEE00000) through its TLB
+    GuestWrite,          // L1 writes guest memory (dirty logging must see it)
+    InitSignal,          // INIT IPI to vCPU Arg
     // Guest L2
     Vmcall,              // any exit L1 wants: reflected as a nested VM-exit
+    // VM-wide (drawn in vCPU 0's lane)
+    DirtyLogging,        // KVM_SET_USER_MEMORY_REGION toggles LOG_DIRTY_PAGES, Arg = 1 on / 0 off
+    ApicPageMigrate,     // the host migrates the APIC-access page (MMU notifier)
+    // Hardware, bounded
+    VectoringExit,       // the VM entry injecting an interrupt into L1 exits during delivery (IDT-vectoring info)
     // KVM and hardware (L0)
     ServiceRequest,      // vcpu_enter_guest services the first pending request
     VmEnter,             // sync_pir_to_irr, then the hardware VM entry of the loaded VMCS
@@ -74,7 +83,14 @@ public static class KvmEvents
         EventKind.PostToL2 => "post-l2",
         EventKind.Eoi => "eoi",
         EventKind.Sti => "sti",
+        EventKind.Cr8Write => "cr8-write",
+        EventKind.ApicMmioAccess => "apic-mmio",
+        EventKind.GuestWrite => "guest-write",
+        EventKind.InitSignal => "init",
         EventKind.Vmcall => "vmcall",
+        EventKind.DirtyLogging => "dirty-logging",
+        EventKind.ApicPageMigrate => "apic-page-migrate",
+        EventKind.VectoringExit => "vectoring-exit",
         EventKind.ServiceRequest => "service-request",
         EventKind.VmEnter => "vm-enter",
         EventKind.Notification => "notification",

@@ -9,9 +9,13 @@ public enum KvmRequest : ushort
 {
     None = 0,
     GetNestedStatePages = 1 << 0,
-    ApicPageReload = 1 << 1,
-    ApicvUpdate = 1 << 2,
-    Event = 1 << 3,
+    /// <summary>KVM_REQ_TLB_FLUSH_CURRENT: flush the context that runs (L1's or L2's).</summary>
+    TlbFlushCurrent = 1 << 1,
+    ApicPageReload = 1 << 2,
+    ApicvUpdate = 1 << 3,
+    /// <summary>KVM_REQ_UPDATE_CPU_DIRTY_LOGGING.</summary>
+    UpdateCpuDirtyLogging = 1 << 4,
+    Event = 1 << 5,
 }
 
 /// <summary>vcpu->mode, as posted-interrupt senders read it.</summary>

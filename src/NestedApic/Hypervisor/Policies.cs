@@ -39,17 +39,31 @@ public static class Policies
         SviOnActivation = true,
     };
 
-    /// <summary>v7.0: vmcs01 on demand for every field (2bf889a68fba, f0044429b257, 249cc1ab4b9a
-    /// and the rest of the series), SVI folded into kvm_apic_update_apicv (000d75b0b186).</summary>
+    /// <summary>v7.0: vmcs01 on demand for every field: PML 3e013d0a7099, TPR threshold
+    /// 51ca2746078e, SVI f0044429b257, APICv controls 2bf889a68fba, APIC-access page 51c821d6d0ba,
+    /// virtual APIC mode with L1's TLB flushed directly 249cc1ab4b9a; SVI folded into
+    /// kvm_apic_update_apicv (000d75b0b186).</summary>
     public static readonly Policy Linux70 = Linux619 with
     {
         Name = "linux-7.0",
         ApicvRefresh = Vmcs01Update.OnDemandVmcs01,
         SviUpdate = Vmcs01Update.OnDemandVmcs01,
         VirtualApicMode = Vmcs01Update.OnDemandVmcs01,
+        TprThreshold = Vmcs01Update.OnDemandVmcs01,
+        ApicAccessPage = Vmcs01Update.OnDemandVmcs01,
+        CpuDirtyLogging = Vmcs01Update.OnDemandVmcs01,
+        ModeChangeFlush = ModeChangeFlush.FlushL1Context,
     };
 
-    public static IReadOnlyList<Policy> Presets { get; } = [Linux517, Linux518, Linux618, Linux619, Linux70];
+    /// <summary>v7.1.y: v7.0 plus bb365a506b1e (June 2026, Cc stable, in the 7.1.y stable
+    /// series): every PPR update that raises no KVM_REQ_EVENT recomputes the CR8 intercept.</summary>
+    public static readonly Policy Linux71y = Linux70 with
+    {
+        Name = "linux-7.1.y",
+        Cr8InterceptOnPprUpdate = true,
+    };
+
+    public static IReadOnlyList<Policy> Presets { get; } = [Linux517, Linux518, Linux618, Linux619, Linux70, Linux71y];
 
     public static Policy? Find(string name) => Presets.FirstOrDefault(p => p.Name == name);
 
@@ -96,5 +110,15 @@ public static class Policies
         Flag("nested-early-check", "nested_early_check: a late VM-fail on vmcs02 WARNs", p => p.NestedEarlyCheck, (p, v) => p with { NestedEarlyCheck = v }),
         Vector("posted-intr-vector", "POSTED_INTR_VECTOR (vmcs01, L1's descriptor)", p => p.PostedIntrVector, (p, v) => p with { PostedIntrVector = v }),
         Vector("nested-posted-intr-vector", "POSTED_INTR_NESTED_VECTOR (vmcs02)", p => p.NestedPostedIntrVector, (p, v) => p with { NestedPostedIntrVector = v }),
+        Ladder("tpr-threshold", "vmx_update_cr8_intercept (TPR_THRESHOLD) while L2 is active", FlagRungs, p => p.TprThreshold, (p, v) => p with { TprThreshold = v }),
+        new Switch("tpr-below-threshold-exit", "handle_tpr_below_threshold: request-event (before eb90f3417a0c) or update-ppr",
+            ["request-event", "update-ppr"], p => p.TprBelowThresholdExit == TprBelowThresholdExit.RequestEvent ? "request-event" : "update-ppr",
+            (p, v) => v switch { "request-event" => p with { TprBelowThresholdExit = TprBelowThresholdExit.RequestEvent }, "update-ppr" => p with { TprBelowThresholdExit = TprBelowThresholdExit.UpdatePpr }, _ => null }),
+        Flag("cr8-intercept-on-ppr-update", "apic_update_ppr recomputes the CR8 intercept when no interrupt is deliverable (bb365a506b1e)", p => p.Cr8InterceptOnPprUpdate, (p, v) => p with { Cr8InterceptOnPprUpdate = v }),
+        Ladder("apic-access-page", "vmx_set_apic_access_page_addr (KVM_REQ_APIC_PAGE_RELOAD) while L2 is active", AllRungs, p => p.ApicAccessPage, (p, v) => p with { ApicAccessPage = v }),
+        Ladder("cpu-dirty-logging", "vmx_update_cpu_dirty_logging (PML) while L2 is active", FlagRungs, p => p.CpuDirtyLogging, (p, v) => p with { CpuDirtyLogging = v }),
+        new Switch("mode-change-tlb-flush", "the TLB flush of a switch to xAPIC while L2 is active: flush-current (KVM_REQ_TLB_FLUSH_CURRENT) or flush-l1-context (249cc1ab4b9a)",
+            ["flush-current", "flush-l1-context"], p => p.ModeChangeFlush == ModeChangeFlush.FlushCurrent ? "flush-current" : "flush-l1-context",
+            (p, v) => v switch { "flush-current" => p with { ModeChangeFlush = ModeChangeFlush.FlushCurrent }, "flush-l1-context" => p with { ModeChangeFlush = ModeChangeFlush.FlushL1Context }, _ => null }),
     ];
 }

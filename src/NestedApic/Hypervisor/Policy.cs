@@ -21,6 +21,24 @@ public enum Vmcs01Update : byte
 /// <summary>How KVM inhibits APICv when a guest changes its xAPIC ID.</summary>
 public enum ApicIdInhibitMode : byte { None = 0, Sticky = 1, Clearable = 2 }
 
+/// <summary>Which TLB context the flush of vmx_set_virtual_apic_mode reaches when L2 is active.</summary>
+public enum ModeChangeFlush : byte
+{
+    /// <summary>KVM_REQ_TLB_FLUSH_CURRENT: the context that runs, i.e. L2's while L2 is active.</summary>
+    FlushCurrent = 0,
+    /// <summary>249cc1ab4b9a: flush L1's context directly (its VPID, or its EPT root).</summary>
+    FlushL1Context = 1,
+}
+
+/// <summary>What handle_tpr_below_threshold does.</summary>
+public enum TprBelowThresholdExit : byte
+{
+    /// <summary>Before eb90f3417a0c: KVM_REQ_EVENT, so the threshold is always recomputed.</summary>
+    RequestEvent = 0,
+    /// <summary>eb90f3417a0c: kvm_apic_update_ppr, which raises KVM_REQ_EVENT only for a newly deliverable interrupt.</summary>
+    UpdatePpr = 1,
+}
+
 public sealed record Policy
 {
     public string Name { get; init; } = "custom";
@@ -45,4 +63,19 @@ public sealed record Policy
     public byte PostedIntrVector { get; init; } = 0xF2;
     /// <summary>POSTED_INTR_NESTED_VECTOR, the notification vector of vmcs02.</summary>
     public byte NestedPostedIntrVector { get; init; } = 0xF0;
+    /// <summary>vmx_update_cr8_intercept (TPR_THRESHOLD) while L2 is active: l1_tpr_threshold
+    /// since 2019, vmcs01 on demand since 51ca2746078e.</summary>
+    public Vmcs01Update TprThreshold { get; init; } = Vmcs01Update.DeferDirectCall;
+    /// <summary>handle_tpr_below_threshold: KVM_REQ_EVENT, or kvm_apic_update_ppr (eb90f3417a0c).</summary>
+    public TprBelowThresholdExit TprBelowThresholdExit { get; init; } = TprBelowThresholdExit.UpdatePpr;
+    /// <summary>bb365a506b1e: apic_update_ppr recomputes the CR8 intercept when it raises no KVM_REQ_EVENT.</summary>
+    public bool Cr8InterceptOnPprUpdate { get; init; }
+    /// <summary>vmx_set_apic_access_page_addr while L2 is active: reload_vmcs01_apic_access_page
+    /// (re-raise KVM_REQ_APIC_PAGE_RELOAD at nested VM-exit), vmcs01 on demand since 51c821d6d0ba.</summary>
+    public Vmcs01Update ApicAccessPage { get; init; } = Vmcs01Update.DeferPendRequest;
+    /// <summary>vmx_update_cpu_dirty_logging (PML) while L2 is active: a flag since Feb 2021, vmcs01
+    /// on demand since 3e013d0a7099.</summary>
+    public Vmcs01Update CpuDirtyLogging { get; init; } = Vmcs01Update.DeferDirectCall;
+    /// <summary>The TLB flush of a switch to xAPIC while L2 is active.</summary>
+    public ModeChangeFlush ModeChangeFlush { get; init; } = ModeChangeFlush.FlushCurrent;
 }

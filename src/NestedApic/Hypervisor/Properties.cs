@@ -25,6 +25,19 @@ public enum Property : byte
     NotificationVectorWrong,
     /// <summary>An EOI left the vector it completes in ISR.</summary>
     VectorStuckInService,
+    /// <summary>vmcs01 entered with TPR shadow, no VID and TPR_THRESHOLD[3:0] &gt; VTPR[7:4] (SDM
+    /// 26.2.1.1): a VM-entry failure, or with APIC-access virtualization an endless
+    /// TPR-below-threshold exit.</summary>
+    TprThresholdStale,
+    /// <summary>L1 runs with APIC-access virtualization and vmcs01's APIC_ACCESS_ADDR is not the
+    /// page that now backs the APIC-access page.</summary>
+    ApicAccessAddrStale,
+    /// <summary>I7: L1 runs with APIC-access virtualization while its TLB context still holds a
+    /// translation of the APIC page cached when the virtualization was off.</summary>
+    StaleL1ApicTranslation,
+    /// <summary>L1 wrote memory while dirty logging was on and vmcs01 had no PML: the page is
+    /// dirty in EPT but not in KVM's log.</summary>
+    DirtyPageNotLogged,
 }
 
 public static class Properties
@@ -43,8 +56,18 @@ public static class Properties
         Property.PirStranded => "pir-stranded",
         Property.NotificationVectorWrong => "notification-vector-wrong",
         Property.VectorStuckInService => "vector-stuck-in-service",
+        Property.TprThresholdStale => "tpr-threshold-stale",
+        Property.ApicAccessAddrStale => "apic-access-addr-stale",
+        Property.StaleL1ApicTranslation => "stale-l1-apic-translation",
+        Property.DirtyPageNotLogged => "dirty-page-not-logged",
         _ => p.ToString(),
     };
+
+    /// <summary>The order in which a state's broken properties are reported: the specific
+    /// diagnosis before the generic symptom (a stale TPR threshold also fails the entry).</summary>
+    public static readonly Property[] Diagnosis = [Property.TprThresholdStale, .. All.Where(p => p != Property.TprThresholdStale)];
+
+    public static int Rank(Property p) => Array.IndexOf(Diagnosis, p);
 
     public static Property? Parse(string id) => All.Select(p => (Property?)p).FirstOrDefault(p => p!.Value.Id() == id);
 }

@@ -16,6 +16,10 @@ public enum DeferredUpdate : byte
     HwapicIsr = 1 << 1,
     /// <summary>change_vmcs01_virtual_apic_mode.</summary>
     VirtualApicMode = 1 << 2,
+    /// <summary>update_vmcs01_cpu_dirty_logging (Feb 2021).</summary>
+    CpuDirtyLogging = 1 << 3,
+    /// <summary>reload_vmcs01_apic_access_page (Mar 2020).</summary>
+    ApicAccessPage = 1 << 4,
 }
 
 /// <summary>Things that happened and must never happen: each feeds one property.</summary>
@@ -33,6 +37,11 @@ public enum Fault : byte
     VectorStuck = 1 << 3,
     /// <summary>KVM itself WARNed that it missed a consistency check (nested_early_check).</summary>
     KvmWarned = 1 << 4,
+    /// <summary>vmcs01 was entered with TPR shadow, no VID and TPR_THRESHOLD[3:0] &gt; VTPR[7:4]:
+    /// a VM-entry failure (no APIC-access virtualization) or an exit storm (with it).</summary>
+    TprThresholdAboveVtpr = 1 << 5,
+    /// <summary>L1 wrote guest memory while dirty logging was on and vmcs01 had no PML.</summary>
+    DirtyNotLogged = 1 << 6,
 }
 
 /// <summary>One vCPU: KVM's software state, L1's local APIC and descriptor, and both VMCSs.</summary>
@@ -79,6 +88,16 @@ public struct VcpuState
     public PostedInterruptDescriptor Pid12;
     /// <summary>L2's vIRR: the virtual-APIC page L1 gave L2 (vmcs12.virtual_apic_page_addr).</summary>
     public VectorSet L2Virr;
+    /// <summary>nested.l1_tpr_threshold: vmcs01's TPR_THRESHOLD deferred while L2 runs (-1: none).</summary>
+    public sbyte L1TprThreshold;
+    /// <summary>L1's TLB context (its VPID / EPT root) holds a translation of the APIC page to
+    /// ordinary memory, cached while vmcs01 did not virtualize APIC accesses.</summary>
+    public bool L1TlbApicStale;
+    /// <summary>An interrupt KVM acknowledged and injects through VM_ENTRY_INTR_INFO
+    /// (vcpu->arch.interrupt): delivered at the next entry, re-queued if an exit interrupts it.</summary>
+    public byte Injected;
+    /// <summary>KVM_APIC_INIT in apic->pending_events: latched while L1 is in VMX root operation.</summary>
+    public bool InitPending;
 
     public readonly bool RunningL1 => Phase == VcpuPhase.InGuest && !GuestMode;
     public readonly bool RunningL2 => Phase == VcpuPhase.InGuest && GuestMode;
@@ -100,6 +119,10 @@ public struct KvmState
 
     /// <summary>kvm->arch.apicv_inhibit_reasons.</summary>
     public ushort Inhibits;
+    /// <summary>Which host page backs the APIC-access page now (each MMU-notifier migration moves it).</summary>
+    public byte ApicAccessPage;
+    /// <summary>kvm->nr_memslots_dirty_logging != 0.</summary>
+    public bool DirtyLogging;
     /// <summary>How often each bounded event has happened (indexed by EventKind).</summary>
     public EventCounts Used;
     public VcpuArray Vcpus;

@@ -103,8 +103,19 @@ public static class X86
         }
     }
 
+    /// <summary>mirrors kvm_apic_accept_irq for INIT: latched in apic->pending_events with
+    /// KVM_REQ_EVENT and a kick; L1, in VMX root operation, keeps it blocked
+    /// (vmx_apic_init_signal_blocked), L2 takes it as an INIT_SIGNAL exit to L1.</summary>
+    public static void AcceptInit(ref KvmState s, int target)
+    {
+        if (s.Vcpus[target].Life == VcpuLife.Absent || s.Vcpus[target].ApicMode == ApicMode.Disabled) return;
+        s.Vcpus[target].InitPending = true;
+        MakeRequest(ref s, target, KvmRequest.Event);
+    }
+
     /// <summary>mirrors apic_set_eoi: KVM completes the highest in-service vector in software and,
-    /// with APICv active, tells the CPU the new highest (hwapic_isr_update).</summary>
+    /// with APICv active, tells the CPU the new highest (hwapic_isr_update); it always ends with
+    /// KVM_REQ_EVENT, so the CR8 intercept is recomputed before the next entry.</summary>
     public static void EmulateEoi(ref KvmState s, KvmConfig c, int v)
     {
         ref var vc = ref s.Vcpus[v];
@@ -112,7 +123,35 @@ public static class X86
         if (highest < 0) return;
         vc.Apic.Isr.Clear((byte)highest);
         if (vc.ApicvActive) VmxOps.HwapicIsrUpdate(ref s, c, v, vc.Apic.Isr.Highest());
-        if (HasInjectableInterrupt(s, v)) vc.Requests |= KvmRequest.Event;
+        ApicUpdatePpr(ref s, c, v);
+        vc.Requests |= KvmRequest.Event; // unconditional, after kvm_ioapic_send_eoi
+    }
+
+    /// <summary>mirrors apic_update_ppr: KVM_REQ_EVENT when an interrupt became deliverable;
+    /// otherwise, since bb365a506b1e, the CR8 intercept is recomputed at once.</summary>
+    public static void ApicUpdatePpr(ref KvmState s, KvmConfig c, int v)
+    {
+        if (HasInjectableInterrupt(s, v)) s.Vcpus[v].Requests |= KvmRequest.Event;
+        else if (c.Policy.Cr8InterceptOnPprUpdate) UpdateCr8Intercept(ref s, c, v);
+    }
+
+    /// <summary>mirrors kvm_lapic_update_cr8_intercept / update_cr8_intercept: nothing to do with
+    /// APICv active (VID handles TPR); else the vendor computes the threshold from the TPR and the
+    /// highest IRR, both as priority classes.</summary>
+    public static void UpdateCr8Intercept(ref KvmState s, KvmConfig c, int v)
+    {
+        ref var vc = ref s.Vcpus[v];
+        if (vc.ApicvActive) return;
+        int irr = vc.Apic.Irr.Highest();
+        VmxOps.UpdateCr8Intercept(ref s, c, v, vc.Apic.Tpr >> 4, irr < 0 ? -1 : irr >> 4);
+    }
+
+    /// <summary>mirrors kvm_set_cr8 / kvm_lapic_set_tpr (L0 emulating a CR8 write on L1's APIC):
+    /// apic_set_tpr, then apic_update_ppr.</summary>
+    public static void SetTpr(ref KvmState s, KvmConfig c, int v, byte tpr)
+    {
+        s.Vcpus[v].Apic.Tpr = tpr;
+        ApicUpdatePpr(ref s, c, v);
     }
 
     /// <summary>mirrors kvm_apic_has_interrupt: the highest IRR vector whose class is above PPR's, or -1.</summary>
@@ -164,17 +203,23 @@ public static class X86
         vc.Pid.TakePir();
         vc.Pid.On = false;
         if (vc.ApicvActive) VmxOps.HwapicIsrUpdate(ref s, c, v, vc.Apic.Isr.Highest());
+        vc.Injected = 0; // userspace restores the vCPU's events with its APIC (KVM_SET_VCPU_EVENTS)
         vc.Requests |= KvmRequest.Event;
+        // kvm_vcpu_ioctl_set_lapic's kvm_lapic_update_cr8_intercept (apic_update_ppr's since bb365a506b1e)
+        UpdateCr8Intercept(ref s, c, v);
     }
 
     /// <summary>mirrors the interrupt part of inject_pending_event for L1: without APICv KVM
-    /// acknowledges and injects; with APICv it leaves delivery to the CPU
-    /// (kvm_cpu_has_injectable_intr returns 0).</summary>
+    /// acknowledges and injects through VM_ENTRY_INTR_INFO; with APICv it leaves delivery to the
+    /// CPU (kvm_cpu_has_injectable_intr returns 0).</summary>
     public static void InjectPendingEvent(ref KvmState s, KvmConfig c, int v)
     {
         ref var vc = ref s.Vcpus[v];
-        if (vc.ApicvActive || !vc.L1If) return;
+        // An interrupt whose delivery an exit interrupted is re-injected as it is, APICv or not.
+        if (vc.Injected != 0 || vc.ApicvActive || !vc.L1If) return;
         int irq = PendingInterrupt(s, v);
-        if (irq >= 0) AckInterrupt(ref s, c, v, (byte)irq);
+        if (irq < 0) return;
+        AckInterrupt(ref s, c, v, (byte)irq);
+        vc.Injected = (byte)irq;
     }
 }

@@ -42,7 +42,7 @@ public sealed record Universe
     public static Universe Parse(string text, string file)
     {
         var root = Toml.Toml.Parse(text, file);
-        root.RejectUnknownKeys("name", "description", "vendor", "vcpus", "depth", "policy", "host", "vmcs12", "vectors", "events", "setup", "expect", "suite-vcpus", "properties");
+        root.RejectUnknownKeys("name", "description", "vendor", "vcpus", "depth", "policy", "host", "vmcs12", "vectors", "cr8-values", "events", "setup", "expect", "suite-vcpus", "properties");
         string vendor = root.GetStringOrNull("vendor") ?? "intel";
         if (vendor != "intel") throw root["vendor"].Error($"vendor '{vendor}' is not modelled yet; known: intel");
 
@@ -62,6 +62,15 @@ public sealed record Universe
                 vectors.Add((byte)vi.Value);
             }
         if (vectors.Count == 0) vectors.Add(0xE0);
+
+        var cr8 = new List<byte>();
+        if (root.GetArrayOrNull("cr8-values") is { } ca)
+            foreach (var item in ca.Items)
+            {
+                if (item is not TomlInteger { Value: >= 0 and <= 15 } ci) throw item.Error("a CR8 value must be an integer in 0..15 (a TPR priority class)");
+                if (!cr8.Contains((byte)ci.Value)) cr8.Add((byte)ci.Value);
+            }
+        if (cr8.Count == 0) cr8.AddRange([0x0, 0xF]);
 
         var budget = new byte[(int)EventKind.Count];
         if (root.GetTableOrNull("events") is { } ev)
@@ -92,6 +101,7 @@ public sealed record Universe
             X2ApicVirtualization = host?.GetBooleanOr("x2apic-virtualization", true) ?? true,
             Vmcs12s = vmcs12s,
             Vectors = vectors,
+            Cr8Values = cr8,
             Budget = budget,
         };
 

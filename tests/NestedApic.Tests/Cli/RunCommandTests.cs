@@ -64,7 +64,7 @@ public class RunCommandTests
             .Where(l => !l.StartsWith("expect holds"))));
         var (code, o, _) = Run(f, "--policy", "linux-5.17");
         Assert.Equal(0, code);
-        Assert.Contains("!  kvm-caused-vmentry-failure breaks at event 13 with no expect violated for it", o);
+        Assert.Contains("!  kvm-caused-vmentry-failure breaks at event 14 with no expect violated for it", o);
         Assert.Contains("1 unexpected violation", o);
     }
 

@@ -124,7 +124,7 @@ public class ScenarioTests
         Assert.True(r.Passed, r.Failed?.Detail);
         var labels = r.Entries.OfType<StepEntry>().SelectMany(s => s.Events).Select(e => e.Label).ToArray();
         Assert.Equal(["vcpu0/user: create-vcpu", "vcpu0/user: publish-vcpu", "vcpu0/user: kvm-run", "vcpu0/user: exit-to-userspace",
-            "vcpu0/user: kvm-run", "vcpu0/L0: vm-enter", "vcpu0/L1: vmlaunch no-tpr-shadow"], labels);
+            "vcpu0/user: kvm-run", "vcpu0/L0: service-request APIC_PAGE_RELOAD", "vcpu0/L0: vm-enter", "vcpu0/L1: vmlaunch no-tpr-shadow"], labels);
     }
 
     [Fact]

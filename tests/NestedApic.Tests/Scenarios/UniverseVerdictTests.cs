@@ -63,7 +63,7 @@ public class UniverseVerdictTests
     {
         var r = Check("vcpu-create-race", "linux-5.17", 2);
         Assert.Equal("apicv-belief-incoherent", r.Property);
-        Assert.Equal(5, r.Trace.Count);
+        Assert.Equal(6, r.Trace.Count); // with the APIC_PAGE_RELOAD vmx_vcpu_reset pends
         Assert.Equal(1, r.Vcpu);
     }
 

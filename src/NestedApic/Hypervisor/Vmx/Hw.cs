@@ -65,6 +65,27 @@ public static class Hw
             _ => false,
         };
 
+    /// <summary>SDM 29.1.2 TPR virtualization after L1's MOV to CR8 (vmcs01 always has TPR shadow
+    /// and no CR8-load exiting): VTPR is written; without VID the CPU compares it with
+    /// TPR_THRESHOLD. Returns true for a TPR-below-threshold VM exit (reason 43, trap-like).</summary>
+    public static bool TprWrite(ref VcpuState vc, byte tpr)
+    {
+        vc.Apic.Tpr = tpr;
+        var va = L1View(vc);
+        return va.TprVirtualization(Vmcs01Controls(vc)) == ApicVirtualizationOutcome.TprBelowThresholdExit;
+    }
+
+    /// <summary>SDM 26.2.1.1: with TPR shadow and neither VID nor APIC-access virtualization,
+    /// TPR_THRESHOLD[3:0] must not exceed VTPR[7:4]; with APIC-access virtualization the same
+    /// condition is an immediate TPR-below-threshold exit after entry. Either way KVM left vmcs01's
+    /// threshold above the TPR it runs L1 with.</summary>
+    public static bool TprThresholdAboveVtpr(in VcpuState vc) =>
+        vc.Vmcs01.TprShadow && !vc.Vmcs01.Vid && (vc.Vmcs01.TprThreshold & 0xF) > (uint)(vc.Apic.Tpr >> 4);
+
+    /// <summary>SDM "VM Exits Induced by the TPR Threshold": the exit right after a successful entry of vmcs01.</summary>
+    public static bool TprBelowThresholdAfterEntry(in VcpuState vc) =>
+        L1View(vc).OnVmEntry(Vmcs01Controls(vc)) == ApicVirtualizationOutcome.TprBelowThresholdExit;
+
     /// <summary>SDM 29.1.4 EOI virtualization (KVM's EOI-exit bitmap is 0 for the edge-triggered
     /// vectors modelled). It trusts SVI: a stale SVI completes the wrong vector.</summary>
     public static void EoiVirtualization(ref VcpuState vc)

@@ -25,7 +25,8 @@ public static class Nested
         if ((v12.Pin & PinBasedControls.ProcessPostedInterrupts) == 0) pin &= ~PinBasedControls.ProcessPostedInterrupts;
         uint pri = (vmcs01.Primary & ~(PrimaryControls.InterruptWindowExiting | PrimaryControls.UseTprShadow)) | v12.Primary;
         if ((pri & PrimaryControls.UseTprShadow) == 0) pri |= PrimaryControls.Cr8LoadExiting | PrimaryControls.Cr8StoreExiting;
-        uint sec = (vmcs01.Secondary & ~ApicSecondary) | v12.EffectiveSecondary;
+        // PML is never on for L2: L0 logs L2's writes through the shadowed EPT.
+        uint sec = (vmcs01.Secondary & ~(ApicSecondary | SecondaryControls.EnablePml)) | v12.EffectiveSecondary;
         var v02 = new Vmcs
         {
             Pin = pin,
@@ -34,6 +35,7 @@ public static class Nested
             Exit = vmcs01.Exit,
             TprThreshold = (pri & PrimaryControls.UseTprShadow) != 0 ? v12.TprThreshold : 0,
             PostedIntrNv = c.Policy.NestedPostedIntrVector,
+            ApicAccessPage = (v12.EffectiveSecondary & SecondaryControls.VirtualizeApicAccesses) != 0 ? VmcsLayout.Vmcs12ApicAccessPage : (byte)0,
         };
         return v02;
     }
@@ -43,17 +45,20 @@ public static class Nested
     public static void EnterNonRootMode(ref KvmState s, KvmConfig c, int v, int vmcs12)
     {
         ref var vc = ref s.Vcpus[v];
+        // kvm_service_local_tlb_flush_requests: L1's pending flush lands in L1's context.
+        if ((vc.Requests & KvmRequest.TlbFlushCurrent) != 0) VmxOps.FlushTlbCurrent(ref vc);
         vc.Vmcs02Loaded = true;
         vc.Vmcs02 = PrepareVmcs02(vc.Vmcs01, c.Vmcs12s[vmcs12], c);
         vc.Vmcs12 = (byte)vmcs12;
         vc.GuestMode = true;
         vc.PiPending = false; // prepare_vmcs02_early
+        vc.L1TprThreshold = -1; // prepare_vmcs02_early (until 51ca2746078e)
         // L1, a hypervisor, moved its descriptor for L2 into L2's vIRR and vmcs12's RVI before
         // VMLAUNCH/VMRESUME (its own sync_pir_to_irr); prepare_vmcs02 copies RVI into vmcs02.
         var v12 = c.Vmcs12s[vmcs12];
         if (v12.Vid && vc.Pid12.On) ProcessL2Descriptor(ref vc);
         if (v12.Vid) vc.Vmcs02.SetRvi(HighestOrZero(vc.L2Virr.Highest()));
-        if (X86.HasInjectableInterrupt(s, v)) vc.Requests |= KvmRequest.Event;
+        if (X86.HasInjectableInterrupt(s, v) || vc.InitPending) vc.Requests |= KvmRequest.Event;
     }
 
     /// <summary>mirrors nested_vmx_run (VMLAUNCH/VMRESUME exit from L1): KVM's consistency checks
@@ -87,22 +92,41 @@ public static class Nested
     {
         if (s.Vcpus[v].GuestMode) VmExit(ref s, c, v, failed: false);
         if (CheckControls(c.Vmcs12s[vmcs12]) != VmEntryRule.None) return false;
+        s.Vcpus[v].Injected = 0; // userspace restores the vCPU's events with its nested state
         EnterNonRootMode(ref s, c, v, vmcs12);
         s.Vcpus[v].Requests |= KvmRequest.GetNestedStatePages;
         return true;
     }
 
-    /// <summary>mirrors __nested_vmx_vmexit: leave guest mode, load vmcs01, then apply the updates
-    /// deferred while L2 ran, in KVM's order (virtual APIC mode, APICv status, SVI).</summary>
+    /// <summary>mirrors __nested_vmx_vmexit: service L2's pending TLB flush, leave guest mode,
+    /// load vmcs01, then apply the updates deferred while L2 ran, in KVM's order (TPR threshold,
+    /// virtual APIC mode, PML, APIC-access page, APICv status, SVI).</summary>
     public static void VmExit(ref KvmState s, KvmConfig c, int v, bool failed)
     {
         ref var vc = ref s.Vcpus[v];
+        if ((vc.Requests & KvmRequest.TlbFlushCurrent) != 0) VmxOps.FlushTlbCurrent(ref vc); // L2's context
         vc.GuestMode = false;
         vc.Vmcs02Loaded = false;
+        if (vc.L1TprThreshold >= 0)
+        {
+            vc.Vmcs01.TprThreshold = (uint)vc.L1TprThreshold;
+            vc.L1TprThreshold = -1; // KVM resets it at the next nested entry; earlier is equivalent
+        }
         if ((vc.Deferred & DeferredUpdate.VirtualApicMode) != 0)
         {
             vc.Deferred &= ~DeferredUpdate.VirtualApicMode;
             VmxOps.SetVirtualApicMode(ref s, c, v);
+        }
+        if ((vc.Deferred & DeferredUpdate.CpuDirtyLogging) != 0)
+        {
+            vc.Deferred &= ~DeferredUpdate.CpuDirtyLogging;
+            VmxOps.UpdateCpuDirtyLogging(ref s, c, v);
+        }
+        if ((vc.Deferred & DeferredUpdate.ApicAccessPage) != 0)
+        {
+            vc.Deferred &= ~DeferredUpdate.ApicAccessPage;
+            if (c.Policy.ApicAccessPage == Vmcs01Update.DeferPendRequest) vc.Requests |= KvmRequest.ApicPageReload;
+            else VmxOps.SetApicAccessPageAddr(ref s, c, v);
         }
         if ((vc.Deferred & DeferredUpdate.ApicvStatus) != 0)
         {
@@ -119,13 +143,20 @@ public static class Nested
         if (!failed && X86.HasInjectableInterrupt(s, v)) vc.Requests |= KvmRequest.Event;
     }
 
-    /// <summary>mirrors the interrupt part of vmx_check_nested_events: an interrupt for L1 while
+    /// <summary>mirrors the INIT and interrupt parts of vmx_check_nested_events: an interrupt for L1 while
     /// L2 runs with external-interrupt exiting is a synthesized EXTERNAL_INTERRUPT exit to L1,
     /// acknowledged on the way (vmcs12 has "acknowledge interrupt on exit").</summary>
     public static void CheckNestedEvents(ref KvmState s, KvmConfig c, int v)
     {
         ref var vc = ref s.Vcpus[v];
         var v12 = c.Vmcs12s[vc.Vmcs12];
+        if (vc.InitPending)
+        {
+            // INIT is never blocked in L2: an INIT_SIGNAL exit (reason 3) to L1, which consumes it.
+            vc.InitPending = false;
+            VmExit(ref s, c, v, failed: false);
+            return;
+        }
         int irq = X86.PendingInterrupt(s, v);
         if (irq < 0 || !v12.ExtIntrExiting)
         {

@@ -19,6 +19,9 @@ public struct Vmcs
     public ushort PostedIntrNv;
     /// <summary>GUEST_INTR_STATUS: RVI in bits 7:0, SVI in bits 15:8.</summary>
     public ushort GuestIntrStatus;
+    /// <summary>APIC_ACCESS_ADDR as the host page it names: 0 never written, n = page n-1 of
+    /// <see cref="KvmState.ApicAccessPage"/>, <see cref="VmcsLayout.Vmcs12ApicAccessPage"/> = L1's page for L2.</summary>
+    public byte ApicAccessPage;
 
     public readonly byte Rvi => (byte)GuestIntrStatus;
     public readonly byte Svi => (byte)(GuestIntrStatus >> 8);
@@ -34,6 +37,8 @@ public struct Vmcs
     public readonly bool Vid => Has(SecondaryControls.VirtualInterruptDelivery);
     public readonly bool ApicRegVirt => Has(SecondaryControls.ApicRegisterVirtualization);
     public readonly bool TprShadow => (Primary & PrimaryControls.UseTprShadow) != 0;
+    public readonly bool VirtualizesApicAccesses => Has(SecondaryControls.VirtualizeApicAccesses);
+    public readonly bool Pml => Has(SecondaryControls.EnablePml);
 
     /// <summary>The APICv control tuple ctl(V) of the reference: (PIN.PI, SEC.APIC_REG_VIRT, SEC.VID).</summary>
     public readonly string ApicvTuple => $"PI={B(PostedInterrupts)} APIC_REG_VIRT={B(ApicRegVirt)} VID={B(Vid)}";
@@ -47,6 +52,16 @@ public static class VmcsLayout
     public const ulong VirtualApicPage = 0x0000_0001_0000_0000;
     public const ulong ApicAccessPage = 0x0000_0000_FEE0_0000;
     public const ulong PostedIntrDesc = 0x0000_0001_0000_1000;
+    /// <summary>The APIC_ACCESS_ADDR value of vmcs02 when vmcs12 virtualizes APIC accesses.</summary>
+    public const byte Vmcs12ApicAccessPage = 0xFF;
+
+    /// <summary>The physical address an APIC_ACCESS_ADDR field value names (page-aligned).</summary>
+    public static ulong ApicAccessAddr(byte field) => field switch
+    {
+        0 => 0,
+        Vmcs12ApicAccessPage => ApicAccessPage, // vmcs12.apic_access_addr
+        _ => 0x0000_0001_0010_0000 + (ulong)(field - 1) * 0x1000,
+    };
 
     /// <summary>The control view the hardware checks at VM entry.</summary>
     public static VmxControls Controls(in Vmcs v, byte vtpr) => new()
@@ -57,7 +72,7 @@ public static class VmcsLayout
         Exit = v.Exit,
         TprThreshold = v.TprThreshold,
         VirtualApicAddr = VirtualApicPage,
-        ApicAccessAddr = ApicAccessPage,
+        ApicAccessAddr = ApicAccessAddr(v.ApicAccessPage),
         PiDescAddr = PostedIntrDesc,
         PiNotificationVector = v.PostedIntrNv,
         Vtpr = vtpr,

@@ -57,6 +57,26 @@ public readonly partial struct VmxModel
                 vc.Phase = VcpuPhase.InKernel;
                 Nested.VmExit(ref s, _c, v, failed: false);
                 break;
+            case EventKind.Cr8Write: Cr8Write(ref s, v, step.Actor, step.Arg); break;
+            case EventKind.ApicMmioAccess: ApicMmioAccess(ref vc); break;
+            case EventKind.GuestWrite:
+                if (s.DirtyLogging && !vc.Vmcs01.Pml) vc.Faults |= Fault.DirtyNotLogged;
+                break;
+            case EventKind.InitSignal:
+                vc.Phase = VcpuPhase.InKernel; // ICR write
+                X86.AcceptInit(ref s, step.Arg);
+                break;
+            case EventKind.DirtyLogging:
+                // kvm_mmu_update_cpu_dirty_logging: the count went 0 <-> 1
+                s.DirtyLogging = step.Arg != 0;
+                X86.MakeAllCpusRequest(ref s, _c, KvmRequest.UpdateCpuDirtyLogging);
+                break;
+            case EventKind.ApicPageMigrate:
+                // kvm_arch_mmu_notifier_invalidate_range: the APIC-access page moved
+                s.ApicAccessPage++;
+                X86.MakeAllCpusRequest(ref s, _c, KvmRequest.ApicPageReload);
+                break;
+            case EventKind.VectoringExit: VectoringExit(ref s, v); break;
             case EventKind.ServiceRequest: ServiceRequest(ref s, v, (KvmRequest)(1 << step.Arg)); break;
             case EventKind.VmEnter: VmEnter(ref s, v); break;
             case EventKind.Notification: Notification(ref s, v); break;
@@ -83,8 +103,58 @@ public readonly partial struct VmxModel
             }
             else vc.ApicvActive = s.Inhibits == 0;
         }
-        vc.Vmcs01 = VmxOps.InitVmcs01(_c, vc.ApicvActive, vc.ApicMode);
+        vc.Vmcs01 = VmxOps.InitVmcs01(_c, vc.ApicvActive, vc.ApicMode, s.DirtyLogging);
         vc.Pid.Nv = _c.Policy.PostedIntrVector;
+        vc.Requests |= KvmRequest.ApicPageReload; // vmx_vcpu_reset
+        vc.L1TprThreshold = -1;
+    }
+
+    /// <summary>MOV to CR8 with the new priority class. L1: TPR virtualization on vmcs01, maybe a
+    /// TPR-below-threshold exit. L2: reflected to L1 if vmcs12 has CR8-load exiting; otherwise
+    /// vmcs02 exits on it (no TPR shadow in vmcs12) and L0 emulates it on L1's APIC.</summary>
+    void Cr8Write(ref KvmState s, int v, Actor who, byte cls)
+    {
+        ref var vc = ref s.Vcpus[v];
+        byte tpr = (byte)(cls << 4);
+        if (who == Actor.L1)
+        {
+            if (Hw.TprWrite(ref vc, tpr)) HandleTprBelowThreshold(ref s, v);
+            return;
+        }
+        vc.Phase = VcpuPhase.InKernel;
+        if ((_c.Vmcs12s[vc.Vmcs12].Primary & PrimaryControls.Cr8LoadExiting) != 0) Nested.VmExit(ref s, _c, v, failed: false);
+        else X86.SetTpr(ref s, _c, v, tpr);
+    }
+
+    /// <summary>mirrors handle_tpr_below_threshold (exit reason 43 from L1).</summary>
+    void HandleTprBelowThreshold(ref KvmState s, int v)
+    {
+        s.Vcpus[v].Phase = VcpuPhase.InKernel;
+        if (_c.Policy.TprBelowThresholdExit == TprBelowThresholdExit.RequestEvent) s.Vcpus[v].Requests |= KvmRequest.Event;
+        else X86.ApicUpdatePpr(ref s, _c, v);
+    }
+
+    /// <summary>L1 reads or writes its xAPIC page through its TLB. Without APIC-access
+    /// virtualization in vmcs01 it reaches ordinary memory and L1's context caches that
+    /// translation; with it, a stale cached translation bypasses the virtualization (SDM 29.4.5),
+    /// and otherwise the access is virtualized or emulated without changing a modelled register.</summary>
+    static void ApicMmioAccess(ref VcpuState vc)
+    {
+        if (!vc.Vmcs01.VirtualizesApicAccesses) vc.L1TlbApicStale = true;
+    }
+
+    /// <summary>The VM entry that injects an interrupt into L1 exits during its delivery:
+    /// vmx_complete_interrupts finds it in IDT-vectoring info and re-queues it (KVM_REQ_EVENT);
+    /// the vector stays in ISR and is injected again, the legacy way, at the next entry.</summary>
+    void VectoringExit(ref KvmState s, int v)
+    {
+        ref var vc = ref s.Vcpus[v];
+        byte injected = vc.Injected;
+        VmEnter(ref s, v);
+        if (vc.Phase != VcpuPhase.InGuest) return;
+        vc.Injected = injected;
+        vc.Phase = VcpuPhase.InKernel;
+        vc.Requests |= KvmRequest.Event;
     }
 
     /// <summary>L1 as a hypervisor posts to its L2 on vCPU <paramref name="target"/> the way KVM
@@ -129,10 +199,14 @@ public readonly partial struct VmxModel
         switch (r)
         {
             case KvmRequest.GetNestedStatePages: break; // vmcs12 pages mapped: nothing else to model
+            case KvmRequest.TlbFlushCurrent: VmxOps.FlushTlbCurrent(ref vc); break;
+            case KvmRequest.ApicPageReload: VmxOps.SetApicAccessPageAddr(ref s, _c, v); break;
             case KvmRequest.ApicvUpdate: X86.VcpuUpdateApicv(ref s, _c, v); break;
+            case KvmRequest.UpdateCpuDirtyLogging: VmxOps.UpdateCpuDirtyLogging(ref s, _c, v); break;
             case KvmRequest.Event:
                 if (vc.GuestMode) Nested.CheckNestedEvents(ref s, _c, v);
                 else X86.InjectPendingEvent(ref s, _c, v);
+                if (vc.ApicMode != ApicMode.Disabled) X86.UpdateCr8Intercept(ref s, _c, v); // kvm_lapic_enabled
                 break;
         }
     }
@@ -147,10 +221,14 @@ public readonly partial struct VmxModel
         if (vc.Requests != 0) return;
         if (vc.ApicvActive != X86.ApicvShouldBeActive(s, _c, v)) vc.Faults |= Fault.BeliefIncoherent;
         byte vtpr = vc.Vmcs02Loaded ? (byte)0 : vc.Apic.Tpr;
+        if (!vc.Vmcs02Loaded && Hw.TprThresholdAboveVtpr(vc)) vc.Faults |= Fault.TprThresholdAboveVtpr;
         var rule = VmEntryChecks.Check(VmcsLayout.Controls(vc.Loaded, vtpr), VmcsLayout.MaxPhyAddr);
         if (rule == VmEntryRule.None)
         {
             vc.Phase = VcpuPhase.InGuest;
+            if (vc.Vmcs02Loaded) return;
+            vc.Injected = 0; // delivered through L1's IDT
+            if (Hw.TprBelowThresholdAfterEntry(vc)) HandleTprBelowThreshold(ref s, v);
             return;
         }
         vc.FailedRule = (byte)rule;

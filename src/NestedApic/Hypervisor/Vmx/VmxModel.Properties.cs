@@ -11,15 +11,16 @@ public readonly partial struct VmxModel
         {
             if (s.Vcpus[v].Life == VcpuLife.Absent) continue;
             int p = FirstViolation(s, v);
-            if (p < first) first = p;
+            if (p != int.MaxValue && (first == int.MaxValue || Properties.Rank((Property)p) < Properties.Rank((Property)first))) first = p;
         }
         return first == int.MaxValue ? -1 : first;
     }
 
-    /// <summary>The first property broken on vCPU <paramref name="v"/>, or int.MaxValue.</summary>
+    /// <summary>The first property broken on vCPU <paramref name="v"/>, in the order of
+    /// <see cref="Properties.Diagnosis"/>, or int.MaxValue.</summary>
     int FirstViolation(in KvmState s, int v)
     {
-        foreach (var p in Properties.All)
+        foreach (var p in Properties.Diagnosis)
             if ((_c.CheckedProperties & (1u << (int)p)) != 0 && Breaks(s, v, p)) return (int)p;
         return int.MaxValue;
     }
@@ -42,6 +43,7 @@ public readonly partial struct VmxModel
                 var expected = Nested.PrepareVmcs02(v01, v12, _c);
                 return Nested.OwnedBits(vc.Vmcs02) != Nested.OwnedBits(expected)
                     || (vc.Vmcs02.TprShadow && vc.Vmcs02.TprThreshold != v12.TprThreshold)
+                    || vc.Vmcs02.ApicAccessPage != expected.ApicAccessPage
                     || (!v12.Vid && vc.Vmcs02.GuestIntrStatus != 0);
             case Property.ApicModeControlsStale:
                 return vc.RunningL1 && (
@@ -50,8 +52,10 @@ public readonly partial struct VmxModel
             case Property.SviStale:
                 return vc.RunningL1 && vc.ApicvActive && v01.Svi != HighestOrZero(vc.Apic.Isr.Highest());
             case Property.InterruptNotDelivered:
-                return vc.RunningL1 && vc.L1If && vc.ApicvActive && X86.HasInjectableInterrupt(s, v)
-                    && !Hw.CanDeliverVirtualInterrupt(vc);
+                // With APICv KVM leaves delivery to the CPU; without it, KVM injects before entry
+                // or gets an exit when L1 unmasks one (interrupt window, TPR threshold).
+                return vc.RunningL1 && vc.L1If && X86.HasInjectableInterrupt(s, v)
+                    && (!vc.ApicvActive || !Hw.CanDeliverVirtualInterrupt(vc));
             case Property.PirStranded:
                 return (!vc.Pid.Pir.IsEmpty && !vc.Pid.On)
                     || (vc.Pid.On && vc.Phase == VcpuPhase.InGuest && !vc.NotificationInFlight)
@@ -62,6 +66,14 @@ public readonly partial struct VmxModel
                     || (vc.GuestMode && vc.Vmcs02.PostedInterrupts && vc.Vmcs02.PostedIntrNv == vc.Pid.Nv);
             case Property.VectorStuckInService:
                 return (vc.Faults & Fault.VectorStuck) != 0;
+            case Property.TprThresholdStale:
+                return (vc.Faults & Fault.TprThresholdAboveVtpr) != 0;
+            case Property.ApicAccessAddrStale:
+                return vc.RunningL1 && v01.VirtualizesApicAccesses && v01.ApicAccessPage != s.ApicAccessPage + 1;
+            case Property.StaleL1ApicTranslation:
+                return vc.RunningL1 && v01.VirtualizesApicAccesses && vc.L1TlbApicStale;
+            case Property.DirtyPageNotLogged:
+                return (vc.Faults & Fault.DirtyNotLogged) != 0;
         }
         return false;
     }
@@ -93,7 +105,13 @@ public readonly partial struct VmxModel
             Property.Vmcs02NotOwnedByVmcs12 => $"{who}: vmcs02 pin=0x{vc.Vmcs02.Pin:x8} secondary=0x{vc.Vmcs02.Secondary:x8} intr_status=0x{vc.Vmcs02.GuestIntrStatus:x4}, vmcs12 '{_c.Vmcs12s[vc.Vmcs12].Name}' asks pin=0x{_c.Vmcs12s[vc.Vmcs12].Pin:x8} secondary=0x{_c.Vmcs12s[vc.Vmcs12].EffectiveSecondary:x8}",
             Property.ApicModeControlsStale => $"{who}: L1's APIC is {vc.ApicMode} but vmcs01 has VIRTUALIZE_APIC_ACCESSES={B(vc.Vmcs01.Has(SecondaryControls.VirtualizeApicAccesses))} VIRTUALIZE_X2APIC_MODE={B(vc.Vmcs01.Has(SecondaryControls.VirtualizeX2ApicMode))}",
             Property.SviStale => $"{who}: vmcs01.SVI=0x{vc.Vmcs01.Svi:x2} but the highest ISR vector is 0x{HighestOrZero(vc.Apic.Isr.Highest()):x2}",
-            Property.InterruptNotDelivered => $"{who}: vector 0x{X86.PendingInterrupt(s, v):x2} pending above PPR 0x{vc.Apic.Ppr:x2} with IF=1; KVM leaves it to APICv (apicv_active=1) but vmcs01 has VID={B(vc.Vmcs01.Vid)} RVI=0x{vc.Vmcs01.Rvi:x2} VPPR=0x{Hw.Vppr(vc):x2}",
+            Property.InterruptNotDelivered => vc.ApicvActive
+                ? $"{who}: vector 0x{X86.PendingInterrupt(s, v):x2} pending above PPR 0x{vc.Apic.Ppr:x2} with IF=1; KVM leaves it to APICv (apicv_active=1) but vmcs01 has VID={B(vc.Vmcs01.Vid)} RVI=0x{vc.Vmcs01.Rvi:x2} VPPR=0x{Hw.Vppr(vc):x2}"
+                : $"{who}: L1 runs with IF=1 and vector 0x{X86.PendingInterrupt(s, v):x2} deliverable above PPR 0x{vc.Apic.Ppr:x2}, but KVM (apicv_active=0) injected nothing and no exit is coming (vmcs01 TPR_THRESHOLD={vc.Vmcs01.TprThreshold})",
+            Property.TprThresholdStale => $"{who}: vmcs01 entered with TPR_SHADOW=1 VID=0 VAPIC_ACCESS={B(vc.Vmcs01.VirtualizesApicAccesses)} and TPR_THRESHOLD={vc.Vmcs01.TprThreshold} above VTPR[7:4]={vc.Apic.Tpr >> 4} ({(vc.Vmcs01.VirtualizesApicAccesses ? "an endless TPR-below-threshold exit" : "VM-entry failure, error 7")})",
+            Property.ApicAccessAddrStale => $"{who}: L1 runs with APIC-access virtualization at {ApicPageName(vc.Vmcs01.ApicAccessPage)} but the APIC-access page is now page{s.ApicAccessPage}",
+            Property.StaleL1ApicTranslation => $"{who}: L1 runs with APIC-access virtualization while its TLB context keeps the translation of 0xFEE00000 to ordinary memory it cached while the virtualization was off; its APIC writes bypass KVM",
+            Property.DirtyPageNotLogged => $"{who}: L1 wrote a page while dirty logging was on but vmcs01 had PML={B(vc.Vmcs01.Pml)}: the write is missing from the dirty log",
             Property.PirStranded => vc.Pid12.On && vc.RunningL2 && !vc.NestedNotificationInFlight
                 ? $"{who}: L2 runs while L1's descriptor for L2 has ON=1 PIR highest 0x{HighestOrZero(vc.Pid12.Pir.Highest()):x2} and no notification is coming"
                 : $"{who}: PIR={(vc.Pid.Pir.IsEmpty ? "empty" : $"highest 0x{vc.Pid.Pir.Highest():x2}")} ON={B(vc.Pid.On)} with the vCPU {vc.Phase} and no notification in flight",

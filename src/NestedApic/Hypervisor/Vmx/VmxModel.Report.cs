@@ -23,6 +23,9 @@ public readonly partial struct VmxModel
             EventKind.SendIpi or EventKind.PostToL2 => $"vcpu{step.Arg} 0x{step.Arg2:x2}",
             EventKind.SetLapic => step.Arg == 0 ? "isr=none" : $"isr=0x{step.Arg:x2}",
             EventKind.ServiceRequest => RequestName((KvmRequest)(1 << step.Arg)),
+            EventKind.Cr8Write => $"0x{step.Arg:x}",
+            EventKind.InitSignal => $"vcpu{step.Arg}",
+            EventKind.DirtyLogging => step.Arg != 0 ? "on" : "off",
             _ => "",
         };
         return args.Length == 0 ? $"{lane}: {name}" : $"{lane}: {name} {args}";
@@ -38,7 +41,9 @@ public readonly partial struct VmxModel
     public static string RequestName(KvmRequest r) => r switch
     {
         KvmRequest.GetNestedStatePages => "GET_NESTED_STATE_PAGES",
+        KvmRequest.TlbFlushCurrent => "TLB_FLUSH_CURRENT",
         KvmRequest.ApicPageReload => "APIC_PAGE_RELOAD",
+        KvmRequest.UpdateCpuDirtyLogging => "UPDATE_CPU_DIRTY_LOGGING",
         KvmRequest.ApicvUpdate => "APICV_UPDATE",
         KvmRequest.Event => "EVENT",
         _ => r.ToString(),
@@ -65,10 +70,26 @@ public readonly partial struct VmxModel
     static string VmcsFields(in Vmcs v) =>
         $"{v.ApicvTuple} TPR_SHADOW={B(v.TprShadow)} VAPIC_ACCESS={B(v.Has(SecondaryControls.VirtualizeApicAccesses))} X2APIC_VIRT={B(v.Has(SecondaryControls.VirtualizeX2ApicMode))} RVI=0x{v.Rvi:x2} SVI=0x{v.Svi:x2}";
 
+    /// <summary>The fields of the rest of the ladder, apart so that expectations on the APIC ones stay short.</summary>
+    static string VmcsOtherFields(in Vmcs v) =>
+        $"TPR_THRESHOLD={v.TprThreshold} PML={B(v.Pml)} APIC_ACCESS_ADDR={ApicPageName(v.ApicAccessPage)}";
+
+    static string ApicPageName(byte field) => field switch
+    {
+        0 => "unset",
+        VmcsLayout.Vmcs12ApicAccessPage => "vmcs12's",
+        _ => $"page{field - 1}",
+    };
+
     /// <summary>The state as named fields, for traces and diffs (off the hot path).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Fields(in KvmState s)
     {
-        var f = new List<KeyValuePair<string, string>> { new("inhibits", ApicvInhibits.Describe(s.Inhibits)) };
+        var f = new List<KeyValuePair<string, string>>
+        {
+            new("inhibits", ApicvInhibits.Describe(s.Inhibits)),
+            new("apic_access_page", $"page{s.ApicAccessPage}"),
+            new("dirty_logging", B(s.DirtyLogging).ToString()),
+        };
         for (int v = 0; v < _c.Vcpus; v++)
         {
             ref readonly var vc = ref s.Vcpus[v];
@@ -86,6 +107,11 @@ public readonly partial struct VmxModel
             Add("apic_mode", ModeName(vc.ApicMode));
             Add("apic_id_modified", B(vc.ApicIdModified).ToString());
             Add("l1.if", B(vc.L1If).ToString());
+            Add("tpr", $"0x{vc.Apic.Tpr:x2}");
+            Add("injected", vc.Injected == 0 ? "-" : $"0x{vc.Injected:x2}");
+            Add("init_pending", B(vc.InitPending).ToString());
+            Add("l1_tlb_apic_stale", B(vc.L1TlbApicStale).ToString());
+            Add("l1_tpr_threshold", vc.L1TprThreshold.ToString());
             Add("irr", Vectors(vc.Apic.Irr));
             Add("isr", Vectors(vc.Apic.Isr));
             Add("pid", $"PIR={Vectors(vc.Pid.Pir)} ON={B(vc.Pid.On)}");
@@ -96,6 +122,8 @@ public readonly partial struct VmxModel
             Add("l2.virr", Vectors(vc.L2Virr));
             Add("vmcs01", VmcsFields(vc.Vmcs01));
             Add("vmcs02", vc.GuestMode ? VmcsFields(vc.Vmcs02) : "-");
+            Add("vmcs01.other", VmcsOtherFields(vc.Vmcs01));
+            Add("vmcs02.other", vc.GuestMode ? VmcsOtherFields(vc.Vmcs02) : "-");
             Add("deferred", vc.Deferred == 0 ? "-" : vc.Deferred.ToString());
             Add("faults", vc.Faults == 0 ? "-" : vc.Faults.ToString());
         }

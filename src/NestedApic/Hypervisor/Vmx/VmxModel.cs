@@ -24,9 +24,10 @@ public readonly partial struct VmxModel : IModel<KvmState, KvmStep>
 
     public KvmConfig Config => _c;
     public KvmState Initial() => _initial;
-    /// <summary>Per vCPU at most: a notification, then either the userspace ioctls (4 + vmcs12s + vectors) or
-    /// the guest's events (vmcs12s, 5 APIC accesses, IPIs to each vCPU and vector, STI, delivery).</summary>
-    public int MaxSteps => _c.Vcpus * (13 + 2 * _c.Vmcs12s.Count + (2 * _c.Vcpus + 1) * _c.Vectors.Count);
+    /// <summary>Two VM-wide events, then per vCPU at most: notifications, then either the userspace
+    /// ioctls (4 + vmcs12s + vectors), the run loop (3), or the guest's events (vmcs12s, APIC
+    /// accesses, CR8 values, INIT and IPIs to each vCPU and vector, STI, memory, delivery).</summary>
+    public int MaxSteps => 2 + _c.Vcpus * (17 + _c.Vcpus + 2 * _c.Cr8Values.Count + 2 * _c.Vmcs12s.Count + (2 * _c.Vcpus + 1) * _c.Vectors.Count);
     public IReadOnlyList<string> Invariants => PropertyIds;
     public bool IsFinal(in KvmState state) => true;
 
@@ -59,7 +60,12 @@ public readonly partial struct VmxModel : IModel<KvmState, KvmStep>
                 case VcpuPhase.InKernel:
                     if (vc.Requests != 0)
                         steps[n++] = new(EventKind.ServiceRequest, Actor.L0, v, System.Numerics.BitOperations.TrailingZeroCount((int)vc.Requests));
-                    else steps[n++] = new(EventKind.VmEnter, Actor.L0, v);
+                    else
+                    {
+                        steps[n++] = new(EventKind.VmEnter, Actor.L0, v);
+                        if (vc.Injected != 0 && !vc.Vmcs02Loaded && Allowed(s, EventKind.VectoringExit))
+                            steps[n++] = new(EventKind.VectoringExit, Actor.L0, v);
+                    }
                     if (Allowed(s, EventKind.ExitToUserspace)) steps[n++] = new(EventKind.ExitToUserspace, Actor.Userspace, v);
                     break;
                 case VcpuPhase.InGuest:
@@ -67,6 +73,10 @@ public readonly partial struct VmxModel : IModel<KvmState, KvmStep>
                     break;
             }
         }
+        // VM-wide events, drawn in vCPU 0's lane once it exists.
+        if (s.Vcpus[0].Life == VcpuLife.Absent) return n;
+        if (Allowed(s, EventKind.DirtyLogging)) steps[n++] = new(EventKind.DirtyLogging, Actor.Userspace, 0, s.DirtyLogging ? 0 : 1);
+        if (Allowed(s, EventKind.ApicPageMigrate)) steps[n++] = new(EventKind.ApicPageMigrate, Actor.L0, 0);
         return n;
     }
 
@@ -97,10 +107,16 @@ public readonly partial struct VmxModel : IModel<KvmState, KvmStep>
             for (int t = 0; t < _c.Vcpus; t++)
                 if (s.Vcpus[t].Life == VcpuLife.Visible)
                     for (int i = 0; i < _c.Vectors.Count; i++) steps[n++] = new(EventKind.SendIpi, Actor.L1, v, t, _c.Vectors[i]);
-        if (Allowed(s, EventKind.PostToL2))
+        if (Allowed(s, EventKind.PostToL2) && _c.Vmcs12s.Count > 0)
             for (int t = 0; t < _c.Vcpus; t++)
                 if (s.Vcpus[t].Life == VcpuLife.Visible && _c.Vmcs12s[s.Vcpus[t].Vmcs12].PostedInterrupts)
                     for (int i = 0; i < _c.Vectors.Count; i++) steps[n++] = new(EventKind.PostToL2, Actor.L1, v, t, _c.Vectors[i]);
+        if (Allowed(s, EventKind.InitSignal) && vc.ApicMode != ApicMode.Disabled)
+            for (int t = 0; t < _c.Vcpus; t++)
+                if (t != v && s.Vcpus[t].Life == VcpuLife.Visible) steps[n++] = new(EventKind.InitSignal, Actor.L1, v, t);
+        n = Cr8Steps(s, v, Actor.L1, steps, n);
+        if (Allowed(s, EventKind.ApicMmioAccess)) steps[n++] = new(EventKind.ApicMmioAccess, Actor.L1, v);
+        if (Allowed(s, EventKind.GuestWrite)) steps[n++] = new(EventKind.GuestWrite, Actor.L1, v);
         if (Allowed(s, EventKind.Sti) && !vc.L1If) steps[n++] = new(EventKind.Sti, Actor.L1, v);
         if (Hw.CanDeliverVirtualInterrupt(vc)) steps[n++] = new(EventKind.VirtualInterrupt, Actor.L0, v);
         return n;
@@ -112,6 +128,17 @@ public readonly partial struct VmxModel : IModel<KvmState, KvmStep>
         if (Hw.CanDeliverL2VirtualInterrupt(s.Vcpus[v])) steps[n++] = new(EventKind.L2VirtualInterrupt, Actor.L0, v);
         var v12 = _c.Vmcs12s[s.Vcpus[v].Vmcs12];
         if (v12.ApicPassthrough) n = ApicSteps(s, v, Actor.L2, steps, n, eoi: !v12.Vid);
+        // With TPR shadow in vmcs12, L2's CR8 is its own virtual TPR (not modelled).
+        if ((v12.Primary & PrimaryControls.UseTprShadow) == 0) n = Cr8Steps(s, v, Actor.L2, steps, n);
+        return n;
+    }
+
+    int Cr8Steps(in KvmState s, int v, Actor who, Span<KvmStep> steps, int n)
+    {
+        if (!Allowed(s, EventKind.Cr8Write)) return n;
+        int current = s.Vcpus[v].Apic.Tpr >> 4;
+        foreach (byte cls in _c.Cr8Values)
+            if (cls != current) steps[n++] = new(EventKind.Cr8Write, who, v, cls);
         return n;
     }
 

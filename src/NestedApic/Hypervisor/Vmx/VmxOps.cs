@@ -7,7 +7,7 @@ namespace NestedApic.Hypervisor.Vmx;
 /// vmx.c over the model state: how KVM writes vmcs01 (and, by the policy's choice, vmcs02)
 /// for L1's APIC virtualization.
 /// </summary>
-public static class VmxOps
+public static partial class VmxOps
 {
     /// <summary>Pin controls KVM always sets for L1 (vmcs_config): external-interrupt and NMI
     /// exiting, virtual NMIs.</summary>
@@ -20,12 +20,14 @@ public static class VmxOps
     public static uint PinBasedExecCtrl(bool apicvActive) =>
         PinConfig | (apicvActive ? PinBasedControls.ProcessPostedInterrupts : 0);
 
-    /// <summary>mirrors init_vmcs for the fields modelled: vmcs01 as vCPU creation builds it.</summary>
-    public static Vmcs InitVmcs01(KvmConfig c, bool apicvActive, ApicMode mode) => new()
+    /// <summary>mirrors init_vmcs for the fields modelled: vmcs01 as vCPU creation builds it (PML
+    /// from nr_memslots_dirty_logging as read now; TPR_THRESHOLD 0; APIC_ACCESS_ADDR left to the
+    /// KVM_REQ_APIC_PAGE_RELOAD that vmx_vcpu_reset pends).</summary>
+    public static Vmcs InitVmcs01(KvmConfig c, bool apicvActive, ApicMode mode, bool dirtyLogging) => new()
     {
         Pin = PinBasedExecCtrl(apicvActive),
         Primary = PrimaryControls.UseTprShadow | PrimaryControls.ActivateSecondaryControls | PrimaryControls.UseMsrBitmaps,
-        Secondary = ModeControls(c, mode) | (apicvActive ? ApicvSecondary : 0),
+        Secondary = ModeControls(c, mode) | (apicvActive ? ApicvSecondary : 0) | (dirtyLogging ? SecondaryControls.EnablePml : 0),
         Exit = ExitControls.AcknowledgeInterruptOnExit,
         PostedIntrNv = c.Policy.PostedIntrVector,
     };
@@ -74,16 +76,6 @@ public static class VmxOps
         ref var target = ref Vmcs01Target(ref vc, c.Policy.SviUpdate, DeferredUpdate.HwapicIsr, out bool deferred);
         if (deferred) return;
         target.SetSvi(maxIsr < 0 ? (byte)0 : (byte)maxIsr);
-    }
-
-    /// <summary>mirrors vmx_set_virtual_apic_mode: APIC-access virtualization for xAPIC with
-    /// flexpriority, x2APIC virtualization for x2APIC, nothing while the APIC is disabled.</summary>
-    public static void SetVirtualApicMode(ref KvmState s, KvmConfig c, int v)
-    {
-        ref var vc = ref s.Vcpus[v];
-        ref var target = ref Vmcs01Target(ref vc, c.Policy.VirtualApicMode, DeferredUpdate.VirtualApicMode, out bool deferred);
-        if (deferred) return;
-        target.Secondary = (target.Secondary & ~ModeSecondary) | ModeControls(c, vc.ApicMode);
     }
 
     /// <summary>mirrors vmx_deliver_posted_interrupt: first the nested branch (L1 sent its L2's

@@ -23,7 +23,7 @@ public class NestedTests
     public void PrepareVmcs02_TakesApicBitsFromVmcs12Only()
     {
         var c = Config(Policies.Linux70);
-        var v01 = VmxOps.InitVmcs01(c, apicvActive: true, ApicMode.XApic);
+        var v01 = VmxOps.InitVmcs01(c, apicvActive: true, ApicMode.XApic, dirtyLogging: false);
         var v02 = Nested.PrepareVmcs02(v01, NoTprShadow, c);
         Assert.False(v02.PostedInterrupts);
         Assert.False(v02.Vid);
