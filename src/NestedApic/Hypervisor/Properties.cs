@@ -25,6 +25,15 @@ public enum Property : byte
     NotificationVectorWrong,
     /// <summary>An EOI left the vector it completes in ISR.</summary>
     VectorStuckInService,
+    /// <summary>AMD I3: a doorbell meant for a vCPU's L1 reached its CPU while it ran vmcb02.</summary>
+    AvicDoorbellIntoL2,
+    /// <summary>AMD I2: a vCPU runs L2 with IsRunning set in its physical APIC ID entry, or with a
+    /// device interrupt posted to it in GA mode with IsRun.</summary>
+    AvicRunningInL2,
+    /// <summary>AMD I5: L1 runs with vmcb01's AVIC enable different from apicv_active.</summary>
+    Vmcb01AvicStale,
+    /// <summary>AMD I10: IRR holds a vector while irr_pending is clear and nothing will set it.</summary>
+    IrrPendingHintLost,
 }
 
 public static class Properties
@@ -43,8 +52,18 @@ public static class Properties
         Property.PirStranded => "pir-stranded",
         Property.NotificationVectorWrong => "notification-vector-wrong",
         Property.VectorStuckInService => "vector-stuck-in-service",
+        Property.AvicDoorbellIntoL2 => "avic-doorbell-into-l2",
+        Property.AvicRunningInL2 => "avic-running-in-l2",
+        Property.Vmcb01AvicStale => "vmcb01-avic-stale",
+        Property.IrrPendingHintLost => "irr-pending-hint-lost",
         _ => p.ToString(),
     };
+
+    /// <summary>Whether the property means something on <paramref name="vendor"/>'s model (the
+    /// VMCS ones on Intel, the AVIC ones on AMD, the rest on both).</summary>
+    public static bool AppliesTo(this Property p, CpuVendor vendor) =>
+        vendor == CpuVendor.Amd ? Svm.SvmModel.Checked.Contains(p)
+            : p is not (Property.AvicDoorbellIntoL2 or Property.AvicRunningInL2 or Property.Vmcb01AvicStale or Property.IrrPendingHintLost);
 
     public static Property? Parse(string id) => All.Select(p => (Property?)p).FirstOrDefault(p => p!.Value.Id() == id);
 }

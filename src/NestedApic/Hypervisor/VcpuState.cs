@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using NestedApic.Hardware.Apic;
 using NestedApic.Hardware.Vmx;
+using NestedApic.Hypervisor.Svm;
 using NestedApic.Hypervisor.Vmx;
 
 namespace NestedApic.Hypervisor;
@@ -79,6 +80,8 @@ public struct VcpuState
     public PostedInterruptDescriptor Pid12;
     /// <summary>L2's vIRR: the virtual-APIC page L1 gave L2 (vmcs12.virtual_apic_page_addr).</summary>
     public VectorSet L2Virr;
+    /// <summary>kvm_amd's per-vCPU state (zero on Intel).</summary>
+    public SvmVcpu Svm;
 
     public readonly bool RunningL1 => Phase == VcpuPhase.InGuest && !GuestMode;
     public readonly bool RunningL2 => Phase == VcpuPhase.InGuest && GuestMode;

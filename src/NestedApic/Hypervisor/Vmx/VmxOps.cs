@@ -30,6 +30,14 @@ public static class VmxOps
         PostedIntrNv = c.Policy.PostedIntrVector,
     };
 
+    /// <summary>mirrors vmx_vcpu_create for the fields modelled: vmcs01 and the descriptor's vector.</summary>
+    public static void VcpuCreate(ref KvmState s, KvmConfig c, int v)
+    {
+        ref var vc = ref s.Vcpus[v];
+        vc.Vmcs01 = InitVmcs01(c, vc.ApicvActive, vc.ApicMode);
+        vc.Pid.Nv = c.Policy.PostedIntrVector;
+    }
+
     static uint ModeControls(KvmConfig c, ApicMode mode) => mode switch
     {
         ApicMode.XApic when c.Flexpriority => SecondaryControls.VirtualizeApicAccesses,
