@@ -105,10 +105,11 @@ public static class KvmCommon
     static readonly ApicMode[] FromXApic = [ApicMode.X2Apic, ApicMode.Disabled];
     static readonly ApicMode[] FromX2Apic = [ApicMode.Disabled];
 
-    /// <summary>Applies the events whose handling is the same on both vendors; false for the rest.
-    /// The caller has counted the event against its budget.</summary>
+    /// <summary>Counts a bounded event against its budget, then applies it if its handling is the
+    /// same on both vendors; false for the rest, which the vendor's model applies.</summary>
     public static bool Apply(ref KvmState s, KvmConfig c, in KvmStep step)
     {
+        if (step.Kind.IsBounded()) s.Used[(int)step.Kind]++;
         int v = step.Vcpu;
         ref var vc = ref s.Vcpus[v];
         switch (step.Kind)

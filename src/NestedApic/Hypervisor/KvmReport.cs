@@ -67,6 +67,23 @@ public static class KvmReport
 
     public static int B(bool b) => b ? 1 : 0;
 
+    /// <summary>The state as named fields ("inhibits", then "vcpuN.name" per created vCPU, the
+    /// vendor's <paramref name="vcpuFields"/> after "life"), for traces, diffs and expects.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> Fields(KvmConfig c, in KvmState s, VcpuFieldsWriter vcpuFields)
+    {
+        var f = new List<KeyValuePair<string, string>> { new("inhibits", ApicvInhibits.Describe(s.Inhibits)) };
+        for (int v = 0; v < c.Vcpus; v++)
+        {
+            string p = $"vcpu{v}.";
+            void Add(string k, string val) => f.Add(new(p + k, val));
+            Add("life", s.Vcpus[v].Life.ToString());
+            if (s.Vcpus[v].Life != VcpuLife.Absent) vcpuFields(s.Vcpus[v], Add);
+        }
+        return f;
+    }
+
+    public delegate void VcpuFieldsWriter(in VcpuState vc, Action<string, string> add);
+
     /// <summary>The fields of KVM's common per-vCPU state, in trace order, up to the level.</summary>
     public static void CommonFields(in VcpuState vc, Action<string, string> add, string level)
     {

@@ -39,6 +39,8 @@ public enum Property : byte
 public static class Properties
 {
     public static readonly Property[] All = Enum.GetValues<Property>();
+    /// <summary>The ids in enum order: a model's invariant names, indexed by Property.</summary>
+    public static readonly string[] Ids = All.Select(p => p.Id()).ToArray();
 
     public static string Id(this Property p) => p switch
     {

@@ -4,10 +4,9 @@ public readonly partial struct SvmModel
 {
     public void Apply(ref KvmState s, in KvmStep step)
     {
-        int v = step.Vcpu;
-        if (step.Kind.IsBounded()) s.Used[(int)step.Kind]++;
-        ref var vc = ref s.Vcpus[v];
         if (KvmCommon.Apply(ref s, _c, step)) return;
+        int v = step.Vcpu;
+        ref var vc = ref s.Vcpus[v];
         switch (step.Kind)
         {
             case EventKind.KvmRun: // vcpu_load at the start of the ioctl

@@ -20,15 +20,10 @@ public readonly partial struct SvmModel
     /// <summary>The state as named fields, for traces and diffs (off the hot path).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Fields(in KvmState s)
     {
-        var f = new List<KeyValuePair<string, string>> { new("inhibits", ApicvInhibits.Describe(s.Inhibits)) };
-        for (int v = 0; v < _c.Vcpus; v++)
+        var c = _c;
+        return KvmReport.Fields(c, s, (in VcpuState vc, Action<string, string> Add) =>
         {
-            ref readonly var vc = ref s.Vcpus[v];
-            string p = $"vcpu{v}.";
-            void Add(string k, string val) => f.Add(new(p + k, val));
-            Add("life", vc.Life.ToString());
-            if (vc.Life == VcpuLife.Absent) continue;
-            KvmReport.CommonFields(vc, Add, vc.GuestMode ? $"L2 (vmcb12 {_c.Vmcb12s[vc.Svm.Vmcb12].Name})" : "L1");
+            KvmReport.CommonFields(vc, Add, vc.GuestMode ? $"L2 (vmcb12 {c.Vmcb12s[vc.Svm.Vmcb12].Name})" : "L1");
             Add("current_vmcb", vc.Svm.Vmcb02Current ? "vmcb02" : "vmcb01");
             KvmReport.LapicFields(vc, Add);
             Add("irr_pending", B(!vc.Svm.IrrNotPending).ToString());
@@ -42,9 +37,16 @@ public readonly partial struct SvmModel
             Add("refresh_pending", B(vc.Svm.RefreshPending).ToString());
             Add("incomplete_ipi", vc.Svm.HasIncompleteIpi
                 ? $"{(IncompleteIpiCause)(vc.Svm.IncompleteIpiCause - 1)} vcpu{vc.Svm.IncompleteIpiDest} 0x{vc.Svm.IncompleteIpiVector:x2}" : "-");
-            Add("faults", vc.Faults == 0 && vc.Svm.Faults == 0 ? "-" : string.Join(",", new[] { vc.Faults == 0 ? null : vc.Faults.ToString(), vc.Svm.Faults == 0 ? null : vc.Svm.Faults.ToString() }.Where(x => x is not null)));
-        }
-        return f;
+            Add("faults", Faults(vc));
+        });
+    }
+
+    static string Faults(in VcpuState vc)
+    {
+        var parts = new List<string>();
+        if (vc.Faults != 0) parts.Add(vc.Faults.ToString());
+        if (vc.Svm.Faults != 0) parts.Add(vc.Svm.Faults.ToString());
+        return parts.Count == 0 ? "-" : string.Join(", ", parts);
     }
 
     public IReadOnlyList<string> Diff(in KvmState before, in KvmState after) => KvmReport.Diff(Fields(before), Fields(after));

@@ -26,10 +26,8 @@ public readonly partial struct SvmModel : IKvmModel
     /// <summary>Per vCPU at most: the userspace ioctls (4 + vmcb12s + vectors) or the guest's
     /// events (vmcb12s, 4 APIC accesses, IPIs, STI, HLT, delivery), plus device interrupts.</summary>
     public int MaxSteps => _c.Vcpus * (14 + 2 * _c.Vmcb12s.Count + (_c.Vcpus + 2) * _c.Vectors.Count);
-    public IReadOnlyList<string> Invariants => PropertyIds;
+    public IReadOnlyList<string> Invariants => Properties.Ids;
     public bool IsFinal(in KvmState state) => true;
-
-    static readonly string[] PropertyIds = Properties.All.Select(p => p.Id()).ToArray();
 
     bool Allowed(in KvmState s, EventKind k) => KvmCommon.Allowed(s, _c, k);
 

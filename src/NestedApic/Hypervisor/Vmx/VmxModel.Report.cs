@@ -18,15 +18,10 @@ public readonly partial struct VmxModel
     /// <summary>The state as named fields, for traces and diffs (off the hot path).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Fields(in KvmState s)
     {
-        var f = new List<KeyValuePair<string, string>> { new("inhibits", ApicvInhibits.Describe(s.Inhibits)) };
-        for (int v = 0; v < _c.Vcpus; v++)
+        var c = _c;
+        return KvmReport.Fields(c, s, (in VcpuState vc, Action<string, string> Add) =>
         {
-            ref readonly var vc = ref s.Vcpus[v];
-            string p = $"vcpu{v}.";
-            void Add(string k, string val) => f.Add(new(p + k, val));
-            Add("life", vc.Life.ToString());
-            if (vc.Life == VcpuLife.Absent) continue;
-            KvmReport.CommonFields(vc, Add, vc.GuestMode ? $"L2 (vmcs12 {_c.Vmcs12s[vc.Vmcs12].Name})" : "L1");
+            KvmReport.CommonFields(vc, Add, vc.GuestMode ? $"L2 (vmcs12 {c.Vmcs12s[vc.Vmcs12].Name})" : "L1");
             Add("loaded_vmcs", vc.Vmcs02Loaded ? "vmcs02" : "vmcs01");
             KvmReport.LapicFields(vc, Add);
             Add("pid", $"PIR={Vectors(vc.Pid.Pir)} ON={B(vc.Pid.On)}");
@@ -39,8 +34,7 @@ public readonly partial struct VmxModel
             Add("vmcs02", vc.GuestMode ? VmcsFields(vc.Vmcs02) : "-");
             Add("deferred", vc.Deferred == 0 ? "-" : vc.Deferred.ToString());
             Add("faults", vc.Faults == 0 ? "-" : vc.Faults.ToString());
-        }
-        return f;
+        });
     }
 
     public IReadOnlyList<string> Diff(in KvmState before, in KvmState after) => KvmReport.Diff(Fields(before), Fields(after));

@@ -27,10 +27,8 @@ public readonly partial struct VmxModel : IKvmModel
     /// <summary>Per vCPU at most: a notification, then either the userspace ioctls (4 + vmcs12s + vectors) or
     /// the guest's events (vmcs12s, 5 APIC accesses, IPIs to each vCPU and vector, STI, delivery).</summary>
     public int MaxSteps => _c.Vcpus * (13 + 2 * _c.Vmcs12s.Count + (2 * _c.Vcpus + 1) * _c.Vectors.Count);
-    public IReadOnlyList<string> Invariants => PropertyIds;
+    public IReadOnlyList<string> Invariants => Properties.Ids;
     public bool IsFinal(in KvmState state) => true;
-
-    static readonly string[] PropertyIds = Properties.All.Select(p => p.Id()).ToArray();
 
     bool Allowed(in KvmState s, EventKind k) => KvmCommon.Allowed(s, _c, k);
 
