@@ -145,10 +145,14 @@ public static class CheckCommand
     {
         var reports = new List<CheckReport>();
         if (!o.Json) CheckOutput.SuiteHeader(stdout);
+        var only = o.Policy is null ? null : Policies.Find(o.Policy) ?? throw new InputException(
+            $"--policy: unknown policy '{o.Policy}'; known: {string.Join(", ", Policies.Presets.Select(p => p.Name))}");
         foreach (var name in BuiltinUniverses.Names)
         {
             var u = BuiltinUniverses.Load(name);
-            var presets = o.Policy is null ? Policies.Presets : [Policies.Find(o.Policy) ?? throw new InputException($"--policy: unknown policy '{o.Policy}'")];
+            // Each universe runs under the presets of its vendor; --policy keeps the universes of that preset's vendor.
+            if (only is not null && only.Vendor != u.Config.Vendor) continue;
+            var presets = only is null ? Policies.For(u.Config.Vendor) : [only];
             foreach (var policy in presets)
                 foreach (int vcpus in o.Vcpus is { } n ? [n] : u.SuiteVcpus)
                 {

@@ -38,10 +38,12 @@ public static class DiffCommand
             var u = BuiltinUniverses.Resolve(universe);
             var a = Policies.Find(policies[0]) ?? throw Unknown(policies[0]);
             var b = Policies.Find(policies[1]) ?? throw Unknown(policies[1]);
+            UniverseCheck.CheckVendor(u, a);
+            UniverseCheck.CheckVendor(u, b);
             int n = vcpus ?? u.Config.Vcpus;
             stdout.WriteLine($"universe {u.Name} ({u.File}), {n} vCPU{(n == 1 ? "" : "s")}: {a.Name} vs {b.Name}");
             int differ = 0;
-            foreach (var p in Properties.All)
+            foreach (var p in Properties.All.Where(p => p.AppliesTo(u.Config.Vendor)))
             {
                 var only = u with { Config = u.Config with { CheckedProperties = 1u << (int)p }, Expect = new Dictionary<string, string>() };
                 var ra = UniverseCheck.Run(only, a, n, new UniverseCheck.Settings(threads));

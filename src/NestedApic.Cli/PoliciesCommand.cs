@@ -17,13 +17,16 @@ public static class PoliciesCommand
 
     static int Execute(TextWriter stdout)
     {
-        stdout.WriteLine("presets:");
-        foreach (var p in Policies.Presets)
-            stdout.WriteLine($"  {p.Name,-12} {string.Join(" ", Policies.Switches.Select(s => $"{s.Key}={s.Get(p)}"))}");
-        stdout.WriteLine();
-        stdout.WriteLine("switches (override in a universe's [policy] table):");
+        foreach (var vendor in new[] { CpuVendor.Intel, CpuVendor.Amd })
+        {
+            stdout.WriteLine($"presets (vendor = \"{vendor.Name()}\"):");
+            foreach (var p in Policies.For(vendor))
+                stdout.WriteLine($"  {p.Name,-22} {string.Join(" ", Policies.Switches.Where(s => s.AppliesTo(vendor)).Select(s => $"{s.Key}={s.Get(p)}"))}");
+            stdout.WriteLine();
+        }
+        stdout.WriteLine("switches (override in a universe's [policy] table; common to both vendors unless marked):");
         foreach (var s in Policies.Switches)
-            stdout.WriteLine($"  {s.Key,-32} {s.Help} [{string.Join(" | ", s.Values)}]");
+            stdout.WriteLine($"  {s.Key,-38} {(s.Vendor is { } v ? $"({v.Name()}) " : "")}{s.Help} [{string.Join(" | ", s.Values)}]");
         return 0;
     }
 }

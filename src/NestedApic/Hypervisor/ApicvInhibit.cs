@@ -30,6 +30,12 @@ public static class ApicvInhibits
         1 << (int)ApicvInhibit.BlockIrq | 1 << (int)ApicvInhibit.PhysicalIdAliased |
         1 << (int)ApicvInhibit.ApicIdModified | 1 << (int)ApicvInhibit.ApicBaseModified;
 
+    /// <summary>AVIC_REQUIRED_APICV_INHIBITS (svm/avic.c): VMX's set plus NESTED, IRQWIN,
+    /// PIT_REINJ, SEV and LOGICAL_ID_ALIASED.</summary>
+    public const ushort SvmRequired = VmxRequired |
+        1 << (int)ApicvInhibit.Nested | 1 << (int)ApicvInhibit.IrqWin | 1 << (int)ApicvInhibit.PitReinj |
+        1 << (int)ApicvInhibit.Sev | 1 << (int)ApicvInhibit.LogicalIdAliased;
+
     public static string Describe(ushort mask)
     {
         if (mask == 0) return "{}";

@@ -1,3 +1,4 @@
+using NestedApic.Hypervisor.Svm;
 using NestedApic.Hypervisor.Vmx;
 
 namespace NestedApic.Hypervisor;
@@ -17,6 +18,14 @@ public sealed record KvmConfig
     /// <summary>cpu_has_vmx_virtualize_x2apic_mode.</summary>
     public bool X2ApicVirtualization { get; init; } = true;
     public IReadOnlyList<Vmcs12> Vmcs12s { get; init; } = [];
+    /// <summary>Whose KVM module runs the VM: kvm_intel (the default) or kvm_amd.</summary>
+    public CpuVendor Vendor { get; init; } = CpuVendor.Intel;
+    /// <summary>AMD: the vmcb12s L1 may run L2 with.</summary>
+    public IReadOnlyList<Vmcb12> Vmcb12s { get; init; } = [];
+    /// <summary>AMD: the guest's CPUID has SVM and kvm_amd.nested=1 (5.18 inhibits AVIC VM-wide then).</summary>
+    public bool NestedSvm { get; init; } = true;
+    /// <summary>The vmcb12s (AMD) or vmcs12s (Intel) L1 may enter L2 with.</summary>
+    public int NestedConfigs => Vendor == CpuVendor.Amd ? Vmcb12s.Count : Vmcs12s.Count;
     /// <summary>Vectors guests use in IPIs.</summary>
     public IReadOnlyList<byte> Vectors { get; init; } = [0xE0];
     /// <summary>The values guests write to CR8 (TPR priority classes 0..15).</summary>

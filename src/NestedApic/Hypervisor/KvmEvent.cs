@@ -39,6 +39,9 @@ public enum EventKind : byte
     ApicPageMigrate,     // the host migrates the APIC-access page (MMU notifier)
     // Hardware, bounded
     VectoringExit,       // the VM entry injecting an interrupt into L1 exits during delivery (IDT-vectoring info)
+    // AMD
+    Hlt,                 // L1 executes HLT: kvm_vcpu_block
+    DeviceIrq,           // a device MSI routed to vCPU Vcpu through the IOMMU, Arg2 = vector
     // KVM and hardware (L0)
     ServiceRequest,      // vcpu_enter_guest services the first pending request
     VmEnter,             // sync_pir_to_irr, then the hardware VM entry of the loaded VMCS
@@ -46,6 +49,9 @@ public enum EventKind : byte
     NestedNotification,  // a POSTED_INTR_NESTED_VECTOR notification arrives
     VirtualInterrupt,    // virtual-interrupt delivery in L1 (SDM 29.2.2)
     L2VirtualInterrupt,  // virtual-interrupt delivery in L2 from vmcs02's RVI
+    AvicIncompleteIpi,   // KVM handles the sender's AVIC_INCOMPLETE_IPI #VMEXIT
+    ApicvRefresh,        // __kvm_vcpu_update_apicv's second half: avic_refresh_apicv_exec_ctrl
+    Unblock,             // a blocked vCPU is woken and re-checks for events
     Count,
 }
 
@@ -97,10 +103,37 @@ public static class KvmEvents
         EventKind.NestedNotification => "nested-notification",
         EventKind.VirtualInterrupt => "virtual-interrupt",
         EventKind.L2VirtualInterrupt => "l2-virtual-interrupt",
+        EventKind.Hlt => "hlt",
+        EventKind.DeviceIrq => "device-irq",
+        EventKind.AvicIncompleteIpi => "avic-incomplete-ipi",
+        EventKind.ApicvRefresh => "apicv-refresh",
+        EventKind.Unblock => "unblock",
         _ => k.ToString(),
     };
 
     public static bool IsBounded(this EventKind k) => k < EventKind.ServiceRequest;
+
+    /// <summary>The name on a vendor: AMD's L1 enters L2 with VMRUN and L2 exits with VMMCALL.</summary>
+    public static string Name(this EventKind k, CpuVendor vendor) => (vendor, k) switch
+    {
+        (CpuVendor.Amd, EventKind.VmLaunch) => "vmrun",
+        (CpuVendor.Amd, EventKind.Vmcall) => "vmmcall",
+        _ => k.Name(),
+    };
+
+    /// <summary>The events a vendor's model can produce (the rest never appear in its universes).</summary>
+    public static bool AppliesTo(this EventKind k, CpuVendor vendor) => vendor == CpuVendor.Amd
+        ? k is not (EventKind.PostToL2 or EventKind.Notification or EventKind.NestedNotification or EventKind.L2VirtualInterrupt)
+        : k is not (EventKind.Hlt or EventKind.DeviceIrq or EventKind.AvicIncompleteIpi or EventKind.ApicvRefresh or EventKind.Unblock);
+
+    public static EventKind? Parse(string name, CpuVendor vendor)
+    {
+        for (var k = (EventKind)0; k < EventKind.Count; k++)
+            if (k.AppliesTo(vendor) && k.Name(vendor) == name) return k;
+        return null;
+    }
+
+    public static IEnumerable<EventKind> BoundedOn(CpuVendor vendor) => Bounded.Where(k => k.AppliesTo(vendor));
 
     public static EventKind? Parse(string name)
     {

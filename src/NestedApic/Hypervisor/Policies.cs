@@ -63,14 +63,70 @@ public static class Policies
         Cr8InterceptOnPprUpdate = true,
     };
 
-    public static IReadOnlyList<Policy> Presets { get; } = [Linux517, Linux518, Linux618, Linux619, Linux70, Linux71y];
+    /// <summary>kvm_amd in v5.18: NESTED is a VM-wide inhibit once the guest may use SVM, so a VM
+    /// that can run L2 never has AVIC; irr_pending is left alone on deactivation (755c2bf87860).</summary>
+    public static readonly Policy Linux518Svm = Linux518 with
+    {
+        Name = "linux-5.18-svm",
+        Vendor = CpuVendor.Amd,
+        NestedAvicInhibit = NestedAvicInhibit.VmWide,
+        IrrPendingUpdate = IrrPendingUpdate.KeepOnDeactivate,
+    };
+
+    /// <summary>kvm_amd in v5.19: f44509f849fe makes NESTED per-vCPU (requested at nested VMRUN,
+    /// applied at the next entry, lifted directly at nested #VMEXIT); APIC_ID_MODIFIED (3743c2f02517).</summary>
+    public static readonly Policy Linux519Svm = Linux518Svm with
+    {
+        Name = "linux-5.19-svm",
+        NestedAvicInhibit = NestedAvicInhibit.PerVcpu,
+        ApicIdInhibit = ApicIdInhibitMode.Sticky,
+    };
+
+    /// <summary>kvm_amd in v7.0: the common code of linux-7.0 with the per-vCPU NESTED inhibit and
+    /// irr_pending always set on APICv updates (d3ddef46f22e).</summary>
+    public static readonly Policy Linux70Svm = Linux70 with
+    {
+        Name = "linux-7.0-svm",
+        Vendor = CpuVendor.Amd,
+        NestedAvicInhibit = NestedAvicInhibit.PerVcpu,
+        IrrPendingUpdate = IrrPendingUpdate.Always,
+    };
+
+    /// <summary>Design, not a release: linux-7.0-svm without the NESTED inhibit (reference
+    /// kvm-amd.md §4), to show why the inhibit exists.</summary>
+    public static readonly Policy NoNestedAvicInhibit = Linux70Svm with
+    {
+        Name = "no-nested-avic-inhibit",
+        NestedAvicInhibit = NestedAvicInhibit.None,
+    };
+
+    public static IReadOnlyList<Policy> Presets { get; } =
+        [Linux517, Linux518, Linux618, Linux619, Linux70, Linux71y, Linux518Svm, Linux519Svm, Linux70Svm, NoNestedAvicInhibit];
 
     public static Policy? Find(string name) => Presets.FirstOrDefault(p => p.Name == name);
+
+    /// <summary>The presets that describe <paramref name="vendor"/>'s module: those a universe of that vendor runs under.</summary>
+    public static IReadOnlyList<Policy> For(CpuVendor vendor) => Presets.Where(p => p.Vendor == vendor).ToList();
+
+    /// <summary>A preset by name for a universe of <paramref name="vendor"/>: null when unknown;
+    /// an error naming both vendors when it describes the other one.</summary>
+    public static Policy? FindFor(string name, CpuVendor vendor)
+    {
+        var p = Find(name);
+        if (p is not null && p.Vendor != vendor)
+            throw new ArgumentException($"policy '{name}' describes kvm_{(p.Vendor == CpuVendor.Amd ? "amd" : "intel")} but the universe is vendor = \"{vendor.Name()}\"; use one of: {string.Join(", ", For(vendor).Select(x => x.Name))}");
+        return p;
+    }
 
     /// <summary>One overridable switch: its key in a universe file, what it means, and how to
     /// read and write it.</summary>
     public sealed record Switch(string Key, string Help, string[] Values,
-        Func<Policy, string> Get, Func<Policy, string, Policy?> Set);
+        Func<Policy, string> Get, Func<Policy, string, Policy?> Set)
+    {
+        /// <summary>The vendor whose code the switch changes; null: KVM's common code.</summary>
+        public CpuVendor? Vendor { get; init; }
+        public bool AppliesTo(CpuVendor v) => Vendor is null || Vendor == v;
+    }
 
     static Switch Ladder(string key, string help, Vmcs01Update[] allowed,
         Func<Policy, Vmcs01Update> get, Func<Policy, Vmcs01Update, Policy> set) =>
@@ -98,27 +154,36 @@ public static class Policies
 
     public static IReadOnlyList<Switch> Switches { get; } =
     [
-        Ladder("apicv-refresh", "vmx_refresh_apicv_exec_ctrl while L2 is active", AllRungs, p => p.ApicvRefresh, (p, v) => p with { ApicvRefresh = v }),
-        Ladder("svi-update", "vmx_hwapic_isr_update (SVI) while L2 is active", FlagRungs, p => p.SviUpdate, (p, v) => p with { SviUpdate = v }),
-        Ladder("virtual-apic-mode", "vmx_set_virtual_apic_mode while L2 is active", FlagRungs, p => p.VirtualApicMode, (p, v) => p with { VirtualApicMode = v }),
+        Ladder("apicv-refresh", "vmx_refresh_apicv_exec_ctrl while L2 is active", AllRungs, p => p.ApicvRefresh, (p, v) => p with { ApicvRefresh = v }) with { Vendor = CpuVendor.Intel },
+        Ladder("svi-update", "vmx_hwapic_isr_update (SVI) while L2 is active", FlagRungs, p => p.SviUpdate, (p, v) => p with { SviUpdate = v }) with { Vendor = CpuVendor.Intel },
+        Ladder("virtual-apic-mode", "vmx_set_virtual_apic_mode while L2 is active", FlagRungs, p => p.VirtualApicMode, (p, v) => p with { VirtualApicMode = v }) with { Vendor = CpuVendor.Intel },
         Flag("create-vcpu-pends-request", "KVM_CREATE_VCPU pends KVM_REQ_APICV_UPDATE (423ecfea77dd)", p => p.CreateVcpuPendsRequest, (p, v) => p with { CreateVcpuPendsRequest = v }),
-        Flag("svi-on-activation", "runtime APICv activation sets SVI (b2849bec936b)", p => p.SviOnActivation, (p, v) => p with { SviOnActivation = v }),
+        Flag("svi-on-activation", "runtime APICv activation sets SVI (b2849bec936b)", p => p.SviOnActivation, (p, v) => p with { SviOnActivation = v }) with { Vendor = CpuVendor.Intel },
         Flag("apic-disabled-blocks-activation", "no APICv on a vCPU with its APIC disabled (8fc9c7a3079e)", p => p.ApicDisabledBlocksActivation, (p, v) => p with { ApicDisabledBlocksActivation = v }),
         new Switch("apic-id-inhibit", "APIC_ID_MODIFIED on xAPIC ID writes: none (<5.19), sticky (3743c2f02517), clearable (d471bd853d38)",
             ["none", "sticky", "clearable"], p => p.ApicIdInhibit.ToString().ToLowerInvariant(),
             (p, v) => v switch { "none" => p with { ApicIdInhibit = ApicIdInhibitMode.None }, "sticky" => p with { ApicIdInhibit = ApicIdInhibitMode.Sticky }, "clearable" => p with { ApicIdInhibit = ApicIdInhibitMode.Clearable }, _ => null }),
-        Flag("nested-early-check", "nested_early_check: a late VM-fail on vmcs02 WARNs", p => p.NestedEarlyCheck, (p, v) => p with { NestedEarlyCheck = v }),
-        Vector("posted-intr-vector", "POSTED_INTR_VECTOR (vmcs01, L1's descriptor)", p => p.PostedIntrVector, (p, v) => p with { PostedIntrVector = v }),
-        Vector("nested-posted-intr-vector", "POSTED_INTR_NESTED_VECTOR (vmcs02)", p => p.NestedPostedIntrVector, (p, v) => p with { NestedPostedIntrVector = v }),
-        Ladder("tpr-threshold", "vmx_update_cr8_intercept (TPR_THRESHOLD) while L2 is active", FlagRungs, p => p.TprThreshold, (p, v) => p with { TprThreshold = v }),
+        Ladder("tpr-threshold", "vmx_update_cr8_intercept (TPR_THRESHOLD) while L2 is active", FlagRungs, p => p.TprThreshold, (p, v) => p with { TprThreshold = v }) with { Vendor = CpuVendor.Intel },
         new Switch("tpr-below-threshold-exit", "handle_tpr_below_threshold: request-event (before eb90f3417a0c) or update-ppr",
             ["request-event", "update-ppr"], p => p.TprBelowThresholdExit == TprBelowThresholdExit.RequestEvent ? "request-event" : "update-ppr",
-            (p, v) => v switch { "request-event" => p with { TprBelowThresholdExit = TprBelowThresholdExit.RequestEvent }, "update-ppr" => p with { TprBelowThresholdExit = TprBelowThresholdExit.UpdatePpr }, _ => null }),
-        Flag("cr8-intercept-on-ppr-update", "apic_update_ppr recomputes the CR8 intercept when no interrupt is deliverable (bb365a506b1e)", p => p.Cr8InterceptOnPprUpdate, (p, v) => p with { Cr8InterceptOnPprUpdate = v }),
-        Ladder("apic-access-page", "vmx_set_apic_access_page_addr (KVM_REQ_APIC_PAGE_RELOAD) while L2 is active", AllRungs, p => p.ApicAccessPage, (p, v) => p with { ApicAccessPage = v }),
-        Ladder("cpu-dirty-logging", "vmx_update_cpu_dirty_logging (PML) while L2 is active", FlagRungs, p => p.CpuDirtyLogging, (p, v) => p with { CpuDirtyLogging = v }),
+            (p, v) => v switch { "request-event" => p with { TprBelowThresholdExit = TprBelowThresholdExit.RequestEvent }, "update-ppr" => p with { TprBelowThresholdExit = TprBelowThresholdExit.UpdatePpr }, _ => null }) with { Vendor = CpuVendor.Intel },
+        Flag("cr8-intercept-on-ppr-update", "apic_update_ppr recomputes the CR8 intercept when no interrupt is deliverable (bb365a506b1e)", p => p.Cr8InterceptOnPprUpdate, (p, v) => p with { Cr8InterceptOnPprUpdate = v }) with { Vendor = CpuVendor.Intel },
+        Ladder("apic-access-page", "vmx_set_apic_access_page_addr (KVM_REQ_APIC_PAGE_RELOAD) while L2 is active", AllRungs, p => p.ApicAccessPage, (p, v) => p with { ApicAccessPage = v }) with { Vendor = CpuVendor.Intel },
+        Ladder("cpu-dirty-logging", "vmx_update_cpu_dirty_logging (PML) while L2 is active", FlagRungs, p => p.CpuDirtyLogging, (p, v) => p with { CpuDirtyLogging = v }) with { Vendor = CpuVendor.Intel },
         new Switch("mode-change-tlb-flush", "the TLB flush of a switch to xAPIC while L2 is active: flush-current (KVM_REQ_TLB_FLUSH_CURRENT) or flush-l1-context (249cc1ab4b9a)",
             ["flush-current", "flush-l1-context"], p => p.ModeChangeFlush == ModeChangeFlush.FlushCurrent ? "flush-current" : "flush-l1-context",
-            (p, v) => v switch { "flush-current" => p with { ModeChangeFlush = ModeChangeFlush.FlushCurrent }, "flush-l1-context" => p with { ModeChangeFlush = ModeChangeFlush.FlushL1Context }, _ => null }),
+            (p, v) => v switch { "flush-current" => p with { ModeChangeFlush = ModeChangeFlush.FlushCurrent }, "flush-l1-context" => p with { ModeChangeFlush = ModeChangeFlush.FlushL1Context }, _ => null }) with { Vendor = CpuVendor.Intel },
+        Flag("nested-early-check", "nested_early_check: a late VM-fail on vmcs02 WARNs", p => p.NestedEarlyCheck, (p, v) => p with { NestedEarlyCheck = v }) with { Vendor = CpuVendor.Intel },
+        Vector("posted-intr-vector", "POSTED_INTR_VECTOR (vmcs01, L1's descriptor)", p => p.PostedIntrVector, (p, v) => p with { PostedIntrVector = v }) with { Vendor = CpuVendor.Intel },
+        Vector("nested-posted-intr-vector", "POSTED_INTR_NESTED_VECTOR (vmcs02)", p => p.NestedPostedIntrVector, (p, v) => p with { NestedPostedIntrVector = v }) with { Vendor = CpuVendor.Intel },
+        new Switch("nested-avic-inhibit", "AVIC while a vCPU runs L2: vm-wide (5.18), per-vcpu (f44509f849fe), none (design)",
+            ["vm-wide", "per-vcpu", "none"], p => p.NestedAvicInhibit switch { NestedAvicInhibit.VmWide => "vm-wide", NestedAvicInhibit.PerVcpu => "per-vcpu", _ => "none" },
+            (p, v) => v switch { "vm-wide" => p with { NestedAvicInhibit = NestedAvicInhibit.VmWide }, "per-vcpu" => p with { NestedAvicInhibit = NestedAvicInhibit.PerVcpu }, "none" => p with { NestedAvicInhibit = NestedAvicInhibit.None }, _ => null })
+        { Vendor = CpuVendor.Amd },
+        new Switch("apicv-update-irr-pending", "irr_pending in kvm_apic_update_apicv: scan (b26a695a1d78), keep-on-deactivate (755c2bf87860), always (d3ddef46f22e)",
+            ["scan", "keep-on-deactivate", "always"], p => p.IrrPendingUpdate switch { IrrPendingUpdate.Scan => "scan", IrrPendingUpdate.KeepOnDeactivate => "keep-on-deactivate", _ => "always" },
+            (p, v) => v switch { "scan" => p with { IrrPendingUpdate = IrrPendingUpdate.Scan }, "keep-on-deactivate" => p with { IrrPendingUpdate = IrrPendingUpdate.KeepOnDeactivate }, "always" => p with { IrrPendingUpdate = IrrPendingUpdate.Always }, _ => null })
+        { Vendor = CpuVendor.Amd },
+        Flag("set-nested-state-requests-apicv-update", "design: svm_set_nested_state into L2 requests KVM_REQ_APICV_UPDATE as nested VMRUN does", p => p.SetNestedStateRequestsApicvUpdate, (p, v) => p with { SetNestedStateRequestsApicvUpdate = v }) with { Vendor = CpuVendor.Amd },
     ];
 }

@@ -39,9 +39,40 @@ public enum TprBelowThresholdExit : byte
     UpdatePpr = 1,
 }
 
+/// <summary>AMD: how KVM keeps L1's AVIC from being used while a vCPU runs L2.</summary>
+public enum NestedAvicInhibit : byte
+{
+    /// <summary>5.18: APICV_INHIBIT_REASON_NESTED VM-wide once the guest may use SVM.</summary>
+    VmWide = 0,
+    /// <summary>f44509f849fe (5.19): a per-vCPU reason while is_guest_mode, requested at nested VMRUN.</summary>
+    PerVcpu = 1,
+    /// <summary>Design: no NESTED reason at all (reference kvm-amd.md §4).</summary>
+    None = 2,
+}
+
+/// <summary>What kvm_apic_update_apicv does with apic->irr_pending.</summary>
+public enum IrrPendingUpdate : byte
+{
+    /// <summary>b26a695a1d78 (before 5.17): on deactivation, recomputed by scanning IRR.</summary>
+    Scan = 0,
+    /// <summary>755c2bf87860 (5.17): left untouched on deactivation.</summary>
+    KeepOnDeactivate = 1,
+    /// <summary>d3ddef46f22e (Nov 2024): always set.</summary>
+    Always = 2,
+}
+
 public sealed record Policy
 {
     public string Name { get; init; } = "custom";
+    /// <summary>The vendor module the preset describes: its switches, and the universes it may run.</summary>
+    public CpuVendor Vendor { get; init; } = CpuVendor.Intel;
+    /// <summary>AMD: the nested AVIC inhibit.</summary>
+    public NestedAvicInhibit NestedAvicInhibit { get; init; } = NestedAvicInhibit.PerVcpu;
+    /// <summary>AMD: irr_pending in kvm_apic_update_apicv.</summary>
+    public IrrPendingUpdate IrrPendingUpdate { get; init; } = IrrPendingUpdate.Always;
+    /// <summary>AMD design: svm_set_nested_state into L2 requests KVM_REQ_APICV_UPDATE the way
+    /// enter_svm_guest_mode does (upstream it does not).</summary>
+    public bool SetNestedStateRequestsApicvUpdate { get; init; }
     /// <summary>vmx_refresh_apicv_exec_ctrl while L2 is active.</summary>
     public Vmcs01Update ApicvRefresh { get; init; }
     /// <summary>vmx_hwapic_isr_update (SVI) while L2 is active.</summary>

@@ -38,11 +38,22 @@ public enum Property : byte
     /// <summary>L1 wrote memory while dirty logging was on and vmcs01 had no PML: the page is
     /// dirty in EPT but not in KVM's log.</summary>
     DirtyPageNotLogged,
+    /// <summary>AMD I3: a doorbell meant for a vCPU's L1 reached its CPU while it ran vmcb02.</summary>
+    AvicDoorbellIntoL2,
+    /// <summary>AMD I2: a vCPU runs L2 with IsRunning set in its physical APIC ID entry, or with a
+    /// device interrupt posted to it in GA mode with IsRun.</summary>
+    AvicRunningInL2,
+    /// <summary>AMD I5: L1 runs with vmcb01's AVIC enable different from apicv_active.</summary>
+    Vmcb01AvicStale,
+    /// <summary>AMD I10: IRR holds a vector while irr_pending is clear and nothing will set it.</summary>
+    IrrPendingHintLost,
 }
 
 public static class Properties
 {
     public static readonly Property[] All = Enum.GetValues<Property>();
+    /// <summary>The ids in enum order: a model's invariant names, indexed by Property.</summary>
+    public static readonly string[] Ids = All.Select(p => p.Id()).ToArray();
 
     public static string Id(this Property p) => p switch
     {
@@ -60,8 +71,18 @@ public static class Properties
         Property.ApicAccessAddrStale => "apic-access-addr-stale",
         Property.StaleL1ApicTranslation => "stale-l1-apic-translation",
         Property.DirtyPageNotLogged => "dirty-page-not-logged",
+        Property.AvicDoorbellIntoL2 => "avic-doorbell-into-l2",
+        Property.AvicRunningInL2 => "avic-running-in-l2",
+        Property.Vmcb01AvicStale => "vmcb01-avic-stale",
+        Property.IrrPendingHintLost => "irr-pending-hint-lost",
         _ => p.ToString(),
     };
+
+    /// <summary>Whether the property means something on <paramref name="vendor"/>'s model (the
+    /// VMCS ones on Intel, the AVIC ones on AMD, the rest on both).</summary>
+    public static bool AppliesTo(this Property p, CpuVendor vendor) =>
+        vendor == CpuVendor.Amd ? Svm.SvmModel.Checked.Contains(p)
+            : p is not (Property.AvicDoorbellIntoL2 or Property.AvicRunningInL2 or Property.Vmcb01AvicStale or Property.IrrPendingHintLost);
 
     /// <summary>The order in which a state's broken properties are reported: the specific
     /// diagnosis before the generic symptom (a stale TPR threshold also fails the entry).</summary>

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using NestedApic.Hardware.Apic;
 using NestedApic.Hardware.Vmx;
+using NestedApic.Hypervisor.Svm;
 using NestedApic.Hypervisor.Vmx;
 
 namespace NestedApic.Hypervisor;
@@ -98,6 +99,8 @@ public struct VcpuState
     public byte Injected;
     /// <summary>KVM_APIC_INIT in apic->pending_events: latched while L1 is in VMX root operation.</summary>
     public bool InitPending;
+    /// <summary>kvm_amd's per-vCPU state (zero on Intel).</summary>
+    public SvmVcpu Svm;
 
     public readonly bool RunningL1 => Phase == VcpuPhase.InGuest && !GuestMode;
     public readonly bool RunningL2 => Phase == VcpuPhase.InGuest && GuestMode;

@@ -1,11 +1,10 @@
 using NestedApic.Hardware.Apic;
-using NestedApic.Hypervisor.Vmx;
 
 namespace NestedApic.Hypervisor;
 
 /// <summary>
-/// KVM's common x86 code (x86.c, lapic.c, hyperv.c) over the model state. Vendor work goes to
-/// <see cref="VmxOps"/>, the way kvm_x86_ops dispatches to vmx.c.
+/// KVM's common x86 code (x86.c, lapic.c, hyperv.c) over the model state. Vendor work goes
+/// through <see cref="Vendor"/>, the way kvm_x86_ops dispatches to vmx.c or svm.c.
 /// </summary>
 public static class X86
 {
@@ -26,13 +25,13 @@ public static class X86
             if (s.Vcpus[v].Life == VcpuLife.Visible) MakeRequest(ref s, v, r);
     }
 
-    /// <summary>mirrors __kvm_set_or_clear_apicv_inhibit: reasons VMX does not require are
+    /// <summary>mirrors __kvm_set_or_clear_apicv_inhibit: reasons the vendor does not require are
     /// dropped; only a flip between "no reason" and "some reason" requests an update.</summary>
     public static void SetOrClearApicvInhibit(ref KvmState s, KvmConfig c, ApicvInhibit reason, bool set)
     {
         if (!c.EnableApicv) return;
         ushort bit = reason.Bit();
-        if ((ApicvInhibits.VmxRequired & bit) == 0) return;
+        if ((Vendor.RequiredInhibits(c) & bit) == 0) return;
         ushort old = s.Inhibits;
         ushort now = set ? (ushort)(old | bit) : (ushort)(old & ~bit);
         if ((old == 0) != (now == 0)) MakeAllCpusRequest(ref s, c, KvmRequest.ApicvUpdate);
@@ -70,10 +69,10 @@ public static class X86
         }
     }
 
-    /// <summary>mirrors kvm_vcpu_apicv_activated plus the APIC-disabled condition of
-    /// __kvm_vcpu_update_apicv (8fc9c7a3079e).</summary>
+    /// <summary>mirrors kvm_vcpu_apicv_activated (VM-wide and per-vCPU reasons) plus the
+    /// APIC-disabled condition of __kvm_vcpu_update_apicv (8fc9c7a3079e).</summary>
     public static bool ApicvShouldBeActive(in KvmState s, KvmConfig c, int v) =>
-        s.Inhibits == 0 && (!c.Policy.ApicDisabledBlocksActivation || s.Vcpus[v].ApicMode != ApicMode.Disabled);
+        s.Inhibits == 0 && !Vendor.VcpuInhibited(s, c, v) && (!c.Policy.ApicDisabledBlocksActivation || s.Vcpus[v].ApicMode != ApicMode.Disabled);
 
     /// <summary>mirrors __kvm_vcpu_update_apicv: returns early when the belief already matches,
     /// the early exit that turned the deferred request of 7c69661e225c into a no-op.</summary>
@@ -84,9 +83,10 @@ public static class X86
         if (vc.ApicvActive == activate) return;
         vc.ApicvActive = activate;
         // kvm_apic_update_apicv; since 000d75b0b186 it also refreshes SVI (b2849bec936b did the same later in this function).
-        VmxOps.RefreshApicvExecCtrl(ref s, c, v);
+        Vendor.ApicUpdateApicv(ref s, c, v);
+        Vendor.RefreshApicvExecCtrl(ref s, c, v);
         if (activate && c.Policy.SviOnActivation)
-            VmxOps.HwapicIsrUpdate(ref s, c, v, vc.Apic.Isr.Highest());
+            Vendor.HwapicIsrUpdate(ref s, c, v, vc.Apic.Isr.Highest());
         if (!activate) vc.Requests |= KvmRequest.Event;
     }
 
@@ -96,7 +96,7 @@ public static class X86
     {
         ref var t = ref s.Vcpus[target];
         if (t.Life == VcpuLife.Absent || t.ApicMode == ApicMode.Disabled) return;
-        if (!VmxOps.DeliverPostedInterrupt(ref s, c, target, vector))
+        if (!Vendor.DeliverInterrupt(ref s, c, target, vector))
         {
             t.Apic.Irr.Set(vector);
             MakeRequest(ref s, target, KvmRequest.Event);
@@ -122,7 +122,7 @@ public static class X86
         int highest = vc.Apic.Isr.Highest();
         if (highest < 0) return;
         vc.Apic.Isr.Clear((byte)highest);
-        if (vc.ApicvActive) VmxOps.HwapicIsrUpdate(ref s, c, v, vc.Apic.Isr.Highest());
+        if (vc.ApicvActive) Vendor.HwapicIsrUpdate(ref s, c, v, vc.Apic.Isr.Highest());
         ApicUpdatePpr(ref s, c, v);
         vc.Requests |= KvmRequest.Event; // unconditional, after kvm_ioapic_send_eoi
     }
@@ -143,7 +143,7 @@ public static class X86
         ref var vc = ref s.Vcpus[v];
         if (vc.ApicvActive) return;
         int irr = vc.Apic.Irr.Highest();
-        VmxOps.UpdateCr8Intercept(ref s, c, v, vc.Apic.Tpr >> 4, irr < 0 ? -1 : irr >> 4);
+        Vendor.UpdateCr8Intercept(ref s, c, v, vc.Apic.Tpr >> 4, irr < 0 ? -1 : irr >> 4);
     }
 
     /// <summary>mirrors kvm_set_cr8 / kvm_lapic_set_tpr (L0 emulating a CR8 write on L1's APIC):
@@ -154,9 +154,11 @@ public static class X86
         ApicUpdatePpr(ref s, c, v);
     }
 
-    /// <summary>mirrors kvm_apic_has_interrupt: the highest IRR vector whose class is above PPR's, or -1.</summary>
+    /// <summary>mirrors kvm_apic_has_interrupt: the highest IRR vector whose class is above PPR's, or -1;
+    /// apic_find_highest_irr does not look at IRR while irr_pending is clear (tracked on AMD only).</summary>
     public static int PendingInterrupt(in KvmState s, int v)
     {
+        if (s.Vcpus[v].Svm.IrrNotPending) return -1;
         ref readonly var apic = ref s.Vcpus[v].Apic;
         int irr = apic.Irr.Highest();
         if (irr < 0) return -1;
@@ -170,8 +172,9 @@ public static class X86
     {
         ref var vc = ref s.Vcpus[v];
         vc.Apic.Irr.Clear(vector);
+        Vendor.ClearIrr(ref s, c, v);
         vc.Apic.Isr.Set(vector);
-        if (vc.ApicvActive) VmxOps.HwapicIsrUpdate(ref s, c, v, vc.Apic.Isr.Highest());
+        if (vc.ApicvActive) Vendor.HwapicIsrUpdate(ref s, c, v, vc.Apic.Isr.Highest());
     }
 
     /// <summary>mirrors kvm_lapic_set_base for EN/EXTD changes: x2APIC forces the APIC ID back to
@@ -186,7 +189,7 @@ public static class X86
         RecalculateApicMap(ref s, c);
         if (c.Policy.ApicDisabledBlocksActivation && (old == ApicMode.Disabled) != (mode == ApicMode.Disabled))
             MakeRequest(ref s, v, KvmRequest.ApicvUpdate);
-        VmxOps.SetVirtualApicMode(ref s, c, v);
+        Vendor.SetVirtualApicMode(ref s, c, v);
     }
 
     /// <summary>mirrors kvm_apic_set_state (KVM_SET_LAPIC) for the registers modelled: IRR empty,
@@ -202,7 +205,7 @@ public static class X86
         if (isrVector != 0) vc.Apic.Isr.Set(isrVector);
         vc.Pid.TakePir();
         vc.Pid.On = false;
-        if (vc.ApicvActive) VmxOps.HwapicIsrUpdate(ref s, c, v, vc.Apic.Isr.Highest());
+        if (vc.ApicvActive) Vendor.HwapicIsrUpdate(ref s, c, v, vc.Apic.Isr.Highest());
         vc.Injected = 0; // userspace restores the vCPU's events with its APIC (KVM_SET_VCPU_EVENTS)
         vc.Requests |= KvmRequest.Event;
         // kvm_vcpu_ioctl_set_lapic's kvm_lapic_update_cr8_intercept (apic_update_ppr's since bb365a506b1e)

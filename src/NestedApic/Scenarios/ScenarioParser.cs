@@ -21,15 +21,19 @@ public static partial class ScenarioParser
 
     static readonly string[] Lanes = ["user", "L0", "L1", "L2"];
 
-    /// <summary>The per-vCPU field names of VmxModel.Fields (taken from a created vCPU).</summary>
+    /// <summary>The per-vCPU field names of both vendors' models' Fields (taken from a created vCPU).</summary>
     public static IReadOnlyList<string> VcpuFields { get; } = ComputeVcpuFields();
 
     static string[] ComputeVcpuFields()
     {
-        var model = new VmxModel(new KvmConfig { Policy = Policies.Linux70, Vcpus = 1 }, default);
         var s = default(KvmState);
         s.Vcpus[0].Life = VcpuLife.Visible;
-        return model.Fields(s).Select(kv => kv.Key).Where(k => k.StartsWith("vcpu0.")).Select(k => k[6..]).ToArray();
+        IKvmModel[] models =
+        [
+            KvmModels.Create(new KvmConfig { Policy = Policies.Linux70, Vcpus = 1 }, default),
+            KvmModels.Create(new KvmConfig { Policy = Policies.Linux70Svm, Vendor = CpuVendor.Amd, Vcpus = 1 }, default),
+        ];
+        return models.SelectMany(m => m.Fields(s)).Select(kv => kv.Key).Where(k => k.StartsWith("vcpu0.")).Select(k => k[6..]).Distinct().ToArray();
     }
 
     public static Scenario Load(string path)

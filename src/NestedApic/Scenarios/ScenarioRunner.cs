@@ -1,5 +1,4 @@
 using NestedApic.Hypervisor;
-using NestedApic.Hypervisor.Vmx;
 
 namespace NestedApic.Scenarios;
 
@@ -41,10 +40,11 @@ public static class ScenarioRunner
     {
         var u = universe ?? ResolveUniverse(sc, builtin);
         var p = policy ?? ResolvePolicy(sc, u);
+        if (policy is not null) UniverseCheck.CheckVendor(u, p);
         int n = vcpus ?? sc.Vcpus?.Value ?? u.Config.Vcpus;
         onStart?.Invoke(u, p, n);
         var config = u.Config with { Policy = p, Vcpus = n, Budget = Enumerable.Repeat((byte)255, (int)EventKind.Count).ToArray() };
-        var replay = new Replay(new VmxModel(config, default), onEntry);
+        var replay = new Replay(KvmModels.Create(config, default), onEntry);
         ExpectEntry? failed = null;
         foreach (var item in sc.Items)
         {
@@ -70,14 +70,18 @@ public static class ScenarioRunner
 
     static Policy ResolvePolicy(Scenario sc, Universe u)
     {
-        string name = sc.Policy?.Value ?? Scenario.DefaultPolicy;
+        bool amd = u.Config.Vendor == CpuVendor.Amd;
+        string name = sc.Policy?.Value ?? (amd ? Policies.Linux70Svm.Name : Scenario.DefaultPolicy);
         if (name == Scenario.UniversePolicy) return u.Config.Policy;
-        return Policies.Find(name) ?? throw new InputException(
-            $"{sc.Policy!.Pos}: unknown policy '{name}'; known: {string.Join(", ", Policies.Presets.Select(x => x.Name))}, {Scenario.UniversePolicy}");
+        var p = Policies.Find(name) ?? throw new InputException(
+            $"{sc.Policy!.Pos}: unknown policy '{name}'; known: {string.Join(", ", Policies.For(u.Config.Vendor).Select(x => x.Name))}, {Scenario.UniversePolicy}");
+        if (p.Vendor != u.Config.Vendor)
+            throw new InputException($"{sc.Policy!.Pos}: policy '{name}' describes kvm_{p.Vendor.Name()} but universe '{u.Name}' is vendor = \"{u.Config.Vendor.Name()}\"; use one of: {string.Join(", ", Policies.For(u.Config.Vendor).Select(x => x.Name))}");
+        return p;
     }
 
     /// <summary>The replay's state: the model, the current state, and the properties broken so far.</summary>
-    sealed class Replay(VmxModel model, Action<ScenarioEntry>? onEntry)
+    sealed class Replay(IKvmModel model, Action<ScenarioEntry>? onEntry)
     {
         public KvmState State;
         public readonly List<ScenarioEntry> Entries = [];
@@ -155,11 +159,8 @@ public static class ScenarioRunner
                 throw new InputException($"{item.Pos}: vcpu{v} cannot enter the guest: it is {State.Vcpus[v].Life}, not created and published");
             for (int guard = 0; guard < 64 && State.Vcpus[v].Phase != VcpuPhase.InGuest; guard++)
             {
-                ref readonly var vc = ref State.Vcpus[v];
-                if (vc.Phase == VcpuPhase.Userspace) Do(new KvmStep(EventKind.KvmRun, Actor.Userspace, v), events);
-                else if (vc.Requests != 0)
-                    Do(new KvmStep(EventKind.ServiceRequest, Actor.L0, v, System.Numerics.BitOperations.TrailingZeroCount((int)vc.Requests)), events);
-                else Do(new KvmStep(EventKind.VmEnter, Actor.L0, v), events);
+                if (Setup.NextRunLoopStep(model, State, v) is not { } step) break;
+                Do(step, events);
             }
             if (State.Vcpus[v].Phase != VcpuPhase.InGuest) throw new InputException($"{item.Pos}: vcpu{v} cannot enter the guest");
         }

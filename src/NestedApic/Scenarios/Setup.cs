@@ -1,5 +1,4 @@
 using NestedApic.Hypervisor;
-using NestedApic.Hypervisor.Vmx;
 
 namespace NestedApic.Scenarios;
 
@@ -18,7 +17,7 @@ public static class Setup
     public static KvmState Build(Universe u, KvmConfig config)
     {
         var unbounded = config with { Budget = Enumerable.Repeat((byte)255, (int)EventKind.Count).ToArray() };
-        var model = new VmxModel(unbounded, default);
+        var model = KvmModels.Create(unbounded, default);
         var s = default(KvmState);
         foreach (var (line, lineNo) in u.Setup)
             foreach (var expanded in Expand(line, config.Vcpus))
@@ -38,17 +37,15 @@ public static class Setup
     }
 
     /// <summary>Applies one step given by its trace label; the error lists what was enabled.</summary>
-    public static void ApplyLine(VmxModel model, ref KvmState s, string line, string where)
+    public static void ApplyLine(IKvmModel model, ref KvmState s, string line, string where)
     {
         if (line.EndsWith("/L0: " + EnterGuest))
         {
             int v = ParseVcpu(line, where, model.Config.Vcpus);
             for (int guard = 0; guard < 64 && s.Vcpus[v].Phase != VcpuPhase.InGuest; guard++)
             {
-                if (s.Vcpus[v].Phase == VcpuPhase.Userspace) model.Apply(ref s, new KvmStep(EventKind.KvmRun, Actor.Userspace, v));
-                else if (s.Vcpus[v].Requests != 0)
-                    model.Apply(ref s, new KvmStep(EventKind.ServiceRequest, Actor.L0, v, System.Numerics.BitOperations.TrailingZeroCount((int)s.Vcpus[v].Requests)));
-                else model.Apply(ref s, new KvmStep(EventKind.VmEnter, Actor.L0, v));
+                if (NextRunLoopStep(model, s, v) is not { } step) break;
+                model.Apply(ref s, step);
             }
             if (s.Vcpus[v].Phase != VcpuPhase.InGuest) throw new InputException($"{where}: vcpu{v} cannot enter the guest");
             return;
@@ -63,6 +60,21 @@ public static class Setup
             labels.Add(label);
         }
         throw new InputException($"{where}: step '{line}' is not enabled here; enabled: {(labels.Count == 0 ? "none" : string.Join("; ", labels))}");
+    }
+
+    /// <summary>The vCPU thread's next step towards the guest: KVM_RUN from userspace, then KVM's
+    /// own steps in the order the model enables them (an exit or update under way, a request,
+    /// the VM entry); null when KVM cannot move on by itself (e.g. a vCPU blocked in HLT).</summary>
+    public static KvmStep? NextRunLoopStep(IKvmModel model, in KvmState s, int v)
+    {
+        if (s.Vcpus[v].Phase == VcpuPhase.Userspace) return new KvmStep(EventKind.KvmRun, Actor.Userspace, v);
+        Span<KvmStep> steps = stackalloc KvmStep[model.MaxSteps];
+        int n = model.Enabled(s, steps);
+        for (int i = 0; i < n; i++)
+            if (steps[i].Vcpu == v && steps[i].Kind is EventKind.ServiceRequest or EventKind.VmEnter
+                    or EventKind.AvicIncompleteIpi or EventKind.ApicvRefresh or EventKind.Unblock)
+                return steps[i];
+        return null;
     }
 
     static int ParseVcpu(string line, string where, int vcpus)

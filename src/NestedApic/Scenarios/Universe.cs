@@ -1,5 +1,6 @@
 using NestedApic.Hardware.Vmx;
 using NestedApic.Hypervisor;
+using NestedApic.Hypervisor.Svm;
 using NestedApic.Hypervisor.Vmx;
 using NestedApic.Scenarios.Toml;
 
@@ -42,17 +43,29 @@ public sealed record Universe
     public static Universe Parse(string text, string file)
     {
         var root = Toml.Toml.Parse(text, file);
-        root.RejectUnknownKeys("name", "description", "vendor", "vcpus", "depth", "policy", "host", "vmcs12", "vectors", "cr8-values", "events", "setup", "expect", "suite-vcpus", "properties");
-        string vendor = root.GetStringOrNull("vendor") ?? "intel";
-        if (vendor != "intel") throw root["vendor"].Error($"vendor '{vendor}' is not modelled yet; known: intel");
+        root.RejectUnknownKeys("name", "description", "vendor", "vcpus", "depth", "policy", "host", "vmcs12", "vmcb12", "vectors", "cr8-values", "events", "setup", "expect", "suite-vcpus", "properties");
+        string vendorName = root.GetStringOrNull("vendor") ?? "intel";
+        var vendor = vendorName switch
+        {
+            "intel" => CpuVendor.Intel,
+            "amd" => CpuVendor.Amd,
+            _ => throw root["vendor"].Error($"unknown vendor '{vendorName}'; known: intel, amd"),
+        };
+        bool amd = vendor == CpuVendor.Amd;
 
-        var policy = ParsePolicy(root.GetTableOrNull("policy"), root);
+        var policy = ParsePolicy(root.GetTableOrNull("policy"), root, vendor);
         var host = root.GetTableOrNull("host");
-        host?.RejectUnknownKeys("enable-apicv", "flexpriority", "x2apic-virtualization");
+        if (amd) host?.RejectUnknownKeys("enable-apicv", "x2avic", "nested");
+        else host?.RejectUnknownKeys("enable-apicv", "flexpriority", "x2apic-virtualization");
 
         var vmcs12s = new List<Vmcs12>();
+        var vmcb12s = new List<Vmcb12>();
+        if (amd && root.TryGet("vmcs12", out var wrong12)) throw wrong12.Error("an AMD universe describes L2 with [[vmcb12]], not [[vmcs12]]");
+        if (!amd && root.TryGet("vmcb12", out var wrongB)) throw wrongB.Error("an Intel universe describes L2 with [[vmcs12]], not [[vmcb12]]");
         if (root.GetArrayOrNull("vmcs12") is { } arr)
             foreach (var item in arr.Items) vmcs12s.Add(ParseVmcs12(item));
+        if (root.GetArrayOrNull("vmcb12") is { } barr)
+            foreach (var item in barr.Items) vmcb12s.Add(SvmUniverse.ParseVmcb12(item));
 
         var vectors = new List<byte>();
         if (root.GetArrayOrNull("vectors") is { } va)
@@ -76,9 +89,9 @@ public sealed record Universe
         if (root.GetTableOrNull("events") is { } ev)
             foreach (var key in ev.Keys)
             {
-                var kind = KvmEvents.Parse(key);
+                var kind = KvmEvents.Parse(key, vendor);
                 if (kind is null || !kind.Value.IsBounded())
-                    throw ev[key].Error($"unknown event '{key}'; known: {string.Join(", ", KvmEvents.Bounded.Select(k => k.Name()))}");
+                    throw ev[key].Error($"unknown event '{key}' for vendor {vendorName}; known: {string.Join(", ", KvmEvents.BoundedOn(vendor).Select(k => k.Name(vendor)))}");
                 budget[(int)kind.Value] = (byte)ev.GetInteger(key, 0, 16);
             }
 
@@ -87,8 +100,8 @@ public sealed record Universe
         {
             checkedProps = 0;
             foreach (var item in pa.Items)
-                checkedProps |= item is TomlString ps && Properties.Parse(ps.Value) is { } prop ? 1u << (int)prop
-                    : throw item.Error($"unknown property; known: {string.Join(", ", Properties.All.Select(p => p.Id()))}");
+                checkedProps |= item is TomlString ps && Properties.Parse(ps.Value) is { } prop && prop.AppliesTo(vendor) ? 1u << (int)prop
+                    : throw item.Error($"unknown property for vendor {vendorName}; known: {string.Join(", ", Properties.All.Where(p => p.AppliesTo(vendor)).Select(p => p.Id()))}");
         }
 
         var config = new KvmConfig
@@ -97,9 +110,12 @@ public sealed record Universe
             Policy = policy,
             Vcpus = (int)root.GetIntegerOr("vcpus", 2, 1, KvmState.MaxVcpus),
             EnableApicv = host?.GetBooleanOr("enable-apicv", true) ?? true,
-            Flexpriority = host?.GetBooleanOr("flexpriority", true) ?? true,
-            X2ApicVirtualization = host?.GetBooleanOr("x2apic-virtualization", true) ?? true,
+            Flexpriority = !amd && (host?.GetBooleanOr("flexpriority", true) ?? true),
+            X2ApicVirtualization = host?.GetBooleanOr(amd ? "x2avic" : "x2apic-virtualization", true) ?? true,
+            NestedSvm = !amd || (host?.GetBooleanOr("nested", true) ?? true),
+            Vendor = vendor,
             Vmcs12s = vmcs12s,
+            Vmcb12s = vmcb12s,
             Vectors = vectors,
             Cr8Values = cr8,
             Budget = budget,
@@ -118,7 +134,8 @@ public sealed record Universe
                 foreach (var key in t.Keys)
                 {
                     string preset = key.Split('@')[0];
-                    if (key != "*" && Policies.Find(preset) is null) throw t[key].Error($"unknown preset '{preset}'; known: {string.Join(", ", Policies.Presets.Select(p => p.Name))}");
+                    if (key != "*" && Policies.For(vendor).All(p => p.Name != preset))
+                        throw t[key].Error($"unknown preset '{preset}' for vendor {vendorName}; known: {string.Join(", ", Policies.For(vendor).Select(p => p.Name))}");
                     if (key.Contains('@') && !(int.TryParse(key.Split('@')[1], out int n) && n is >= 1 and <= KvmState.MaxVcpus))
                         throw t[key].Error($"'{key}': the vCPU count after @ must be in 1..{KvmState.MaxVcpus}");
                     expect[key] = CheckExpectation(t[key], t.GetString(key));
@@ -148,17 +165,21 @@ public sealed record Universe
         v == "holds" || Properties.Parse(v) is not null ? v
             : throw at.Error($"unknown expectation '{v}'; use holds or one of: {string.Join(", ", Properties.All.Select(p => p.Id()))}");
 
-    static Policy ParsePolicy(TomlTable? t, TomlTable root)
+    static Policy ParsePolicy(TomlTable? t, TomlTable root, CpuVendor vendor)
     {
-        if (t is null) return Policies.Linux70;
-        string preset = t.GetStringOrNull("preset") ?? "linux-7.0";
-        var policy = Policies.Find(preset) ?? throw (t.TryGet("preset", out var pv) ? pv : root).Error(
-            $"unknown policy '{preset}'; known: {string.Join(", ", Policies.Presets.Select(p => p.Name))}");
+        var fallback = vendor == CpuVendor.Amd ? Policies.Linux70Svm : Policies.Linux70;
+        if (t is null) return fallback;
+        string preset = t.GetStringOrNull("preset") ?? fallback.Name;
+        var at = t.TryGet("preset", out var pv) ? pv : root;
+        var policy = Policies.Find(preset) ?? throw at.Error(
+            $"unknown policy '{preset}'; known: {string.Join(", ", Policies.For(vendor).Select(p => p.Name))}");
+        if (policy.Vendor != vendor)
+            throw at.Error($"policy '{preset}' describes kvm_{policy.Vendor.Name()} but vendor = \"{vendor.Name()}\"; use one of: {string.Join(", ", Policies.For(vendor).Select(p => p.Name))}");
         foreach (var key in t.Keys)
         {
             if (key == "preset") continue;
-            var sw = Policies.Switches.FirstOrDefault(s => s.Key == key)
-                ?? throw t[key].Error($"unknown policy switch '{key}'; known: {string.Join(", ", Policies.Switches.Select(s => s.Key))}");
+            var sw = Policies.Switches.FirstOrDefault(s => s.Key == key && s.AppliesTo(vendor))
+                ?? throw t[key].Error($"unknown policy switch '{key}' for vendor {vendor.Name()}; known: {string.Join(", ", Policies.Switches.Where(s => s.AppliesTo(vendor)).Select(s => s.Key))}");
             string value = t[key] switch
             {
                 TomlBoolean b => b.Value ? "true" : "false",

@@ -1,5 +1,6 @@
 using NestedApic.Checking;
 using NestedApic.Hypervisor;
+using NestedApic.Hypervisor.Svm;
 using NestedApic.Hypervisor.Vmx;
 
 namespace NestedApic.Scenarios;
@@ -14,35 +15,53 @@ public static class UniverseCheck
         public bool Exact { get; init; }
     }
 
-    public static (VmxModel Model, KvmConfig Config) Build(Universe u, Policy policy, int vcpus)
+    public static (IKvmModel Model, KvmConfig Config) Build(Universe u, Policy policy, int vcpus)
     {
         var config = Config(u, policy, vcpus);
-        return (new VmxModel(config, Setup.Build(u, config)), config);
+        return (KvmModels.Create(config, Setup.Build(u, config)), config);
     }
 
     /// <summary>As Build, but exploration starts from <paramref name="initial"/> (e.g. the state a
     /// scenario reaches) instead of the universe's setup.</summary>
-    public static (VmxModel Model, KvmConfig Config) Build(Universe u, Policy policy, int vcpus, in KvmState initial)
+    public static (IKvmModel Model, KvmConfig Config) Build(Universe u, Policy policy, int vcpus, in KvmState initial)
     {
         var config = Config(u, policy, vcpus);
-        return (new VmxModel(config, initial), config);
+        return (KvmModels.Create(config, initial), config);
     }
 
-    static KvmConfig Config(Universe u, Policy policy, int vcpus) =>
-        vcpus is < 1 or > KvmState.MaxVcpus ? throw new InputException($"{u.File}: {vcpus} vCPUs; the model holds 1..{KvmState.MaxVcpus}")
-            : u.Config with { Policy = policy, Vcpus = vcpus };
+    static KvmConfig Config(Universe u, Policy policy, int vcpus)
+    {
+        if (vcpus is < 1 or > KvmState.MaxVcpus) throw new InputException($"{u.File}: {vcpus} vCPUs; the model holds 1..{KvmState.MaxVcpus}");
+        CheckVendor(u, policy);
+        return u.Config with { Policy = policy, Vcpus = vcpus };
+    }
+
+    /// <summary>A policy describes one vendor's module; a universe of the other vendor cannot run under it.</summary>
+    public static void CheckVendor(Universe u, Policy policy)
+    {
+        if (policy.Vendor != u.Config.Vendor)
+            throw new InputException($"{u.File}: policy '{policy.Name}' describes kvm_{policy.Vendor.Name()} but the universe is vendor = \"{u.Config.Vendor.Name()}\"; use one of: {string.Join(", ", Policies.For(u.Config.Vendor).Select(p => p.Name))}");
+    }
 
     public static CheckReport Run(Universe u, Policy policy, int vcpus, Settings settings) =>
-        Run(u, policy, vcpus, settings, Build(u, policy, vcpus).Model);
+        Dispatch(u, policy, vcpus, settings, Build(u, policy, vcpus).Model);
 
     /// <summary>Checks from <paramref name="initial"/> instead of the universe's setup.</summary>
     public static CheckReport Run(Universe u, Policy policy, int vcpus, Settings settings, in KvmState initial) =>
-        Run(u, policy, vcpus, settings, Build(u, policy, vcpus, initial).Model);
+        Dispatch(u, policy, vcpus, settings, Build(u, policy, vcpus, initial).Model);
 
-    static CheckReport Run(Universe u, Policy policy, int vcpus, Settings settings, VmxModel model)
+    /// <summary>The checker specialised on the vendor's model struct (no interface calls on its hot path).</summary>
+    static CheckReport Dispatch(Universe u, Policy policy, int vcpus, Settings settings, IKvmModel model) => model switch
+    {
+        SvmModel svm => Run(u, policy, vcpus, settings, svm),
+        VmxModel vmx => Run(u, policy, vcpus, settings, vmx),
+        _ => throw new InvalidOperationException("unknown model"),
+    };
+
+    static CheckReport Run<TModel>(Universe u, Policy policy, int vcpus, Settings settings, TModel model) where TModel : struct, IKvmModel
     {
         int depth = settings.Depth ?? u.Depth;
-        var result = Checker.Run<VmxModel, KvmState, KvmStep>(model, new CheckOptions
+        var result = Checker.Run<TModel, KvmState, KvmStep>(model, new CheckOptions
         {
             Threads = settings.Threads,
             MaxDepth = depth,

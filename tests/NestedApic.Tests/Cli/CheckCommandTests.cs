@@ -26,6 +26,27 @@ public class CheckCommandTests
     }
 
     [Fact]
+    public void AmdUniverse_UnderAnIntelPreset_Exit2WithOneLine()
+    {
+        var (code, o, e) = Run("amd-nested-ipi", "--policy", "linux-6.19");
+        Assert.Equal(2, code);
+        Assert.Equal("", o);
+        Assert.Single(e.Trim().Split('\n'));
+        Assert.Contains("policy 'linux-6.19' describes kvm_intel but the universe is vendor = \"amd\"; use one of: linux-5.18-svm", e);
+    }
+
+    [Fact]
+    public void Suite_UnderAnAmdPreset_RunsOnlyTheAmdUniverses()
+    {
+        var (code, o, _) = Run("--policy", "linux-7.0-svm", "--threads", "1");
+        Assert.Equal(0, code);
+        Assert.Contains("amd-nested-ipi", o);
+        Assert.Contains("amd-set-nested-state", o);
+        Assert.DoesNotContain("seed", o);
+        Assert.Contains("suite: 2 runs, 2 as expected, 0 not", o);
+    }
+
+    [Fact]
     public void BuiltinName_Json_HasTheDocumentedFields()
     {
         var (code, o, _) = Run("seed", "--policy", "linux-6.18", "--json");

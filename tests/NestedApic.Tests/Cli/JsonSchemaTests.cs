@@ -28,6 +28,8 @@ public class JsonSchemaTests
     [InlineData("seed", "linux-7.0")]
     [InlineData("vmx-apicv-updates", "linux-6.18")]
     [InlineData("nested-posted-interrupts", "linux-6.19")]
+    [InlineData("amd-nested-ipi", "no-nested-avic-inhibit")]
+    [InlineData("amd-set-nested-state", "linux-7.0-svm")]
     public void Report_MatchesTheSchema(string universe, string policy) => AssertValid(Check(universe, "--policy", policy));
 
     [Fact]

@@ -60,7 +60,15 @@ public class UniverseTests
     [InlineData("[events]\nteleport = 1\n", "t.toml:2:12: key 'events.teleport': unknown event 'teleport'")]
     [InlineData("[events]\nvm-enter = 1\n", "unknown event 'vm-enter'")]
     [InlineData("[expect]\n\"linux-7.0\" = \"works\"\n", "unknown expectation 'works'")]
-    [InlineData("vendor = \"amd\"\n", "t.toml:1:10: key 'vendor': vendor 'amd' is not modelled yet")]
+    [InlineData("vendor = \"arm\"\n", "t.toml:1:10: key 'vendor': unknown vendor 'arm'; known: intel, amd")]
+    [InlineData("vendor = \"amd\"\n[policy]\npreset = \"linux-7.0\"\n", "t.toml:3:10: key 'policy.preset': policy 'linux-7.0' describes kvm_intel but vendor = \"amd\"; use one of: linux-5.18-svm")]
+    [InlineData("[policy]\npreset = \"linux-7.0-svm\"\n", "t.toml:2:10: key 'policy.preset': policy 'linux-7.0-svm' describes kvm_amd but vendor = \"intel\"; use one of: linux-5.17")]
+    [InlineData("vendor = \"amd\"\n[[vmcs12]]\nname = \"x\"\n", "t.toml:2:1: key 'vmcs12': an AMD universe describes L2 with [[vmcb12]]")]
+    [InlineData("vendor = \"amd\"\n[events]\nvmlaunch = 1\n", "t.toml:3:12: key 'events.vmlaunch': unknown event 'vmlaunch' for vendor amd; known: create-vcpu")]
+    [InlineData("vendor = \"amd\"\nproperties = [\"svi-stale\"]\n", "t.toml:2:15: key 'properties[0]': unknown property for vendor amd; known: kvm-caused-vmentry-failure")]
+    [InlineData("vendor = \"amd\"\n[policy]\napicv-refresh = \"defer-direct-call\"\n", "t.toml:3:17: key 'policy.apicv-refresh': unknown policy switch 'apicv-refresh' for vendor amd")]
+    [InlineData("vendor = \"amd\"\n[expect]\n\"linux-7.0\" = \"holds\"\n", "t.toml:3:15: key 'expect.\"linux-7.0\"': unknown preset 'linux-7.0' for vendor amd")]
+    [InlineData("vendor = \"amd\"\n[[vmcb12]]\nname = \"x\"\nintercept-intr = true\nintercept-misc1 = 1\n", "t.toml:4:18: key 'vmcb12[0].intercept-intr': give intercept-intr or intercept-misc1, not both")]
     [InlineData("colour = 1\n", "t.toml:1:1: key 'colour': unknown key")]
     public void BadInput_NamesFileLineAndKey(string text, string expected)
     {

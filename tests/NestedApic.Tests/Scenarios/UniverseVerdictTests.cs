@@ -18,7 +18,7 @@ public class UniverseVerdictTests
         foreach (var f in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "universes"), "*.toml").Order())
         {
             var u = Universe.Load(f);
-            foreach (var p in Policies.Presets)
+            foreach (var p in Policies.For(u.Config.Vendor))
                 foreach (int n in u.SuiteVcpus)
                     data.Add(u.Name, p.Name, n);
         }

@@ -6,53 +6,23 @@ public readonly partial struct VmxModel
 {
     public void Apply(ref KvmState s, in KvmStep step)
     {
+        if (KvmCommon.Apply(ref s, _c, step)) return;
         int v = step.Vcpu;
-        if (step.Kind.IsBounded()) s.Used[(int)step.Kind]++;
         ref var vc = ref s.Vcpus[v];
         switch (step.Kind)
         {
-            case EventKind.CreateVcpu: CreateVcpu(ref s, v); break;
-            case EventKind.PublishVcpu: vc.Life = VcpuLife.Visible; break;
             case EventKind.KvmRun: vc.Phase = VcpuPhase.InKernel; break;
             case EventKind.ExitToUserspace: vc.Phase = VcpuPhase.Userspace; break;
             case EventKind.SetNestedState: Nested.SetNestedState(ref s, _c, v, step.Arg); break;
-            case EventKind.GuestDebugBlockIrq:
-                vc.BlockIrq = step.Arg != 0;
-                X86.UpdateBlockIrqInhibit(ref s, _c);
-                break;
-            case EventKind.SynicAutoEoi:
-                vc.AutoEoi = step.Arg != 0;
-                X86.UpdateHyperVInhibit(ref s, _c);
-                break;
-            case EventKind.SetLapic: X86.SetLapicState(ref s, _c, v, step.Arg); break;
             case EventKind.VmLaunch:
                 vc.Phase = VcpuPhase.InKernel;
                 Nested.Run(ref s, _c, v, step.Arg);
-                break;
-            case EventKind.ApicIdWrite:
-                vc.Phase = VcpuPhase.InKernel;
-                vc.ApicIdModified = step.Arg != 0;
-                X86.RecalculateApicMap(ref s, _c);
-                break;
-            case EventKind.ApicModeSwitch:
-                vc.Phase = VcpuPhase.InKernel;
-                X86.SetApicMode(ref s, _c, v, (ApicMode)step.Arg);
                 break;
             case EventKind.SendIpi:
                 vc.Phase = VcpuPhase.InKernel; // ICR writes always exit (no IPI virtualization modelled)
                 X86.AcceptFixedIrq(ref s, _c, step.Arg, step.Arg2);
                 break;
             case EventKind.PostToL2: PostToL2(ref s, v, step.Arg, step.Arg2); break;
-            case EventKind.Eoi: Eoi(ref s, v, step.Actor); break;
-            case EventKind.Sti:
-                vc.L1If = true;
-                // KVM armed interrupt-window exiting if it holds an interrupt it must inject.
-                if (!vc.ApicvActive && X86.HasInjectableInterrupt(s, v))
-                {
-                    vc.Phase = VcpuPhase.InKernel;
-                    vc.Requests |= KvmRequest.Event;
-                }
-                break;
             case EventKind.Vmcall:
                 vc.Phase = VcpuPhase.InKernel;
                 Nested.VmExit(ref s, _c, v, failed: false);
@@ -77,36 +47,12 @@ public readonly partial struct VmxModel
                 X86.MakeAllCpusRequest(ref s, _c, KvmRequest.ApicPageReload);
                 break;
             case EventKind.VectoringExit: VectoringExit(ref s, v); break;
-            case EventKind.ServiceRequest: ServiceRequest(ref s, v, (KvmRequest)(1 << step.Arg)); break;
             case EventKind.VmEnter: VmEnter(ref s, v); break;
             case EventKind.Notification: Notification(ref s, v); break;
             case EventKind.VirtualInterrupt: Hw.DeliverVirtualInterrupt(ref vc); break;
             case EventKind.NestedNotification: NestedNotification(ref vc); break;
             case EventKind.L2VirtualInterrupt: Hw.DeliverL2VirtualInterrupt(ref vc); break;
         }
-    }
-
-    /// <summary>mirrors kvm_arch_vcpu_create + vmx_vcpu_create: before 423ecfea77dd apicv_active
-    /// is read from the VM once; after it, it starts true with KVM_REQ_APICV_UPDATE pending.</summary>
-    void CreateVcpu(ref KvmState s, int v)
-    {
-        ref var vc = ref s.Vcpus[v];
-        vc.Life = VcpuLife.Initialised;
-        vc.Phase = VcpuPhase.Userspace;
-        vc.ApicMode = ApicMode.XApic;
-        if (_c.EnableApicv)
-        {
-            if (_c.Policy.CreateVcpuPendsRequest)
-            {
-                vc.ApicvActive = true;
-                vc.Requests |= KvmRequest.ApicvUpdate;
-            }
-            else vc.ApicvActive = s.Inhibits == 0;
-        }
-        vc.Vmcs01 = VmxOps.InitVmcs01(_c, vc.ApicvActive, vc.ApicMode, s.DirtyLogging);
-        vc.Pid.Nv = _c.Policy.PostedIntrVector;
-        vc.Requests |= KvmRequest.ApicPageReload; // vmx_vcpu_reset
-        vc.L1TprThreshold = -1;
     }
 
     /// <summary>MOV to CR8 with the new priority class. L1: TPR virtualization on vmcs01, maybe a
@@ -176,39 +122,6 @@ public readonly partial struct VmxModel
         if (vc.Phase != VcpuPhase.InGuest) return;
         bool processed = vc.RunningL2 && Hw.ProcessL2PostedInterrupts(ref vc, _c.Policy.NestedPostedIntrVector);
         if (!processed) vc.Phase = VcpuPhase.InKernel; // external-interrupt exit to L0
-    }
-
-    void Eoi(ref KvmState s, int v, Actor who)
-    {
-        ref var vc = ref s.Vcpus[v];
-        int completing = vc.Apic.Isr.Highest();
-        if (who == Actor.L1 && Hw.EoiVirtualized(vc)) Hw.EoiVirtualization(ref vc);
-        else
-        {
-            vc.Phase = VcpuPhase.InKernel;
-            X86.EmulateEoi(ref s, _c, v);
-        }
-        if (completing >= 0 && vc.Apic.Isr.Test((byte)completing)) vc.Faults |= Fault.VectorStuck;
-    }
-
-    /// <summary>mirrors the request loop of vcpu_enter_guest, one request per step, in KVM's order.</summary>
-    void ServiceRequest(ref KvmState s, int v, KvmRequest r)
-    {
-        ref var vc = ref s.Vcpus[v];
-        vc.Requests &= ~r;
-        switch (r)
-        {
-            case KvmRequest.GetNestedStatePages: break; // vmcs12 pages mapped: nothing else to model
-            case KvmRequest.TlbFlushCurrent: VmxOps.FlushTlbCurrent(ref vc); break;
-            case KvmRequest.ApicPageReload: VmxOps.SetApicAccessPageAddr(ref s, _c, v); break;
-            case KvmRequest.ApicvUpdate: X86.VcpuUpdateApicv(ref s, _c, v); break;
-            case KvmRequest.UpdateCpuDirtyLogging: VmxOps.UpdateCpuDirtyLogging(ref s, _c, v); break;
-            case KvmRequest.Event:
-                if (vc.GuestMode) Nested.CheckNestedEvents(ref s, _c, v);
-                else X86.InjectPendingEvent(ref s, _c, v);
-                if (vc.ApicMode != ApicMode.Disabled) X86.UpdateCr8Intercept(ref s, _c, v); // kvm_lapic_enabled
-                break;
-        }
     }
 
     /// <summary>mirrors the tail of vcpu_enter_guest and vmx_vcpu_run: sync PIR to IRR, cancel the

@@ -81,12 +81,7 @@ public readonly partial struct VmxModel
     static byte HighestOrZero(int v) => v < 0 ? (byte)0 : (byte)v;
 
     /// <summary>The vCPU on which a property breaks first, or -1.</summary>
-    public int VcpuOf(in KvmState s, Property p)
-    {
-        for (int v = 0; v < _c.Vcpus; v++)
-            if (s.Vcpus[v].Life != VcpuLife.Absent && Breaks(s, v, p)) return v;
-        return -1;
-    }
+    public int VcpuOf(in KvmState s, Property p) => KvmModels.VcpuOf(this, s, p);
 
     public string Explain(int invariant, in KvmState s)
     {

@@ -8,7 +8,7 @@ namespace NestedApic.Hypervisor.Vmx;
 /// each does. Guards follow KVM's locking (vCPU ioctls need the vCPU in userspace) and the
 /// hardware (guest events need the level to be running).
 /// </summary>
-public readonly partial struct VmxModel : IModel<KvmState, KvmStep>
+public readonly partial struct VmxModel : IKvmModel
 {
     readonly KvmConfig _c;
     readonly KvmState _initial;
@@ -28,45 +28,27 @@ public readonly partial struct VmxModel : IModel<KvmState, KvmStep>
     /// ioctls (4 + vmcs12s + vectors), the run loop (3), or the guest's events (vmcs12s, APIC
     /// accesses, CR8 values, INIT and IPIs to each vCPU and vector, STI, memory, delivery).</summary>
     public int MaxSteps => 2 + _c.Vcpus * (17 + _c.Vcpus + 2 * _c.Cr8Values.Count + 2 * _c.Vmcs12s.Count + (2 * _c.Vcpus + 1) * _c.Vectors.Count);
-    public IReadOnlyList<string> Invariants => PropertyIds;
+    public IReadOnlyList<string> Invariants => Properties.Ids;
     public bool IsFinal(in KvmState state) => true;
 
-    static readonly string[] PropertyIds = Properties.All.Select(p => p.Id()).ToArray();
-
-    bool Allowed(in KvmState s, EventKind k) =>
-        !k.IsBounded() || k == EventKind.PublishVcpu || s.Used[(int)k] < _c.Budget[(int)k];
+    bool Allowed(in KvmState s, EventKind k) => KvmCommon.Allowed(s, _c, k);
 
     public int Enabled(in KvmState s, Span<KvmStep> steps)
     {
         int n = 0;
         for (int v = 0; v < _c.Vcpus; v++)
         {
+            if (KvmCommon.LifecycleSteps(s, _c, v, steps, ref n)) continue;
             ref readonly var vc = ref s.Vcpus[v];
-            switch (vc.Life)
-            {
-                case VcpuLife.Absent:
-                    if ((v == 0 || s.Vcpus[v - 1].Life != VcpuLife.Absent) && Allowed(s, EventKind.CreateVcpu))
-                        steps[n++] = new(EventKind.CreateVcpu, Actor.Userspace, v);
-                    continue;
-                case VcpuLife.Initialised:
-                    steps[n++] = new(EventKind.PublishVcpu, Actor.Userspace, v);
-                    continue;
-            }
             if (vc.NotificationInFlight) steps[n++] = new(EventKind.Notification, Actor.L0, v);
             if (vc.NestedNotificationInFlight) steps[n++] = new(EventKind.NestedNotification, Actor.L0, v);
             switch (vc.Phase)
             {
-                case VcpuPhase.Userspace: n = UserspaceSteps(s, v, steps, n); break;
+                case VcpuPhase.Userspace: n = KvmCommon.UserspaceSteps(s, _c, v, _vmcs12Valid, steps, n); break;
                 case VcpuPhase.InKernel:
-                    if (vc.Requests != 0)
-                        steps[n++] = new(EventKind.ServiceRequest, Actor.L0, v, System.Numerics.BitOperations.TrailingZeroCount((int)vc.Requests));
-                    else
-                    {
-                        steps[n++] = new(EventKind.VmEnter, Actor.L0, v);
-                        if (vc.Injected != 0 && !vc.Vmcs02Loaded && Allowed(s, EventKind.VectoringExit))
-                            steps[n++] = new(EventKind.VectoringExit, Actor.L0, v);
-                    }
-                    if (Allowed(s, EventKind.ExitToUserspace)) steps[n++] = new(EventKind.ExitToUserspace, Actor.Userspace, v);
+                    n = KvmCommon.KernelSteps(s, _c, v, steps, n);
+                    if (vc.Requests == 0 && vc.Injected != 0 && !vc.Vmcs02Loaded && Allowed(s, EventKind.VectoringExit))
+                        steps[n++] = new(EventKind.VectoringExit, Actor.L0, v);
                     break;
                 case VcpuPhase.InGuest:
                     n = vc.GuestMode ? L2Steps(s, v, steps, n) : L1Steps(s, v, steps, n);
@@ -80,33 +62,12 @@ public readonly partial struct VmxModel : IModel<KvmState, KvmStep>
         return n;
     }
 
-    int UserspaceSteps(in KvmState s, int v, Span<KvmStep> steps, int n)
-    {
-        ref readonly var vc = ref s.Vcpus[v];
-        if (Allowed(s, EventKind.KvmRun)) steps[n++] = new(EventKind.KvmRun, Actor.Userspace, v);
-        if (Allowed(s, EventKind.SetNestedState))
-            for (int i = 0; i < _c.Vmcs12s.Count; i++)
-                if (_vmcs12Valid[i]) steps[n++] = new(EventKind.SetNestedState, Actor.Userspace, v, i);
-        if (Allowed(s, EventKind.GuestDebugBlockIrq)) steps[n++] = new(EventKind.GuestDebugBlockIrq, Actor.Userspace, v, vc.BlockIrq ? 0 : 1);
-        if (Allowed(s, EventKind.SynicAutoEoi)) steps[n++] = new(EventKind.SynicAutoEoi, Actor.Userspace, v, vc.AutoEoi ? 0 : 1);
-        if (Allowed(s, EventKind.SetLapic))
-        {
-            steps[n++] = new(EventKind.SetLapic, Actor.Userspace, v, 0);
-            for (int i = 0; i < _c.Vectors.Count; i++) steps[n++] = new(EventKind.SetLapic, Actor.Userspace, v, _c.Vectors[i]);
-        }
-        return n;
-    }
-
     int L1Steps(in KvmState s, int v, Span<KvmStep> steps, int n)
     {
         ref readonly var vc = ref s.Vcpus[v];
-        if (Allowed(s, EventKind.VmLaunch))
-            for (int i = 0; i < _c.Vmcs12s.Count; i++) steps[n++] = new(EventKind.VmLaunch, Actor.L1, v, i);
-        n = ApicSteps(s, v, Actor.L1, steps, n);
-        if (Allowed(s, EventKind.SendIpi) && vc.ApicMode != ApicMode.Disabled)
-            for (int t = 0; t < _c.Vcpus; t++)
-                if (s.Vcpus[t].Life == VcpuLife.Visible)
-                    for (int i = 0; i < _c.Vectors.Count; i++) steps[n++] = new(EventKind.SendIpi, Actor.L1, v, t, _c.Vectors[i]);
+        n = KvmCommon.NestedEntrySteps(s, _c, v, steps, n);
+        n = KvmCommon.ApicSteps(s, _c, v, Actor.L1, steps, n);
+        n = KvmCommon.IpiSteps(s, _c, v, steps, n);
         if (Allowed(s, EventKind.PostToL2) && _c.Vmcs12s.Count > 0)
             for (int t = 0; t < _c.Vcpus; t++)
                 if (s.Vcpus[t].Life == VcpuLife.Visible && _c.Vmcs12s[s.Vcpus[t].Vmcs12].PostedInterrupts)
@@ -117,7 +78,7 @@ public readonly partial struct VmxModel : IModel<KvmState, KvmStep>
         n = Cr8Steps(s, v, Actor.L1, steps, n);
         if (Allowed(s, EventKind.ApicMmioAccess)) steps[n++] = new(EventKind.ApicMmioAccess, Actor.L1, v);
         if (Allowed(s, EventKind.GuestWrite)) steps[n++] = new(EventKind.GuestWrite, Actor.L1, v);
-        if (Allowed(s, EventKind.Sti) && !vc.L1If) steps[n++] = new(EventKind.Sti, Actor.L1, v);
+        n = KvmCommon.StiStep(s, _c, v, steps, n);
         if (Hw.CanDeliverVirtualInterrupt(vc)) steps[n++] = new(EventKind.VirtualInterrupt, Actor.L0, v);
         return n;
     }
@@ -127,7 +88,7 @@ public readonly partial struct VmxModel : IModel<KvmState, KvmStep>
         if (Allowed(s, EventKind.Vmcall)) steps[n++] = new(EventKind.Vmcall, Actor.L2, v);
         if (Hw.CanDeliverL2VirtualInterrupt(s.Vcpus[v])) steps[n++] = new(EventKind.L2VirtualInterrupt, Actor.L0, v);
         var v12 = _c.Vmcs12s[s.Vcpus[v].Vmcs12];
-        if (v12.ApicPassthrough) n = ApicSteps(s, v, Actor.L2, steps, n, eoi: !v12.Vid);
+        if (v12.ApicPassthrough) n = KvmCommon.ApicSteps(s, _c, v, Actor.L2, steps, n, eoi: !v12.Vid);
         // With TPR shadow in vmcs12, L2's CR8 is its own virtual TPR (not modelled).
         if ((v12.Primary & PrimaryControls.UseTprShadow) == 0) n = Cr8Steps(s, v, Actor.L2, steps, n);
         return n;
@@ -141,28 +102,4 @@ public readonly partial struct VmxModel : IModel<KvmState, KvmStep>
             if (cls != current) steps[n++] = new(EventKind.Cr8Write, who, v, cls);
         return n;
     }
-
-    /// <summary>Accesses to L1's local APIC: by L1, or by L2 when L1 passes its APIC through.</summary>
-    int ApicSteps(in KvmState s, int v, Actor who, Span<KvmStep> steps, int n, bool eoi = true)
-    {
-        ref readonly var vc = ref s.Vcpus[v];
-        if (Allowed(s, EventKind.ApicIdWrite) && vc.ApicMode == ApicMode.XApic)
-            steps[n++] = new(EventKind.ApicIdWrite, who, v, vc.ApicIdModified ? 0 : 1);
-        if (Allowed(s, EventKind.ApicModeSwitch))
-            foreach (var m in LegalModeSwitches(vc.ApicMode)) steps[n++] = new(EventKind.ApicModeSwitch, who, v, (int)m);
-        if (eoi && Allowed(s, EventKind.Eoi) && !vc.Apic.Isr.IsEmpty) steps[n++] = new(EventKind.Eoi, who, v);
-        return n;
-    }
-
-    /// <summary>IA32_APIC_BASE transitions the SDM allows (x2APIC to xAPIC only through disabled).</summary>
-    static ApicMode[] LegalModeSwitches(ApicMode m) => m switch
-    {
-        ApicMode.Disabled => FromDisabled,
-        ApicMode.XApic => FromXApic,
-        _ => FromX2Apic,
-    };
-
-    static readonly ApicMode[] FromDisabled = [ApicMode.XApic, ApicMode.X2Apic];
-    static readonly ApicMode[] FromXApic = [ApicMode.X2Apic, ApicMode.Disabled];
-    static readonly ApicMode[] FromX2Apic = [ApicMode.Disabled];
 }

@@ -32,6 +32,16 @@ public static partial class VmxOps
         PostedIntrNv = c.Policy.PostedIntrVector,
     };
 
+    /// <summary>mirrors vmx_vcpu_create for the fields modelled: vmcs01 and the descriptor's vector.</summary>
+    public static void VcpuCreate(ref KvmState s, KvmConfig c, int v)
+    {
+        ref var vc = ref s.Vcpus[v];
+        vc.Vmcs01 = InitVmcs01(c, vc.ApicvActive, vc.ApicMode, s.DirtyLogging);
+        vc.Pid.Nv = c.Policy.PostedIntrVector;
+        vc.Requests |= KvmRequest.ApicPageReload; // vmx_vcpu_reset
+        vc.L1TprThreshold = -1;
+    }
+
     static uint ModeControls(KvmConfig c, ApicMode mode) => mode switch
     {
         ApicMode.XApic when c.Flexpriority => SecondaryControls.VirtualizeApicAccesses,
