@@ -89,7 +89,7 @@ public static class CheckCommand
         var policy = u.Config.Policy;
         if (o.Policy is not null)
             policy = Policies.Find(o.Policy) ?? throw new InputException(
-                $"--policy: unknown policy '{o.Policy}'; known: {string.Join(", ", Policies.Presets.Select(p => p.Name))}");
+                $"--policy: {Policies.Unknown(o.Policy)}");
         var (report, prelude, note) = o.From is null
             ? (UniverseCheck.Run(u, policy, o.Vcpus ?? u.Config.Vcpus, Settings(o)), u.Setup.Select(s => s.Step).ToList(), "the universe's setup")
             : FromScenario(o, u, policy);
@@ -146,7 +146,7 @@ public static class CheckCommand
         var reports = new List<CheckReport>();
         if (!o.Json) CheckOutput.SuiteHeader(stdout);
         var only = o.Policy is null ? null : Policies.Find(o.Policy) ?? throw new InputException(
-            $"--policy: unknown policy '{o.Policy}'; known: {string.Join(", ", Policies.Presets.Select(p => p.Name))}");
+            $"--policy: {Policies.Unknown(o.Policy)}");
         foreach (var name in BuiltinUniverses.Names)
         {
             var u = BuiltinUniverses.Load(name);

@@ -73,5 +73,5 @@ public static class DiffCommand
     static string Short(CheckReport r) => r.Verdict == "violated" ? $"violated ({r.Trace.Count} steps)" : r.Verdict;
 
     static InputException Unknown(string p) =>
-        new($"--policy: unknown policy '{p}'; known: {string.Join(", ", Policies.Presets.Select(x => x.Name))}");
+        new($"--policy: {Policies.Unknown(p)}");
 }

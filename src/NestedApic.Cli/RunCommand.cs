@@ -34,7 +34,7 @@ public static class RunCommand
         try
         {
             Policy? policy = policyName is null ? null : Policies.Find(policyName) ?? throw new InputException(
-                $"--policy: unknown policy '{policyName}'; known: {string.Join(", ", Policies.Presets.Select(p => p.Name))}");
+                $"--policy: {Policies.Unknown(policyName)}");
             var sc = Scenario.Load(file);
             if (json)
             {

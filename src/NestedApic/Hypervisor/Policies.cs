@@ -55,11 +55,14 @@ public static class Policies
         ModeChangeFlush = ModeChangeFlush.FlushL1Context,
     };
 
-    /// <summary>v7.1.y: v7.0 plus bb365a506b1e (June 2026, Cc stable, in the 7.1.y stable
-    /// series): every PPR update that raises no KVM_REQ_EVENT recomputes the CR8 intercept.</summary>
-    public static readonly Policy Linux71y = Linux70 with
+    /// <summary>v7.1: v7.0 for every modelled Intel field (7.1.3 has no bb365a506b1e).</summary>
+    public static readonly Policy Linux71 = Linux70 with { Name = "linux-7.1" };
+
+    /// <summary>v7.2: bb365a506b1e (7.2 merge window, Cc stable; 6.18.y has it as ff9c4c642888):
+    /// every PPR update that raises no KVM_REQ_EVENT recomputes the CR8 intercept.</summary>
+    public static readonly Policy Linux72 = Linux71 with
     {
-        Name = "linux-7.1.y",
+        Name = "linux-7.2",
         Cr8InterceptOnPprUpdate = true,
     };
 
@@ -90,6 +93,15 @@ public static class Policies
         Vendor = CpuVendor.Amd,
         NestedAvicInhibit = NestedAvicInhibit.PerVcpu,
         IrrPendingUpdate = IrrPendingUpdate.Always,
+        LeaveNestedRequestsApicvUpdate = true,
+    };
+
+    /// <summary>kvm_amd in v7.1: 24f7d36b824b (7.1-rc1, Cc stable: 7.0.4, 6.12.86) makes
+    /// svm_set_nested_state request KVM_REQ_APICV_UPDATE when AVIC is active, as nested VMRUN does.</summary>
+    public static readonly Policy Linux71Svm = Linux70Svm with
+    {
+        Name = "linux-7.1-svm",
+        SetNestedStateRequestsApicvUpdate = true,
     };
 
     /// <summary>Design, not a release: linux-7.0-svm without the NESTED inhibit (reference
@@ -101,9 +113,22 @@ public static class Policies
     };
 
     public static IReadOnlyList<Policy> Presets { get; } =
-        [Linux517, Linux518, Linux618, Linux619, Linux70, Linux71y, Linux518Svm, Linux519Svm, Linux70Svm, NoNestedAvicInhibit];
+        [Linux517, Linux518, Linux618, Linux619, Linux70, Linux71, Linux72, Linux518Svm, Linux519Svm, Linux70Svm, Linux71Svm, NoNestedAvicInhibit];
 
     public static Policy? Find(string name) => Presets.FirstOrDefault(p => p.Name == name);
+
+    /// <summary>Preset names that no longer exist, with the name that replaced them and why.</summary>
+    public static IReadOnlyDictionary<string, (string Now, string Why)> Retired { get; } = new Dictionary<string, (string, string)>
+    {
+        ["linux-7.1.y"] = ("linux-7.2", "bb365a506b1e is mainline 7.2; 7.1.3 does not have it"),
+    };
+
+    /// <summary>The error text for a policy name that is not a preset: the replacement of a
+    /// retired name, else the presets one could use.</summary>
+    public static string Unknown(string name, IEnumerable<Policy>? known = null) =>
+        Retired.TryGetValue(name, out var r)
+            ? $"policy '{name}' was renamed '{r.Now}' ({r.Why})"
+            : $"unknown policy '{name}'; known: {string.Join(", ", (known ?? Presets).Select(p => p.Name))}";
 
     /// <summary>The presets that describe <paramref name="vendor"/>'s module: those a universe of that vendor runs under.</summary>
     public static IReadOnlyList<Policy> For(CpuVendor vendor) => Presets.Where(p => p.Vendor == vendor).ToList();
@@ -184,6 +209,7 @@ public static class Policies
             ["scan", "keep-on-deactivate", "always"], p => p.IrrPendingUpdate switch { IrrPendingUpdate.Scan => "scan", IrrPendingUpdate.KeepOnDeactivate => "keep-on-deactivate", _ => "always" },
             (p, v) => v switch { "scan" => p with { IrrPendingUpdate = IrrPendingUpdate.Scan }, "keep-on-deactivate" => p with { IrrPendingUpdate = IrrPendingUpdate.KeepOnDeactivate }, "always" => p with { IrrPendingUpdate = IrrPendingUpdate.Always }, _ => null })
         { Vendor = CpuVendor.Amd },
-        Flag("set-nested-state-requests-apicv-update", "design: svm_set_nested_state into L2 requests KVM_REQ_APICV_UPDATE as nested VMRUN does", p => p.SetNestedStateRequestsApicvUpdate, (p, v) => p with { SetNestedStateRequestsApicvUpdate = v }) with { Vendor = CpuVendor.Amd },
+        Flag("set-nested-state-requests-apicv-update", "svm_set_nested_state into L2 requests KVM_REQ_APICV_UPDATE as nested VMRUN does (24f7d36b824b, 7.1)", p => p.SetNestedStateRequestsApicvUpdate, (p, v) => p with { SetNestedStateRequestsApicvUpdate = v }) with { Vendor = CpuVendor.Amd },
+        Flag("leave-nested-requests-apicv-update", "svm_leave_nested requests KVM_REQ_APICV_UPDATE when the VM has AVIC activated (3fdc6087df3b, 6.6)", p => p.LeaveNestedRequestsApicvUpdate, (p, v) => p with { LeaveNestedRequestsApicvUpdate = v }) with { Vendor = CpuVendor.Amd },
     ];
 }

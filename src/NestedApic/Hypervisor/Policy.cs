@@ -70,9 +70,12 @@ public sealed record Policy
     public NestedAvicInhibit NestedAvicInhibit { get; init; } = NestedAvicInhibit.PerVcpu;
     /// <summary>AMD: irr_pending in kvm_apic_update_apicv.</summary>
     public IrrPendingUpdate IrrPendingUpdate { get; init; } = IrrPendingUpdate.Always;
-    /// <summary>AMD design: svm_set_nested_state into L2 requests KVM_REQ_APICV_UPDATE the way
-    /// enter_svm_guest_mode does (upstream it does not).</summary>
+    /// <summary>AMD: svm_set_nested_state into L2 requests KVM_REQ_APICV_UPDATE the way
+    /// enter_svm_guest_mode does (24f7d36b824b, 7.1-rc1; stable 7.0.4, 6.12.86).</summary>
     public bool SetNestedStateRequestsApicvUpdate { get; init; }
+    /// <summary>AMD: svm_leave_nested requests KVM_REQ_APICV_UPDATE when the VM has AVIC activated
+    /// (3fdc6087df3b, 6.6).</summary>
+    public bool LeaveNestedRequestsApicvUpdate { get; init; }
     /// <summary>vmx_refresh_apicv_exec_ctrl while L2 is active.</summary>
     public Vmcs01Update ApicvRefresh { get; init; }
     /// <summary>vmx_hwapic_isr_update (SVI) while L2 is active.</summary>

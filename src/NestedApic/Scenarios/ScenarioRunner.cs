@@ -74,7 +74,7 @@ public static class ScenarioRunner
         string name = sc.Policy?.Value ?? (amd ? Policies.Linux70Svm.Name : Scenario.DefaultPolicy);
         if (name == Scenario.UniversePolicy) return u.Config.Policy;
         var p = Policies.Find(name) ?? throw new InputException(
-            $"{sc.Policy!.Pos}: unknown policy '{name}'; known: {string.Join(", ", Policies.For(u.Config.Vendor).Select(x => x.Name))}, {Scenario.UniversePolicy}");
+            $"{sc.Policy!.Pos}: {Policies.Unknown(name, Policies.For(u.Config.Vendor))}{(Policies.Retired.ContainsKey(name) ? "" : ", " + Scenario.UniversePolicy)}");
         if (p.Vendor != u.Config.Vendor)
             throw new InputException($"{sc.Policy!.Pos}: policy '{name}' describes kvm_{p.Vendor.Name()} but universe '{u.Name}' is vendor = \"{u.Config.Vendor.Name()}\"; use one of: {string.Join(", ", Policies.For(u.Config.Vendor).Select(x => x.Name))}");
         return p;

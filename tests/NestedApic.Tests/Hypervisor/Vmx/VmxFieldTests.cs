@@ -74,7 +74,7 @@ public class VmxFieldTests
     [Fact]
     public void ApicUpdatePpr_WithBb365a506b1e_RecomputesTheThreshold()
     {
-        var s = L1(Policies.Linux71y, out var c);
+        var s = L1(Policies.Linux72, out var c);
         ref var vc = ref s.Vcpus[0];
         vc.ApicvActive = false;
         vc.Vmcs01.TprThreshold = 5;
