@@ -28,6 +28,8 @@ public static class Policies
         SviUpdate = Vmcs01Update.DeferDirectCall,
         ApicDisabledBlocksActivation = true,
         ApicIdInhibit = ApicIdInhibitMode.Clearable,
+        NestedVmexitRequestsEvent = true,
+        SviUpdateWarnsOnVid = true,
     };
 
     /// <summary>v6.19: b2849bec936b (SVI on activation) and 29763138830916f4 (direct refresh at
@@ -37,6 +39,7 @@ public static class Policies
         Name = "linux-6.19",
         ApicvRefresh = Vmcs01Update.DeferDirectCall,
         SviOnActivation = true,
+        SviUpdateWarnsOnVid = false, // b2849bec936b dropped the WARN
     };
 
     /// <summary>v7.0: vmcs01 on demand for every field: PML 3e013d0a7099, TPR threshold
@@ -198,6 +201,8 @@ public static class Policies
         new Switch("mode-change-tlb-flush", "the TLB flush of a switch to xAPIC while L2 is active: flush-current (KVM_REQ_TLB_FLUSH_CURRENT) or flush-l1-context (249cc1ab4b9a)",
             ["flush-current", "flush-l1-context"], p => p.ModeChangeFlush == ModeChangeFlush.FlushCurrent ? "flush-current" : "flush-l1-context",
             (p, v) => v switch { "flush-current" => p with { ModeChangeFlush = ModeChangeFlush.FlushCurrent }, "flush-l1-context" => p with { ModeChangeFlush = ModeChangeFlush.FlushL1Context }, _ => null }) with { Vendor = CpuVendor.Intel },
+        Flag("nested-vmexit-requests-event", "nested VM-exit raises KVM_REQ_EVENT for an injectable interrupt (982caaa11504, 6.14)", p => p.NestedVmexitRequestsEvent, (p, v) => p with { NestedVmexitRequestsEvent = v }) with { Vendor = CpuVendor.Intel },
+        Flag("svi-update-vid-warn", "vmx_hwapic_isr_update WARNs in KVM_RUN with L2 active and VID in vmcs12 (04bc93cf49d1 .. b2849bec936b)", p => p.SviUpdateWarnsOnVid, (p, v) => p with { SviUpdateWarnsOnVid = v }) with { Vendor = CpuVendor.Intel },
         Flag("nested-early-check", "nested_early_check: a late VM-fail on vmcs02 WARNs", p => p.NestedEarlyCheck, (p, v) => p with { NestedEarlyCheck = v }) with { Vendor = CpuVendor.Intel },
         Vector("posted-intr-vector", "POSTED_INTR_VECTOR (vmcs01, L1's descriptor)", p => p.PostedIntrVector, (p, v) => p with { PostedIntrVector = v }) with { Vendor = CpuVendor.Intel },
         Vector("nested-posted-intr-vector", "POSTED_INTR_NESTED_VECTOR (vmcs02)", p => p.NestedPostedIntrVector, (p, v) => p with { NestedPostedIntrVector = v }) with { Vendor = CpuVendor.Intel },

@@ -112,4 +112,10 @@ public sealed record Policy
     public Vmcs01Update CpuDirtyLogging { get; init; } = Vmcs01Update.DeferDirectCall;
     /// <summary>The TLB flush of a switch to xAPIC while L2 is active.</summary>
     public ModeChangeFlush ModeChangeFlush { get; init; } = ModeChangeFlush.FlushCurrent;
+    /// <summary>982caaa11504 (6.14, Cc stable): nested VM-exit raises KVM_REQ_EVENT when L1 has an
+    /// injectable interrupt (kvm_cpu_has_injectable_intr: none from the LAPIC with APICv active).</summary>
+    public bool NestedVmexitRequestsEvent { get; init; }
+    /// <summary>04bc93cf49d1 until b2849bec936b: vmx_hwapic_isr_update WARNs when called in KVM_RUN
+    /// while L2 is active and vmcs12 has virtual-interrupt delivery.</summary>
+    public bool SviUpdateWarnsOnVid { get; init; }
 }

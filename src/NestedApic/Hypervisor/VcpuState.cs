@@ -36,7 +36,7 @@ public enum Fault : byte
     BeliefIncoherent = 1 << 2,
     /// <summary>An EOI left the vector it should have completed in ISR.</summary>
     VectorStuck = 1 << 3,
-    /// <summary>KVM itself WARNed that it missed a consistency check (nested_early_check).</summary>
+    /// <summary>KVM hit a WARN_ON_ONCE of its own (nested_early_check; 04bc93cf49d1's SVI WARN).</summary>
     KvmWarned = 1 << 4,
     /// <summary>vmcs01 was entered with TPR shadow, no VID and TPR_THRESHOLD[3:0] &gt; VTPR[7:4]:
     /// a VM-entry failure (no APIC-access virtualization) or an exit storm (with it).</summary>

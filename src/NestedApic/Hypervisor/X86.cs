@@ -69,10 +69,19 @@ public static class X86
         }
     }
 
+    /// <summary>kvm->arch.apicv_inhibit_reasons: the reasons set at run time, plus DISABLE, which
+    /// kvm_apicv_init sets for the VM's whole life when the module has enable_apicv (kvm_intel) or
+    /// avic (kvm_amd) off; while it is set, the other reasons are never recorded.</summary>
+    public static ushort InhibitReasons(in KvmState s, KvmConfig c) =>
+        c.EnableApicv ? s.Inhibits : ApicvInhibit.Disabled.Bit();
+
+    /// <summary>mirrors kvm_apicv_activated: no VM-wide reason.</summary>
+    public static bool ApicvActivated(in KvmState s, KvmConfig c) => InhibitReasons(s, c) == 0;
+
     /// <summary>mirrors kvm_vcpu_apicv_activated (VM-wide and per-vCPU reasons) plus the
     /// APIC-disabled condition of __kvm_vcpu_update_apicv (8fc9c7a3079e).</summary>
     public static bool ApicvShouldBeActive(in KvmState s, KvmConfig c, int v) =>
-        s.Inhibits == 0 && !Vendor.VcpuInhibited(s, c, v) && (!c.Policy.ApicDisabledBlocksActivation || s.Vcpus[v].ApicMode != ApicMode.Disabled);
+        ApicvActivated(s, c) && !Vendor.VcpuInhibited(s, c, v) && (!c.Policy.ApicDisabledBlocksActivation || s.Vcpus[v].ApicMode != ApicMode.Disabled);
 
     /// <summary>mirrors __kvm_vcpu_update_apicv: returns early when the belief already matches,
     /// the early exit that turned the deferred request of 7c69661e225c into a no-op.</summary>
@@ -177,15 +186,17 @@ public static class X86
         if (vc.ApicvActive) Vendor.HwapicIsrUpdate(ref s, c, v, vc.Apic.Isr.Highest());
     }
 
-    /// <summary>mirrors kvm_lapic_set_base for EN/EXTD changes: x2APIC forces the APIC ID back to
-    /// vcpu_id (map rebuilt), a change to or from "disabled" requests an APICv update
-    /// (8fc9c7a3079e), and the VMX mode controls follow.</summary>
+    /// <summary>mirrors kvm_lapic_set_base (kvm_apic_set_base before 6.x) for EN/EXTD changes:
+    /// enabling the APIC resets the xAPIC ID to vcpu_id (kvm_apic_set_xapic_id, 5.17 and later) and
+    /// x2APIC sets the x2APIC ID, so APIC_ID_MODIFIED no longer holds for the vCPU (map rebuilt);
+    /// a change to or from "disabled" requests an APICv update (8fc9c7a3079e), and the VMX mode
+    /// controls follow.</summary>
     public static void SetApicMode(ref KvmState s, KvmConfig c, int v, ApicMode mode)
     {
         ref var vc = ref s.Vcpus[v];
         var old = vc.ApicMode;
         vc.ApicMode = mode;
-        if (mode == ApicMode.X2Apic) vc.ApicIdModified = false;
+        if (mode == ApicMode.X2Apic || (old == ApicMode.Disabled && mode != ApicMode.Disabled)) vc.ApicIdModified = false;
         RecalculateApicMap(ref s, c);
         if (c.Policy.ApicDisabledBlocksActivation && (old == ApicMode.Disabled) != (mode == ApicMode.Disabled))
             MakeRequest(ref s, v, KvmRequest.ApicvUpdate);

@@ -72,7 +72,7 @@ public static class SvmNested
         vc.GuestMode = false;
         vc.Svm.Vmcb02Current = false;
         vc.Requests &= ~KvmRequest.GetNestedStatePages;
-        if (c.Policy.LeaveNestedRequestsApicvUpdate && s.Inhibits == 0) vc.Requests |= KvmRequest.ApicvUpdate;
+        if (c.Policy.LeaveNestedRequestsApicvUpdate && X86.ApicvActivated(s, c)) vc.Requests |= KvmRequest.ApicvUpdate;
     }
 
     /// <summary>mirrors nested_svm_vmexit: leave guest mode, back to vmcb01, then, if the VM
@@ -84,7 +84,7 @@ public static class SvmNested
         vc.GuestMode = false;
         vc.Svm.Vmcb02Current = false;
         vc.Requests &= ~KvmRequest.GetNestedStatePages;
-        if (s.Inhibits == 0) X86.VcpuUpdateApicv(ref s, c, v);
+        if (X86.ApicvActivated(s, c)) X86.VcpuUpdateApicv(ref s, c, v);
         if (X86.HasInjectableInterrupt(s, v)) vc.Requests |= KvmRequest.Event;
     }
 

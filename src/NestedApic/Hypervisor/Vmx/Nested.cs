@@ -100,7 +100,8 @@ public static class Nested
 
     /// <summary>mirrors __nested_vmx_vmexit: service L2's pending TLB flush, leave guest mode,
     /// load vmcs01, then apply the updates deferred while L2 ran, in KVM's order (TPR threshold,
-    /// virtual APIC mode, PML, APIC-access page, APICv status, SVI).</summary>
+    /// virtual APIC mode, PML, APIC-access page, APICv status, SVI); since 982caaa11504 (6.14)
+    /// KVM_REQ_EVENT when L1 has an injectable interrupt.</summary>
     public static void VmExit(ref KvmState s, KvmConfig c, int v, bool failed)
     {
         ref var vc = ref s.Vcpus[v];
@@ -140,8 +141,13 @@ public static class Nested
             // kvm_apic_update_hwapic_isr: skipped while APICv is inactive.
             if (vc.ApicvActive) VmxOps.HwapicIsrUpdate(ref s, c, v, vc.Apic.Isr.Highest());
         }
-        if (!failed && X86.HasInjectableInterrupt(s, v)) vc.Requests |= KvmRequest.Event;
+        if (!failed && c.Policy.NestedVmexitRequestsEvent && CpuHasInjectableIntr(s, v)) vc.Requests |= KvmRequest.Event;
     }
+
+    /// <summary>mirrors kvm_cpu_has_injectable_intr for L1 (no ExtINT modelled): with APICv
+    /// active the CPU delivers LAPIC interrupts, so there is none for KVM to inject.</summary>
+    static bool CpuHasInjectableIntr(in KvmState s, int v) =>
+        !s.Vcpus[v].ApicvActive && X86.HasInjectableInterrupt(s, v);
 
     /// <summary>mirrors the INIT and interrupt parts of vmx_check_nested_events: an interrupt for L1 while
     /// L2 runs with external-interrupt exiting is a synthesized EXTERNAL_INTERRUPT exit to L1,

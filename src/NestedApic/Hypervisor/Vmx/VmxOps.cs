@@ -79,10 +79,14 @@ public static partial class VmxOps
         target.Secondary = vc.ApicvActive ? target.Secondary | ApicvSecondary : target.Secondary & ~ApicvSecondary;
     }
 
-    /// <summary>mirrors vmx_hwapic_isr_update: SVI := max_isr (0 when none).</summary>
+    /// <summary>mirrors vmx_hwapic_isr_update: SVI := max_isr (0 when none). From 04bc93cf49d1
+    /// until b2849bec936b it WARNs when called inside KVM_RUN (wants_to_run) with L2 active and
+    /// VID in vmcs12: L2's EOIs should have gone to L1, and SVI is L2's field then.</summary>
     public static void HwapicIsrUpdate(ref KvmState s, KvmConfig c, int v, int maxIsr)
     {
         ref var vc = ref s.Vcpus[v];
+        if (c.Policy.SviUpdateWarnsOnVid && vc.GuestMode && vc.Phase != VcpuPhase.Userspace && c.Vmcs12s[vc.Vmcs12].Vid)
+            vc.Faults |= Fault.KvmWarned;
         ref var target = ref Vmcs01Target(ref vc, c.Policy.SviUpdate, DeferredUpdate.HwapicIsr, out bool deferred);
         if (deferred) return;
         target.SetSvi(maxIsr < 0 ? (byte)0 : (byte)maxIsr);
