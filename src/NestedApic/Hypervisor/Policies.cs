@@ -9,6 +9,7 @@ public static class Policies
         Name = "linux-5.17",
         ApicvRefresh = Vmcs01Update.WriteCurrentVmcs,
         SviUpdate = Vmcs01Update.WriteCurrentVmcs,
+        ApicAccessPageFlushesTlb = true,
     };
 
     /// <summary>v5.18: 7c69661e225c defers the refresh and pends KVM_REQ_APICV_UPDATE at nested
@@ -30,6 +31,10 @@ public static class Policies
         ApicIdInhibit = ApicIdInhibitMode.Clearable,
         NestedVmexitRequestsEvent = true,
         SviUpdateWarnsOnVid = true,
+        ApicvUpdateOnAnyModeChange = true,
+        NestedPiNotification = NestedPiNotification.InCheckNestedEvents,
+        ApicAccessPageFlushesTlb = false,
+        SetLapicClearsPirAlways = true,
     };
 
     /// <summary>v6.19: b2849bec936b (SVI on activation) and 29763138830916f4 (direct refresh at
@@ -203,6 +208,12 @@ public static class Policies
             (p, v) => v switch { "flush-current" => p with { ModeChangeFlush = ModeChangeFlush.FlushCurrent }, "flush-l1-context" => p with { ModeChangeFlush = ModeChangeFlush.FlushL1Context }, _ => null }) with { Vendor = CpuVendor.Intel },
         Flag("nested-vmexit-requests-event", "nested VM-exit raises KVM_REQ_EVENT for an injectable interrupt (982caaa11504, 6.14)", p => p.NestedVmexitRequestsEvent, (p, v) => p with { NestedVmexitRequestsEvent = v }) with { Vendor = CpuVendor.Intel },
         Flag("svi-update-vid-warn", "vmx_hwapic_isr_update WARNs in KVM_RUN with L2 active and VID in vmcs12 (04bc93cf49d1 .. b2849bec936b)", p => p.SviUpdateWarnsOnVid, (p, v) => p with { SviUpdateWarnsOnVid = v }) with { Vendor = CpuVendor.Intel },
+        Flag("apicv-update-on-any-mode-change", "kvm_lapic_set_base requests an APICv update on any EN/EXTD change (1459f5c6b8b8, 6.3)", p => p.ApicvUpdateOnAnyModeChange, (p, v) => p with { ApicvUpdateOnAnyModeChange = v }),
+        new Switch("nested-pi-notification", "an L1 interrupt equal to vmcs12's notification vector: at-vmenter with a stale posted_intr_nv (5.17) or check-nested-events (6.12+)",
+            ["at-vmenter", "check-nested-events"], p => p.NestedPiNotification == NestedPiNotification.AtVmEnter ? "at-vmenter" : "check-nested-events",
+            (p, v) => v switch { "at-vmenter" => p with { NestedPiNotification = NestedPiNotification.AtVmEnter }, "check-nested-events" => p with { NestedPiNotification = NestedPiNotification.InCheckNestedEvents }, _ => null }) with { Vendor = CpuVendor.Intel },
+        Flag("apic-access-page-flushes-tlb", "vmx_set_apic_access_page_addr flushes the current TLB context (5.17)", p => p.ApicAccessPageFlushesTlb, (p, v) => p with { ApicAccessPageFlushesTlb = v }) with { Vendor = CpuVendor.Intel },
+        Flag("set-lapic-clears-pir-always", "KVM_SET_LAPIC resets the posted-interrupt descriptor even with APICv inactive (6.19; 5.17 only with APICv)", p => p.SetLapicClearsPirAlways, (p, v) => p with { SetLapicClearsPirAlways = v }) with { Vendor = CpuVendor.Intel },
         Flag("nested-early-check", "nested_early_check: a late VM-fail on vmcs02 WARNs", p => p.NestedEarlyCheck, (p, v) => p with { NestedEarlyCheck = v }) with { Vendor = CpuVendor.Intel },
         Vector("posted-intr-vector", "POSTED_INTR_VECTOR (vmcs01, L1's descriptor)", p => p.PostedIntrVector, (p, v) => p with { PostedIntrVector = v }) with { Vendor = CpuVendor.Intel },
         Vector("nested-posted-intr-vector", "POSTED_INTR_NESTED_VECTOR (vmcs02)", p => p.NestedPostedIntrVector, (p, v) => p with { NestedPostedIntrVector = v }) with { Vendor = CpuVendor.Intel },

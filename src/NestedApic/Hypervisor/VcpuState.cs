@@ -99,6 +99,17 @@ public struct VcpuState
     public byte Injected;
     /// <summary>KVM_APIC_INIT in apic->pending_events: latched while L1 is in VMX root operation.</summary>
     public bool InitPending;
+    /// <summary>APIC_PROCPRI as KVM stores it in its APIC page: written by __apic_update_ppr (and,
+    /// with VID, by the CPU's PPR virtualization), not by TPR-shadow CR8 writes.</summary>
+    public byte KvmPpr;
+    /// <summary>nested.posted_intr_nv: the notification vector of the last vmcs12 with posted
+    /// interrupts (0 for -1: none; before 6.12 it is never reset to -1 at VM-enter).</summary>
+    public byte NestedPiNv;
+    /// <summary>nested.nested_run_pending: VMLAUNCH/VMRESUME emulated, vmcs02 not yet entered.</summary>
+    public bool NestedRunPending;
+    /// <summary>req_immediate_exit: a nested event was blocked by nested_run_pending; the vmcs02
+    /// entry exits at once and KVM_REQ_EVENT is raised again.</summary>
+    public bool ImmediateExit;
     /// <summary>kvm_amd's per-vCPU state (zero on Intel).</summary>
     public SvmVcpu Svm;
 

@@ -136,12 +136,31 @@ public static class X86
         vc.Requests |= KvmRequest.Event; // unconditional, after kvm_ioapic_send_eoi
     }
 
-    /// <summary>mirrors apic_update_ppr: KVM_REQ_EVENT when an interrupt became deliverable;
-    /// otherwise, since bb365a506b1e, the CR8 intercept is recomputed at once.</summary>
+    /// <summary>mirrors apic_update_ppr: KVM_REQ_EVENT when the stored PPR dropped and an
+    /// interrupt is deliverable under the new one; otherwise, since bb365a506b1e, the CR8 intercept
+    /// is recomputed at once.</summary>
     public static void ApicUpdatePpr(ref KvmState s, KvmConfig c, int v)
     {
-        if (HasInjectableInterrupt(s, v)) s.Vcpus[v].Requests |= KvmRequest.Event;
+        if (UpdateStoredPpr(ref s.Vcpus[v]) && HasInjectableInterrupt(s, v)) s.Vcpus[v].Requests |= KvmRequest.Event;
         else if (c.Policy.Cr8InterceptOnPprUpdate) UpdateCr8Intercept(ref s, c, v);
+    }
+
+    /// <summary>mirrors __apic_update_ppr: store PPR in KVM's APIC page; true when it dropped
+    /// below the value stored before (the only case in which an interrupt may have become
+    /// deliverable).</summary>
+    public static bool UpdateStoredPpr(ref VcpuState vc)
+    {
+        byte ppr = vc.Apic.Ppr, old = vc.KvmPpr;
+        vc.KvmPpr = ppr;
+        return ppr < old;
+    }
+
+    /// <summary>mirrors kvm_apic_has_interrupt: __apic_update_ppr, then the highest IRR vector
+    /// above PPR, or -1.</summary>
+    public static int ApicHasInterrupt(ref KvmState s, int v)
+    {
+        UpdateStoredPpr(ref s.Vcpus[v]);
+        return PendingInterrupt(s, v);
     }
 
     /// <summary>mirrors kvm_lapic_update_cr8_intercept / update_cr8_intercept: nothing to do with
@@ -176,7 +195,8 @@ public static class X86
 
     public static bool HasInjectableInterrupt(in KvmState s, int v) => PendingInterrupt(s, v) >= 0;
 
-    /// <summary>mirrors kvm_apic_ack_interrupt: IRR to ISR, and SVI when APICv is active.</summary>
+    /// <summary>mirrors kvm_apic_ack_interrupt (kvm_get_apic_interrupt before 6.x): IRR to ISR,
+    /// SVI when APICv is active, and __apic_update_ppr (no request: PPR only rose).</summary>
     public static void AckInterrupt(ref KvmState s, KvmConfig c, int v, byte vector)
     {
         ref var vc = ref s.Vcpus[v];
@@ -184,6 +204,7 @@ public static class X86
         Vendor.ClearIrr(ref s, c, v);
         vc.Apic.Isr.Set(vector);
         if (vc.ApicvActive) Vendor.HwapicIsrUpdate(ref s, c, v, vc.Apic.Isr.Highest());
+        UpdateStoredPpr(ref vc);
     }
 
     /// <summary>mirrors kvm_lapic_set_base (kvm_apic_set_base before 6.x) for EN/EXTD changes:
@@ -198,15 +219,19 @@ public static class X86
         vc.ApicMode = mode;
         if (mode == ApicMode.X2Apic || (old == ApicMode.Disabled && mode != ApicMode.Disabled)) vc.ApicIdModified = false;
         RecalculateApicMap(ref s, c);
-        if (c.Policy.ApicDisabledBlocksActivation && (old == ApicMode.Disabled) != (mode == ApicMode.Disabled))
+        // 8fc9c7a3079e (6.0) updated APICv when the APIC left or entered "disabled" (modelled as the
+        // request); 1459f5c6b8b8 (6.3) requests it on any EN/EXTD change.
+        if (c.Policy.ApicvUpdateOnAnyModeChange ? old != mode
+            : c.Policy.ApicDisabledBlocksActivation && (old == ApicMode.Disabled) != (mode == ApicMode.Disabled))
             MakeRequest(ref s, v, KvmRequest.ApicvUpdate);
         Vendor.SetVirtualApicMode(ref s, c, v);
     }
 
     /// <summary>mirrors kvm_apic_set_state (KVM_SET_LAPIC) for the registers modelled: IRR empty,
     /// ISR holding <paramref name="isrVector"/> (0: none), TPR 0; the descriptor is reset
-    /// (vmx_apicv_post_state_restore) and, with APICv active, SVI follows the new ISR
-    /// (hwapic_isr_update: through the policy's path when L2 is active).</summary>
+    /// (vmx_apicv_post_state_restore with APICv active in 5.17; always in 6.19,
+    /// pi_apicv_pre_state_restore), PPR recomputed (apic_update_ppr) and, with APICv active, SVI
+    /// follows the new ISR (hwapic_isr_update: through the policy's path when L2 is active).</summary>
     public static void SetLapicState(ref KvmState s, KvmConfig c, int v, byte isrVector)
     {
         ref var vc = ref s.Vcpus[v];
@@ -214,8 +239,12 @@ public static class X86
         vc.Apic.Isr = default;
         vc.Apic.Tpr = 0;
         if (isrVector != 0) vc.Apic.Isr.Set(isrVector);
-        vc.Pid.TakePir();
-        vc.Pid.On = false;
+        if (vc.ApicvActive || c.Policy.SetLapicClearsPirAlways)
+        {
+            vc.Pid.TakePir();
+            vc.Pid.On = false;
+        }
+        UpdateStoredPpr(ref vc);
         if (vc.ApicvActive) Vendor.HwapicIsrUpdate(ref s, c, v, vc.Apic.Isr.Highest());
         vc.Injected = 0; // userspace restores the vCPU's events with its APIC (KVM_SET_VCPU_EVENTS)
         vc.Requests |= KvmRequest.Event;
@@ -229,10 +258,12 @@ public static class X86
     public static void InjectPendingEvent(ref KvmState s, KvmConfig c, int v)
     {
         ref var vc = ref s.Vcpus[v];
+        if (vc.ApicvActive) return;
+        // kvm_cpu_has_injectable_intr runs whether or not an injection is possible, and with it
+        // __apic_update_ppr.
+        int irq = ApicHasInterrupt(ref s, v);
         // An interrupt whose delivery an exit interrupted is re-injected as it is, APICv or not.
-        if (vc.Injected != 0 || vc.ApicvActive || !vc.L1If) return;
-        int irq = PendingInterrupt(s, v);
-        if (irq < 0) return;
+        if (vc.Injected != 0 || !vc.L1If || irq < 0) return;
         AckInterrupt(ref s, c, v, (byte)irq);
         vc.Injected = (byte)irq;
     }

@@ -96,7 +96,7 @@ public static class SvmNested
     {
         ref var vc = ref s.Vcpus[v];
         var v12 = c.Vmcb12s[vc.Svm.Vmcb12];
-        int irq = X86.PendingInterrupt(s, v);
+        int irq = X86.ApicHasInterrupt(ref s, v);
         if (irq < 0 || (v12.VIntrMasking && !vc.L1If)) return;
         if (v12.InterceptIntr) VmExit(ref s, c, v);
         else X86.AckInterrupt(ref s, c, v, (byte)irq);

@@ -100,19 +100,19 @@ public static partial class VmxOps
         ref var vc = ref s.Vcpus[v];
         if (DeliverNestedPostedInterrupt(ref vc, c, vector)) return true;
         if (!vc.ApicvActive) return false;
-        if (vc.Pid.Post(vector))
+        // __vmx_deliver_posted_interrupt: nothing more when the PIR bit was already set
+        if (!vc.Pid.Pir.Test(vector) && vc.Pid.Post(vector))
             TriggerPostedInterrupt(ref vc);
         return true;
     }
 
-    /// <summary>mirrors vmx_deliver_nested_posted_interrupt: the vector is vmcs12's notification
-    /// vector and the target is in L2: pi_pending, KVM_REQ_EVENT, and POSTED_INTR_NESTED_VECTOR to
-    /// its pCPU if it is in the guest.</summary>
+    /// <summary>mirrors vmx_deliver_nested_posted_interrupt: the target is in L2 and the vector is
+    /// nested.posted_intr_nv (before 6.12 possibly a stale one from an earlier vmcs12 with posted
+    /// interrupts): pi_pending, KVM_REQ_EVENT, and POSTED_INTR_NESTED_VECTOR to its pCPU if it is
+    /// in the guest.</summary>
     static bool DeliverNestedPostedInterrupt(ref VcpuState vc, KvmConfig c, byte vector)
     {
-        if (!vc.GuestMode) return false;
-        var v12 = c.Vmcs12s[vc.Vmcs12];
-        if (!v12.PostedInterrupts || vector != v12.PostedIntrNv) return false;
+        if (!vc.GuestMode || vc.NestedPiNv == 0 || vector != vc.NestedPiNv) return false;
         vc.PiPending = true;
         vc.Requests |= KvmRequest.Event;
         if (vc.Phase == VcpuPhase.InGuest) vc.NestedNotificationInFlight = true;
@@ -137,7 +137,8 @@ public static partial class VmxOps
             vc.Pid.On = false;
             var pir = vc.Pid.TakePir();
             vc.Apic.Irr.UnionWith(pir);
-            gotPosted = !pir.IsEmpty;
+            // kvm_apic_update_irr: true only when the highest IRR vector came from PIR
+            gotPosted = !pir.IsEmpty && pir.Highest() == vc.Apic.Irr.Highest();
         }
         int maxIrr = vc.Apic.Irr.Highest();
         if (!vc.GuestMode && vc.ApicvActive)

@@ -171,6 +171,9 @@ public class VmxFieldTests
         Assert.True(s.Vcpus[0].RunningL1);
         s = Replay(m, TwoVcpusL1Running.Then("vcpu1/L0: enter-guest", "vcpu1/L1: init vcpu0", "vcpu0/L0: service-request EVENT",
             "vcpu0/L0: vm-enter", "vcpu0/L1: vmlaunch no-tpr-shadow", "vcpu0/L0: service-request EVENT"));
+        Assert.True(s.Vcpus[0].GuestMode); // nested_run_pending: -EBUSY, vmcs02 is entered first
+        Step(m, ref s, "vcpu0/L0: vm-enter"); // ... and exits at once (req_immediate_exit)
+        Step(m, ref s, "vcpu0/L0: service-request EVENT");
         Assert.False(s.Vcpus[0].GuestMode); // INIT_SIGNAL exit to L1
         Assert.False(s.Vcpus[0].InitPending);
     }
