@@ -138,6 +138,7 @@ public static class KvmCommon
                 X86.SetApicMode(ref s, c, v, (ApicMode)step.Arg);
                 return true;
             case EventKind.Eoi: Eoi(ref s, c, v, step.Actor); return true;
+            case EventKind.Sti when step.Actor == Actor.L2: return false; // the vendor's L2
             case EventKind.Sti:
                 vc.L1If = true;
                 // KVM armed an interrupt window (VMX interrupt-window exiting, SVM V_IRQ+VINTR) if it

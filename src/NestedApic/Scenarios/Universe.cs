@@ -197,7 +197,7 @@ public sealed record Universe
     static Vmcs12 ParseVmcs12(TomlValue item)
     {
         if (item is not TomlTable t) throw item.Error("each [[vmcs12]] must be a table");
-        t.RejectUnknownKeys("name", "pin", "primary", "secondary", "exit", "tpr-threshold", "posted-intr-nv", "apic-passthrough");
+        t.RejectUnknownKeys("name", "pin", "primary", "secondary", "exit", "tpr-threshold", "posted-intr-nv", "apic-passthrough", "guest-if");
         return new Vmcs12
         {
             Name = t.GetString("name"),
@@ -208,6 +208,7 @@ public sealed record Universe
             TprThreshold = (uint)t.GetIntegerOr("tpr-threshold", 0, 0, uint.MaxValue),
             PostedIntrNv = (ushort)t.GetIntegerOr("posted-intr-nv", 0, 0, 0xFFFF),
             ApicPassthrough = t.GetBooleanOr("apic-passthrough", false),
+            GuestIf = t.GetBooleanOr("guest-if", true),
         };
     }
 }

@@ -23,6 +23,7 @@ public readonly partial struct VmxModel
                 X86.AcceptFixedIrq(ref s, _c, step.Arg, step.Arg2);
                 break;
             case EventKind.PostToL2: PostToL2(ref s, v, step.Arg, step.Arg2); break;
+            case EventKind.Sti: Nested.L2Sti(ref vc); break; // L2 (KvmCommon takes L1's)
             case EventKind.Vmcall:
                 vc.Phase = VcpuPhase.InKernel;
                 Nested.VmExit(ref s, _c, v, failed: false);
@@ -144,6 +145,7 @@ public readonly partial struct VmxModel
                 // vmx_vcpu_run clears nested_run_pending after the entry; a nested event it
                 // blocked made KVM request an immediate exit (and KVM_REQ_EVENT again).
                 vc.NestedRunPending = false;
+                vc.Injected = 0; // delivered through L2's IDT
                 if (vc.ImmediateExit)
                 {
                     vc.ImmediateExit = false;
