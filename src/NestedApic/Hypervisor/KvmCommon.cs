@@ -203,7 +203,12 @@ public static class KvmCommon
             case KvmRequest.UpdateCpuDirtyLogging: Vendor.UpdateCpuDirtyLogging(ref s, c, v); break;
             case KvmRequest.Event:
                 if (vc.GuestMode) Vendor.CheckNestedEvents(ref s, c, v);
-                else X86.InjectPendingEvent(ref s, c, v);
+                else
+                {
+                    // kvm_apic_accept_events: INIT is blocked in VMX root operation (vmx_apic_init_signal_blocked)
+                    if (vc.InitPending && vc.L1VmxOff) X86.AcceptInitEvent(ref s, c, v);
+                    X86.InjectPendingEvent(ref s, c, v);
+                }
                 if (vc.ApicMode != ApicMode.Disabled) X86.UpdateCr8Intercept(ref s, c, v); // kvm_lapic_enabled
                 break;
         }

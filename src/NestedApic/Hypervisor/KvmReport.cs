@@ -29,6 +29,7 @@ public static class KvmReport
             EventKind.Cr8Write => $"0x{step.Arg:x}",
             EventKind.InitSignal => $"vcpu{step.Arg}",
             EventKind.DirtyLogging => step.Arg != 0 ? "on" : "off",
+            EventKind.VmxOperation => step.Arg != 0 ? "off" : "on",
             _ => "",
         };
         return args.Length == 0 ? $"{lane}: {name}" : $"{lane}: {name} {args}";

@@ -122,6 +122,44 @@ public static class X86
         MakeRequest(ref s, target, KvmRequest.Event);
     }
 
+    /// <summary>mirrors kvm_lapic_reset for the registers modelled (RESET: vCPU creation; INIT:
+    /// <paramref name="initEvent"/>): TPR, IRR, ISR and TMR cleared, kvm_apic_update_apicv,
+    /// apic_update_ppr, and with APICv active the descriptor reset (apicv_post_state_restore) and
+    /// SVI cleared (hwapic_isr_update(-1)); the APIC map rebuilt. RESET also resets the xAPIC ID;
+    /// INIT leaves IA32_APIC_BASE and the ID alone.</summary>
+    public static void LapicReset(ref KvmState s, KvmConfig c, int v, bool initEvent)
+    {
+        ref var vc = ref s.Vcpus[v];
+        if (!initEvent) vc.ApicIdModified = false;
+        vc.Apic.Tpr = 0;
+        vc.Apic.Irr = default;
+        vc.Apic.Isr = default;
+        vc.Apic.Tmr = default;
+        Vendor.ApicUpdateApicv(ref s, c, v);
+        ApicUpdatePpr(ref s, c, v);
+        if (vc.ApicvActive)
+        {
+            vc.Pid.TakePir();
+            vc.Pid.On = false;
+            if (c.Policy.LapicResetUpdatesSvi) Vendor.HwapicIsrUpdate(ref s, c, v, -1);
+        }
+        RecalculateApicMap(ref s, c);
+    }
+
+    /// <summary>mirrors kvm_apic_accept_events for a latched INIT that is no longer blocked (L1
+    /// outside VMX operation, not in L2): kvm_vcpu_reset(vcpu, true): the event queues cleared,
+    /// kvm_lapic_reset, vmx_vcpu_reset (kvm_set_cr8(0), KVM_REQ_APIC_PAGE_RELOAD), RFLAGS = 0x2.
+    /// The SIPI that follows for an AP is taken as immediate.</summary>
+    public static void AcceptInitEvent(ref KvmState s, KvmConfig c, int v)
+    {
+        ref var vc = ref s.Vcpus[v];
+        vc.InitPending = false;
+        vc.Injected = 0;
+        LapicReset(ref s, c, v, initEvent: true);
+        vc.L1If = false;
+        vc.Requests |= KvmRequest.ApicPageReload | KvmRequest.Event;
+    }
+
     /// <summary>mirrors apic_set_eoi: KVM completes the highest in-service vector in software and,
     /// with APICv active, tells the CPU the new highest (hwapic_isr_update); it always ends with
     /// KVM_REQ_EVENT, so the CR8 intercept is recomputed before the next entry.</summary>

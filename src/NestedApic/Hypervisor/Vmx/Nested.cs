@@ -109,6 +109,7 @@ public static class Nested
         if (s.Vcpus[v].GuestMode) VmExit(ref s, c, v, failed: false);
         if (CheckControls(c.Vmcs12s[vmcs12]) != VmEntryRule.None) return false;
         s.Vcpus[v].Injected = 0; // userspace restores the vCPU's events with its nested state
+        s.Vcpus[v].L1VmxOff = false; // the restored state has VMXON
         EnterNonRootMode(ref s, c, v, vmcs12);
         s.Vcpus[v].Requests |= KvmRequest.GetNestedStatePages;
         return true;
