@@ -155,7 +155,8 @@ public static class KvmCommon
     }
 
     /// <summary>mirrors kvm_arch_vcpu_create: before 423ecfea77dd apicv_active is read from the VM
-    /// once; after it, it starts true with KVM_REQ_APICV_UPDATE pending. Then the vendor's vcpu_create.</summary>
+    /// once; after it, it starts true with KVM_REQ_APICV_UPDATE pending. Then the vendor's
+    /// vcpu_create and kvm_vcpu_reset(vcpu, false), whose kvm_lapic_reset is the APIC's RESET.</summary>
     static void CreateVcpu(ref KvmState s, KvmConfig c, int v)
     {
         ref var vc = ref s.Vcpus[v];
@@ -172,6 +173,7 @@ public static class KvmCommon
             else vc.ApicvActive = X86.ApicvActivated(s, c);
         }
         Vendor.VcpuCreate(ref s, c, v);
+        X86.LapicReset(ref s, c, v, initEvent: false); // kvm_vcpu_reset(vcpu, false): RESET
     }
 
     /// <summary>An EOI: virtualized by the CPU when the vendor's hardware takes it (VMX EOI
