@@ -41,6 +41,7 @@ public static class KvmCommon
         {
             steps[n++] = new(EventKind.SetLapic, Actor.Userspace, v, 0);
             for (int i = 0; i < c.Vectors.Count; i++) steps[n++] = new(EventKind.SetLapic, Actor.Userspace, v, c.Vectors[i]);
+            for (int i = 0; i < c.LapicStates.Count; i++) steps[n++] = new(EventKind.SetLapic, Actor.Userspace, v, 0, i + 1);
         }
         return n;
     }
@@ -127,7 +128,10 @@ public static class KvmCommon
                 vc.AutoEoi = step.Arg != 0;
                 X86.UpdateHyperVInhibit(ref s, c);
                 return true;
-            case EventKind.SetLapic: X86.SetLapicState(ref s, c, v, step.Arg); return true;
+            case EventKind.SetLapic:
+                if (step.Arg2 != 0) X86.RestoreLapic(ref s, c, v, c.LapicStates[step.Arg2 - 1]);
+                else X86.SetLapicState(ref s, c, v, step.Arg);
+                return true;
             case EventKind.ApicIdWrite:
                 vc.Phase = VcpuPhase.InKernel;
                 vc.ApicIdModified = step.Arg != 0;

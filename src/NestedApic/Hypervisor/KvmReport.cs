@@ -24,7 +24,7 @@ public static class KvmReport
             EventKind.ApicModeSwitch => ModeName((ApicMode)step.Arg),
             EventKind.SendIpi or EventKind.PostToL2 => $"vcpu{step.Arg} 0x{step.Arg2:x2}",
             EventKind.DeviceIrq => $"0x{step.Arg2:x2}",
-            EventKind.SetLapic => step.Arg == 0 ? "isr=none" : $"isr=0x{step.Arg:x2}",
+            EventKind.SetLapic => step.Arg2 != 0 ? c.LapicStates[step.Arg2 - 1].Name : step.Arg == 0 ? "isr=none" : $"isr=0x{step.Arg:x2}",
             EventKind.ServiceRequest => RequestName((KvmRequest)(1 << step.Arg)),
             EventKind.Cr8Write => $"0x{step.Arg:x}",
             EventKind.InitSignal => $"vcpu{step.Arg}",

@@ -134,6 +134,9 @@ public sealed record Policy
     /// (hwapic_isr_update(-1); inside kvm_apic_update_apicv since 000d75b0b186). Every release
     /// does; false is a design that drops it.</summary>
     public bool LapicResetUpdatesSvi { get; init; } = true;
+    /// <summary>6.19: a host-initiated IA32_APIC_BASE write from x2APIC straight to xAPIC resets
+    /// the xAPIC ID (kvm_apic_set_xapic_id), as enabling the APIC does.</summary>
+    public bool HostX2ApicToXApicResetsId { get; init; }
 }
 
 /// <summary>How KVM handles an L1 interrupt that is vmcs12's posted-interrupt notification vector.</summary>

@@ -43,7 +43,7 @@ public sealed record Universe
     public static Universe Parse(string text, string file)
     {
         var root = Toml.Toml.Parse(text, file);
-        root.RejectUnknownKeys("name", "description", "vendor", "vcpus", "depth", "policy", "host", "vmcs12", "vmcb12", "vectors", "cr8-values", "events", "setup", "expect", "suite-vcpus", "properties");
+        root.RejectUnknownKeys("name", "description", "vendor", "vcpus", "depth", "policy", "host", "vmcs12", "vmcb12", "vectors", "cr8-values", "events", "setup", "expect", "suite-vcpus", "properties", "lapic-state");
         string vendorName = root.GetStringOrNull("vendor") ?? "intel";
         var vendor = vendorName switch
         {
@@ -66,6 +66,10 @@ public sealed record Universe
             foreach (var item in arr.Items) vmcs12s.Add(ParseVmcs12(item));
         if (root.GetArrayOrNull("vmcb12") is { } barr)
             foreach (var item in barr.Items) vmcb12s.Add(SvmUniverse.ParseVmcb12(item));
+
+        var lapicStates = new List<LapicSave>();
+        if (root.GetArrayOrNull("lapic-state") is { } la)
+            foreach (var item in la.Items) lapicStates.Add(LapicSaveToml.Parse(item));
 
         var vectors = new List<byte>();
         if (root.GetArrayOrNull("vectors") is { } va)
@@ -118,6 +122,7 @@ public sealed record Universe
             Vmcb12s = vmcb12s,
             Vectors = vectors,
             Cr8Values = cr8,
+            LapicStates = lapicStates,
             Budget = budget,
         };
 

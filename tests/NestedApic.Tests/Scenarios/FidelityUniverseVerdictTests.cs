@@ -15,6 +15,8 @@ public class FidelityUniverseVerdictTests
     [InlineData("l2-irq-injection", "linux-5.18", "interrupt-not-delivered")]
     [InlineData("l2-irq-injection", "linux-6.18", "holds")] // 982caaa11504
     [InlineData("l2-irq-injection", "linux-7.2", "holds")]
+    [InlineData("set-lapic-restore", "linux-6.18", "svi-stale")]
+    [InlineData("set-lapic-restore", "linux-6.19", "holds")]
     [InlineData("init-reset", "linux-5.17", "holds")]
     [InlineData("init-reset", "linux-7.2", "holds")]
     public void NewUniverse_GivesTheReleasesVerdict(string universe, string preset, string outcome)
