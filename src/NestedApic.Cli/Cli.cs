@@ -19,8 +19,8 @@ public static class Cli
     {
         var root = new RootCommand("NestedApic: an executable model of x86 interrupt virtualization under nested " +
             "virtualization (KVM on Intel VMX/APICv), and a model checker that explores every interleaving.");
-        foreach (var c in new[] { CheckCommand.Define(io), RunCommand.Define(io), DiffCommand.Define(io),
-                     PoliciesCommand.Define(io), VmEntryCommand.Define(io), VmrunCommand.Define(io) })
+        foreach (var c in new[] { ClusterCheck.Extend(CheckCommand.Define(io), io), RunCommand.Define(io), DiffCommand.Define(io),
+                     PoliciesCommand.Define(io), VmEntryCommand.Define(io), VmrunCommand.Define(io), SiloCommand.Define(io) })
             root.Subcommands.Add(c);
         return root;
     }
