@@ -43,18 +43,24 @@ public static class SiloCommand
         }
         catch (FormatException e) { io.Err.WriteLine($"nestedapic silo: {e.Message}"); return 2; }
 
-        using var host = ClusterHosting.BuildSilo(spec, new SiloEndpoint(index, port, gateway, address), new ClusterModels());
-        try { host.StartAsync().GetAwaiter().GetResult(); }
+        IHost host;
+        try
+        {
+            host = ClusterHosting.BuildSilo(spec, new SiloEndpoint(index, port, gateway, address), new ClusterModels());
+            host.StartAsync().GetAwaiter().GetResult();
+        }
         catch (Exception e)
         {
             io.Err.WriteLine($"nestedapic silo: cannot join {specText}: {e.GetBaseException().Message.ReplaceLineEndings(" ")}");
             return 3;
         }
-        io.Out.WriteLine($"silo: ready, member {index} of {spec.ClusterId} (pid {Environment.ProcessId})");
+        io.Out.WriteLine($"silo: ready in cluster {spec.ClusterId}{(spec.Kind == ClusterKind.Dev ? $" as member {index}" : "")} (pid {Environment.ProcessId})");
         io.Out.Flush();
-        using var stop = new CancellationTokenSource();
-        if (parent is { } pid) WatchParent(pid, host);
-        host.WaitForShutdownAsync().GetAwaiter().GetResult();
+        using (host)
+        {
+            if (parent is { } pid) WatchParent(pid, host);
+            host.WaitForShutdownAsync().GetAwaiter().GetResult();
+        }
         return 0;
     }
 

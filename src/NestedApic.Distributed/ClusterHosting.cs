@@ -53,7 +53,7 @@ public static class ClusterHosting
         return builder.Build();
     }
 
-    public static IHost BuildClient(ClusterSpec spec, LogLevel logLevel = LogLevel.Warning)
+    public static IHost BuildClient(ClusterSpec spec, LogLevel logLevel = LogLevel.Critical)
     {
         var builder = Host.CreateApplicationBuilder();
         Quiet(builder.Logging, logLevel);
@@ -74,14 +74,18 @@ public static class ClusterHosting
         return builder.Build();
     }
 
-    /// <summary>Orleans logs plenty at Information; a checker's output is its report, so only
-    /// warnings and errors, and on standard error.</summary>
+    /// <summary>Orleans logs plenty at Information; a checker's output is its report, so silos log
+    /// warnings and errors, on standard error, and a client only what the coordinator cannot say
+    /// in its own one line.</summary>
     static void Quiet(ILoggingBuilder logging, LogLevel level)
     {
         logging.ClearProviders();
         logging.AddSimpleConsole(o => o.SingleLine = true);
         logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         logging.SetMinimumLevel(level);
+        // Start-up notes (server GC, a watchdog's first tick) are not warnings worth a user's eye.
+        logging.AddFilter("Orleans.Runtime.Silo", LogLevel.Error);
+        logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
     }
 
     /// <summary>Creates the membership tables and queries when they are missing (see MembershipSchema.sql).</summary>

@@ -169,28 +169,44 @@ public sealed class ClusterSearch<TModel, TState, TStep>
         if (!all.IsFaulted) return all.Result;
         int failed = Array.FindIndex(calls, c => c.IsFaulted);
         var error = calls[failed].Exception!.GetBaseException();
-        var missing = await MissingSilo();
-        string where = _places.Length > failed && _places[failed] is { } p0 ? $" on silo {p0.Silo} (pid {p0.ProcessId})" : "";
-        throw Lost(phase, missing ?? $"partition {failed}{where} failed: {OneLine(error.Message)}", error);
+        if (await MissingSilo(quiet: true) is { } missing) throw Lost(phase, missing, error);
+        if (_places.Length <= failed || _places[failed] is not { } place) throw Lost(phase, $"partition {failed} failed: {Short(error)}", error);
+        string silo = $"silo {place.Silo} (pid {place.ProcessId}, partitions {string.Join(", ", Held(place.Silo))})";
+        throw Lost(phase, Unreachable(error) ? $"lost {silo}: {Short(error)}" : $"partition {failed} on {silo} failed: {Short(error)}", error);
     }
 
     ClusterLostException Lost(string phase, string what, Exception? inner) =>
         new($"cluster: {what}; stopped while {phase} depth {_depth} after {_states:N0} states, no verdict", inner);
 
-    static string OneLine(string s) => s.ReplaceLineEndings(" ").Trim();
+    /// <summary>Errors that say the other end is gone, not that it failed.</summary>
+    static bool Unreachable(Exception e) =>
+        e is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException || e.GetType().Name.Contains("Connection");
 
-    /// <summary>A silo of this search that membership no longer lists as active, with its partitions.</summary>
-    async Task<string?> MissingSilo()
+    /// <summary>An exception's first sentence, without Orleans' inner stack traces.</summary>
+    static string Short(Exception e)
+    {
+        string m = e.Message.ReplaceLineEndings(" ");
+        int cut = m.IndexOf("   at ", StringComparison.Ordinal);
+        if (cut > 0) m = m[..cut];
+        m = m.Trim();
+        return m.Length > 160 ? m[..160] + "..." : m;
+    }
+
+    IEnumerable<int> Held(string silo) => Enumerable.Range(0, _places.Length).Where(i => _places[i]?.Silo == silo);
+
+    /// <summary>A silo of this search that membership no longer lists as active, with its
+    /// partitions; or that the cluster no longer answers (unless <paramref name="quiet"/>).</summary>
+    async Task<string?> MissingSilo(bool quiet = false)
     {
         Dictionary<SiloAddress, SiloStatus> hosts;
         try { hosts = await _grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(TimeSpan.FromSeconds(5)); }
-        catch (Exception e) { return $"the cluster stopped answering ({OneLine(e.GetBaseException().Message)})"; }
-        for (int s = 0; s < _silos.Length; s++)
+        catch (Exception e) { return quiet ? null : $"lost contact with the cluster: {Short(e.GetBaseException())}"; }
+        foreach (var silo in _silos)
         {
-            if (hosts.ContainsKey(_silos[s])) continue;
-            var held = Enumerable.Range(0, _parts.Length).Where(i => i % _silos.Length == s);
-            string pid = _places.Length > s && _places[s] is { } p ? $" (pid {p.ProcessId})" : "";
-            return $"lost silo {_silos[s]}{pid} and its partitions {string.Join(", ", held)}";
+            if (hosts.ContainsKey(silo)) continue;
+            var first = Array.Find(_places, p => p?.Silo == silo.ToString());
+            string pid = first is null ? "" : $"pid {first.ProcessId}, ";
+            return $"lost silo {silo} ({pid}partitions {string.Join(", ", Held(silo.ToString()))}): membership declared it dead";
         }
         return null;
     }

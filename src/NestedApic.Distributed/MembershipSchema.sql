@@ -1,9 +1,10 @@
 -- The membership tables and named queries that Orleans' ADO.NET clustering provider reads and
 -- writes on PostgreSQL (the contract of dotnet/orleans src/AdoNet/Shared/PostgreSQL-Main.sql and
 -- src/AdoNet/Orleans.Clustering.AdoNet/PostgreSQL-Clustering.sql: table, column and parameter
--- names), written here as plain statements. Idempotent: every silo runs it when it starts, under
--- an advisory lock so that silos starting together do not race.
-SELECT pg_advisory_lock(20151215);
+-- names), written here as plain statements. Idempotent: every silo runs it when it starts, in one
+-- transaction under an advisory lock, so that silos starting together do not race.
+BEGIN;
+SELECT pg_advisory_xact_lock(20151215);
 
 CREATE TABLE IF NOT EXISTS OrleansQuery
 (
@@ -95,4 +96,4 @@ INSERT INTO OrleansQuery (QueryKey, QueryText) VALUES
     WHERE DeploymentId = @DeploymentId AND IAmAliveTime < @IAmAliveTime AND Status != 3;')
 ON CONFLICT (QueryKey) DO UPDATE SET QueryText = EXCLUDED.QueryText;
 
-SELECT pg_advisory_unlock(20151215);
+COMMIT;
