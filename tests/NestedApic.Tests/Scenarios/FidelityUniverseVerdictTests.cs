@@ -17,6 +17,8 @@ public class FidelityUniverseVerdictTests
     [InlineData("l2-irq-injection", "linux-7.2", "holds")]
     [InlineData("set-lapic-restore", "linux-6.18", "svi-stale")]
     [InlineData("set-lapic-restore", "linux-6.19", "holds")]
+    [InlineData("vm-wide-before-vcpu", "linux-5.17", "holds")]
+    [InlineData("vm-wide-before-vcpu", "linux-7.2", "holds")]
     [InlineData("init-reset", "linux-5.17", "holds")]
     [InlineData("init-reset", "linux-7.2", "holds")]
     public void NewUniverse_GivesTheReleasesVerdict(string universe, string preset, string outcome)
