@@ -113,8 +113,8 @@ public static class Policies
         SetNestedStateRequestsApicvUpdate = true,
     };
 
-    /// <summary>Design, not a release: linux-7.0-svm without the NESTED inhibit (reference
-    /// kvm-amd.md §4), to show why the inhibit exists.</summary>
+    /// <summary>Design, not a release: linux-7.0-svm without the NESTED inhibit, to show why the
+    /// inhibit exists.</summary>
     public static readonly Policy NoNestedAvicInhibit = Linux70Svm with
     {
         Name = "no-nested-avic-inhibit",

@@ -1,7 +1,7 @@
 namespace NestedApic.Hypervisor;
 
 /// <summary>How KVM writes a vmcs01 field while vmcs02 is loaded (L2 active): the ladder of
-/// kvm-2025-series.md §7.</summary>
+/// docs/policies.md.</summary>
 public enum Vmcs01Update : byte
 {
     /// <summary>Write whatever VMCS is loaded, i.e. vmcs02 (V5.17 for APICv controls, pre-04bc93cf49d1 for SVI).</summary>
@@ -46,7 +46,7 @@ public enum NestedAvicInhibit : byte
     VmWide = 0,
     /// <summary>f44509f849fe (5.19): a per-vCPU reason while is_guest_mode, requested at nested VMRUN.</summary>
     PerVcpu = 1,
-    /// <summary>Design: no NESTED reason at all (reference kvm-amd.md §4).</summary>
+    /// <summary>Design: no NESTED reason at all (a design: why the inhibit exists).</summary>
     None = 2,
 }
 

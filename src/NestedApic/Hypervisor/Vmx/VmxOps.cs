@@ -50,7 +50,7 @@ public static partial class VmxOps
     };
 
     /// <summary>The VMCS a vmcs01 update lands in while L2 is active, or null when it is
-    /// deferred (the flag is then set). Encodes the ladder of kvm-2025-series.md §7.</summary>
+    /// deferred (the flag is then set). Encodes the ladder of docs/policies.md.</summary>
     static ref Vmcs Vmcs01Target(ref VcpuState vc, Vmcs01Update rung, DeferredUpdate flag, out bool deferred)
     {
         deferred = false;
