@@ -137,6 +137,10 @@ public sealed record Policy
     /// <summary>6.19: a host-initiated IA32_APIC_BASE write from x2APIC straight to xAPIC resets
     /// the xAPIC ID (kvm_apic_set_xapic_id), as enabling the APIC does.</summary>
     public bool HostX2ApicToXApicResetsId { get; init; }
+    /// <summary>kvm_intel.enable_ipiv (6.0+, "KVM: VMX: enable IPI virtualization"): on a CPU with
+    /// IPI virtualization, vmcs01 sets TERTIARY_EXEC_IPI_VIRT while APICv is active and L1's ICR
+    /// writes post through the PID-pointer table without an exit.</summary>
+    public bool IpiVirtualization { get; init; }
 }
 
 /// <summary>How KVM handles an L1 interrupt that is vmcs12's posted-interrupt notification vector.</summary>
