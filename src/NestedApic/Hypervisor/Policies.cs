@@ -100,8 +100,37 @@ public static class Policies
         NestedAvicInhibit = NestedAvicInhibit.None,
     };
 
+    /// <summary>Design, not a release: linux-7.0 whose KVM_CREATE_VCPU pends
+    /// KVM_REQ_UPDATE_CPU_DIRTY_LOGGING (as 423ecfea77dd does KVM_REQ_APICV_UPDATE), closing the
+    /// PML creation race (docs/findings.md).</summary>
+    public static readonly Policy PmlCreateRequest = Linux70 with
+    {
+        Name = "pml-create-request",
+        CreateVcpuPendsDirtyLogging = true,
+    };
+
+    /// <summary>Design under review: linux-7.0-svm with "KVM: SVM: Add Page Modification Logging
+    /// (PML) support" v5 as posted (2026-01-05): PML_ENABLE only through
+    /// KVM_REQ_UPDATE_CPU_DIRTY_LOGGING, the deferred update applied in leave_guest_mode (4/8).</summary>
+    public static readonly Policy AmdPmlV5 = Linux70Svm with
+    {
+        Name = "amd-pml-v5",
+        SvmPml = SvmPml.V5,
+        PendingDirtyLoggingUpdate = PendingDirtyLoggingUpdate.LeaveGuestModeCall,
+    };
+
+    /// <summary>Design: amd-pml-v5 with the two smallest changes that remove what the checker
+    /// finds in it: the request pended at vCPU creation, and leave_guest_mode pending the request
+    /// instead of calling the hook on vmcb02 (docs/findings.md).</summary>
+    public static readonly Policy AmdPmlV5Fixed = AmdPmlV5 with
+    {
+        Name = "amd-pml-v5-fixed",
+        CreateVcpuPendsDirtyLogging = true,
+        PendingDirtyLoggingUpdate = PendingDirtyLoggingUpdate.LeaveGuestModeRequest,
+    };
+
     public static IReadOnlyList<Policy> Presets { get; } =
-        [Linux517, Linux518, Linux618, Linux619, Linux70, Linux71y, Linux518Svm, Linux519Svm, Linux70Svm, NoNestedAvicInhibit];
+        [Linux517, Linux518, Linux618, Linux619, Linux70, Linux71y, Linux518Svm, Linux519Svm, Linux70Svm, NoNestedAvicInhibit, PmlCreateRequest, AmdPmlV5, AmdPmlV5Fixed];
 
     public static Policy? Find(string name) => Presets.FirstOrDefault(p => p.Name == name);
 
@@ -183,6 +212,22 @@ public static class Policies
         new Switch("apicv-update-irr-pending", "irr_pending in kvm_apic_update_apicv: scan (b26a695a1d78), keep-on-deactivate (755c2bf87860), always (d3ddef46f22e)",
             ["scan", "keep-on-deactivate", "always"], p => p.IrrPendingUpdate switch { IrrPendingUpdate.Scan => "scan", IrrPendingUpdate.KeepOnDeactivate => "keep-on-deactivate", _ => "always" },
             (p, v) => v switch { "scan" => p with { IrrPendingUpdate = IrrPendingUpdate.Scan }, "keep-on-deactivate" => p with { IrrPendingUpdate = IrrPendingUpdate.KeepOnDeactivate }, "always" => p with { IrrPendingUpdate = IrrPendingUpdate.Always }, _ => null })
+        { Vendor = CpuVendor.Amd },
+        Flag("create-vcpu-pends-dirty-logging", "design: KVM_CREATE_VCPU pends KVM_REQ_UPDATE_CPU_DIRTY_LOGGING (as 423ecfea77dd does KVM_REQ_APICV_UPDATE)", p => p.CreateVcpuPendsDirtyLogging, (p, v) => p with { CreateVcpuPendsDirtyLogging = v }),
+        new Switch("svm-pml", "PML in kvm_amd: none (upstream) or v5 (the series posted 2026-01-05)",
+            ["none", "v5"], p => p.SvmPml == SvmPml.V5 ? "v5" : "none",
+            (p, v) => v switch { "none" => p with { SvmPml = SvmPml.None }, "v5" => p with { SvmPml = SvmPml.V5 }, _ => null })
+        { Vendor = CpuVendor.Amd },
+        new Switch("pending-dirty-logging-update", "svm-pml: a PML update that arrived while L2 ran: leave-guest-mode-call (v4/v5), after-vmcb01-switch (v3), leave-guest-mode-request (design)",
+            ["leave-guest-mode-call", "after-vmcb01-switch", "leave-guest-mode-request"],
+            p => p.PendingDirtyLoggingUpdate switch { PendingDirtyLoggingUpdate.AfterVmcb01Switch => "after-vmcb01-switch", PendingDirtyLoggingUpdate.LeaveGuestModeRequest => "leave-guest-mode-request", _ => "leave-guest-mode-call" },
+            (p, v) => v switch
+            {
+                "leave-guest-mode-call" => p with { PendingDirtyLoggingUpdate = PendingDirtyLoggingUpdate.LeaveGuestModeCall },
+                "after-vmcb01-switch" => p with { PendingDirtyLoggingUpdate = PendingDirtyLoggingUpdate.AfterVmcb01Switch },
+                "leave-guest-mode-request" => p with { PendingDirtyLoggingUpdate = PendingDirtyLoggingUpdate.LeaveGuestModeRequest },
+                _ => null,
+            })
         { Vendor = CpuVendor.Amd },
         Flag("set-nested-state-requests-apicv-update", "design: svm_set_nested_state into L2 requests KVM_REQ_APICV_UPDATE as nested VMRUN does", p => p.SetNestedStateRequestsApicvUpdate, (p, v) => p with { SetNestedStateRequestsApicvUpdate = v }) with { Vendor = CpuVendor.Amd },
     ];

@@ -99,6 +99,8 @@ public struct VcpuState
     public byte Injected;
     /// <summary>KVM_APIC_INIT in apic->pending_events: latched while L1 is in VMX root operation.</summary>
     public bool InitPending;
+    /// <summary>KVM_SET_CPUID2 and the first KVM_RUN, where a universe tracks them (Cpuid.cs).</summary>
+    public VcpuCpuid Cpuid;
     /// <summary>kvm_amd's per-vCPU state (zero on Intel).</summary>
     public SvmVcpu Svm;
 

@@ -181,7 +181,7 @@ public static partial class ScenarioParser
             else
                 throw new InputException($"{pos}: expected a step ('vcpuN/LANE: EVENT' or 'vcpu N: EVENT'), expect, include, universe, policy or vcpus; got '{line}'");
             string ev = body.Split(' ')[0];
-            bool known = KvmEvents.Parse(ev) is not null || ev == Setup.EnterGuest || (lane is null && Aliases.ContainsKey(ev));
+            bool known = KvmEvents.Parse(ev) is not null || KvmEvents.Parse(ev, CpuVendor.Amd) is not null || ev == Setup.EnterGuest || (lane is null && Aliases.ContainsKey(ev));
             if (!known)
                 throw new InputException($"{pos with { Column = pos.Column + bodyCol }}: unknown event '{ev}'; known: {string.Join(", ", KnownEvents(lane is null))}");
             return new StepItem(pos, line, vcpu, lane, body);

@@ -43,7 +43,7 @@ public sealed record Universe
     public static Universe Parse(string text, string file)
     {
         var root = Toml.Toml.Parse(text, file);
-        root.RejectUnknownKeys("name", "description", "vendor", "vcpus", "depth", "policy", "host", "vmcs12", "vmcb12", "vectors", "cr8-values", "events", "setup", "expect", "suite-vcpus", "properties");
+        root.RejectUnknownKeys("name", "description", "vendor", "vcpus", "depth", "policy", "host", "vmcs12", "vmcb12", "vectors", "cr8-values", "events", "setup", "expect", "suite-vcpus", "properties", "cpuid-before-run");
         string vendorName = root.GetStringOrNull("vendor") ?? "intel";
         var vendor = vendorName switch
         {
@@ -119,6 +119,7 @@ public sealed record Universe
             Vectors = vectors,
             Cr8Values = cr8,
             Budget = budget,
+            CpuidBeforeRun = root.GetBooleanOr("cpuid-before-run", false),
         };
 
         var setup = new List<(string, int)>();
