@@ -10,6 +10,11 @@ namespace NestedApic.Hypervisor;
 /// </summary>
 public static class KvmDirtyLogging
 {
+    /// <summary>Whether the series' common deferral is in the design: on SVM with svm-pml, on VMX
+    /// with common-dirty-logging-deferral (else VMX's own ladder owns the deferral flag).</summary>
+    public static bool CommonDeferral(KvmConfig c) =>
+        c.Vendor == CpuVendor.Amd ? c.Policy.SvmPml != SvmPml.None : c.Policy.CommonDirtyLoggingDeferral;
+
     /// <summary>kvm->arch.cpu_dirty_log_size != 0: dirty logging clears D bits and relies on PML
     /// (VMX with enable_pml; SVM only with the PML series). Otherwise it write-protects.</summary>
     public static bool UsesPml(KvmConfig c) => c.Vendor == CpuVendor.Intel || c.Policy.SvmPml != SvmPml.None;
@@ -44,7 +49,7 @@ public static class KvmDirtyLogging
             vc.Deferred |= DeferredUpdate.CpuDirtyLogging;
             return;
         }
-        SvmPmlOps.UpdateCpuDirtyLogging(ref vc, s.DirtyLogging);
+        SetCpuDirtyLogging(ref vc, c, s.DirtyLogging);
     }
 
     /// <summary>mirrors the series' addition to leave_guest_mode (kvm_cache_regs.h, v5 4/8): with
@@ -55,12 +60,12 @@ public static class KvmDirtyLogging
     public static void LeaveGuestMode(ref KvmState s, KvmConfig c, int v)
     {
         ref var vc = ref s.Vcpus[v];
-        if ((vc.Deferred & DeferredUpdate.CpuDirtyLogging) == 0) return;
+        if ((vc.Deferred & DeferredUpdate.CpuDirtyLogging) == 0 || !CommonDeferral(c)) return;
         switch (c.Policy.PendingDirtyLoggingUpdate)
         {
             case PendingDirtyLoggingUpdate.LeaveGuestModeCall:
                 vc.Deferred &= ~DeferredUpdate.CpuDirtyLogging;
-                SvmPmlOps.UpdateCpuDirtyLogging(ref vc, s.DirtyLogging);
+                SetCpuDirtyLogging(ref vc, c, s.DirtyLogging);
                 break;
             case PendingDirtyLoggingUpdate.LeaveGuestModeRequest:
                 vc.Deferred &= ~DeferredUpdate.CpuDirtyLogging;
@@ -69,13 +74,22 @@ public static class KvmDirtyLogging
         }
     }
 
+    /// <summary>update_cpu_dirty_logging(vcpu, enable) as the series reshapes it: on SVM
+    /// svm_update_cpu_dirty_logging, on VMX vmx_update_cpu_dirty_logging (4/8), both writing the
+    /// VMCB/VMCS current at the call (secondary_exec_controls_setbit acts on loaded_vmcs).</summary>
+    static void SetCpuDirtyLogging(ref VcpuState vc, KvmConfig c, bool enable)
+    {
+        if (c.Vendor == CpuVendor.Amd) SvmPmlOps.UpdateCpuDirtyLogging(ref vc, enable);
+        else Vmx.VmxOps.SetPml(ref vc.Vmcs02Loaded ? ref vc.Vmcs02 : ref vc.Vmcs01, enable);
+    }
+
     /// <summary>mirrors v3's svm->nested.update_vmcb01_cpu_dirty_logging, consumed in
     /// nested_svm_vmexit after svm_switch_vmcb(vmcb01).</summary>
     public static void AfterVmcb01Switch(ref KvmState s, KvmConfig c, int v)
     {
         ref var vc = ref s.Vcpus[v];
-        if ((vc.Deferred & DeferredUpdate.CpuDirtyLogging) == 0 || c.Policy.PendingDirtyLoggingUpdate != PendingDirtyLoggingUpdate.AfterVmcb01Switch) return;
+        if ((vc.Deferred & DeferredUpdate.CpuDirtyLogging) == 0 || !CommonDeferral(c) || c.Policy.PendingDirtyLoggingUpdate != PendingDirtyLoggingUpdate.AfterVmcb01Switch) return;
         vc.Deferred &= ~DeferredUpdate.CpuDirtyLogging;
-        SvmPmlOps.UpdateCpuDirtyLogging(ref vc, s.DirtyLogging);
+        SetCpuDirtyLogging(ref vc, c, s.DirtyLogging);
     }
 }

@@ -136,4 +136,8 @@ public sealed record Policy
     /// <summary>Design: KVM_CREATE_VCPU pends KVM_REQ_UPDATE_CPU_DIRTY_LOGGING, as 423ecfea77dd
     /// does KVM_REQ_APICV_UPDATE, so the first KVM_RUN reads the live dirty-logging count.</summary>
     public bool CreateVcpuPendsDirtyLogging { get; init; }
+    /// <summary>Intel with the AMD PML series' 4/8 applied: the guest-mode deferral of PML updates
+    /// lives in common code (kvm_vcpu_update_cpu_dirty_logging, leave_guest_mode) and
+    /// vmx_update_cpu_dirty_logging(vcpu, enable) writes the loaded VMCS. On AMD svm-pml implies it.</summary>
+    public bool CommonDirtyLoggingDeferral { get; init; }
 }

@@ -52,7 +52,7 @@ public static class Vendor
     /// AMD PML series' common kvm_vcpu_update_cpu_dirty_logging (nothing without PML).</summary>
     public static void UpdateCpuDirtyLogging(ref KvmState s, KvmConfig c, int v)
     {
-        if (c.Vendor == CpuVendor.Intel) VmxOps.UpdateCpuDirtyLogging(ref s, c, v);
+        if (c.Vendor == CpuVendor.Intel && !c.Policy.CommonDirtyLoggingDeferral) VmxOps.UpdateCpuDirtyLogging(ref s, c, v);
         else KvmDirtyLogging.VcpuUpdateCpuDirtyLogging(ref s, c, v);
     }
 

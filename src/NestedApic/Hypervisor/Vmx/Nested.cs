@@ -106,7 +106,9 @@ public static class Nested
         ref var vc = ref s.Vcpus[v];
         if ((vc.Requests & KvmRequest.TlbFlushCurrent) != 0) VmxOps.FlushTlbCurrent(ref vc); // L2's context
         vc.GuestMode = false;
+        KvmDirtyLogging.LeaveGuestMode(ref s, c, v); // the AMD PML series' leave_guest_mode, before vmx_switch_vmcs(vmcs01)
         vc.Vmcs02Loaded = false;
+        KvmDirtyLogging.AfterVmcb01Switch(ref s, c, v);
         if (vc.L1TprThreshold >= 0)
         {
             vc.Vmcs01.TprThreshold = (uint)vc.L1TprThreshold;
