@@ -17,7 +17,7 @@ public class PmlUniverseVerdictTests
         return UniverseCheck.Run(u, policy, vcpus ?? u.Config.Vcpus, new UniverseCheck.Settings(1));
     }
 
-    public static TheoryData<string> IntelReleases => new() { "linux-5.17", "linux-5.18", "linux-6.18", "linux-6.19", "linux-7.0" };
+    public static TheoryData<string> IntelReleases => new() { "linux-5.17", "linux-5.18", "linux-6.18", "linux-6.19", "linux-7.0", "linux-7.1", "linux-7.2" };
 
     [Theory]
     [MemberData(nameof(IntelReleases))]
