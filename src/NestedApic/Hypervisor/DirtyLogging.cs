@@ -44,6 +44,11 @@ public static class KvmDirtyLogging
     {
         if (!UsesPml(c)) return; // WARN_ON_ONCE(!cpu_dirty_log_size): the request is never made
         ref var vc = ref s.Vcpus[v];
+        if (c.Vendor == CpuVendor.Amd && c.Policy.PendingDirtyLoggingUpdate == PendingDirtyLoggingUpdate.WriteVmcb01)
+        {
+            SvmPmlOps.UpdateVmcb01DirtyLogging(ref vc, s.DirtyLogging); // the design: nothing to defer
+            return;
+        }
         if (vc.GuestMode)
         {
             vc.Deferred |= DeferredUpdate.CpuDirtyLogging;

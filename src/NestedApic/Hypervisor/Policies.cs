@@ -269,14 +269,15 @@ public static class Policies
             ["none", "v5"], p => p.SvmPml == SvmPml.V5 ? "v5" : "none",
             (p, v) => v switch { "none" => p with { SvmPml = SvmPml.None }, "v5" => p with { SvmPml = SvmPml.V5 }, _ => null })
         { Vendor = CpuVendor.Amd },
-        new Switch("pending-dirty-logging-update", "AMD PML series (svm-pml; common-dirty-logging-deferral on Intel): a PML update that arrived while L2 ran: leave-guest-mode-call (v4/v5), after-vmcb01-switch (v3), leave-guest-mode-request (design)",
-            ["leave-guest-mode-call", "after-vmcb01-switch", "leave-guest-mode-request"],
-            p => p.PendingDirtyLoggingUpdate switch { PendingDirtyLoggingUpdate.AfterVmcb01Switch => "after-vmcb01-switch", PendingDirtyLoggingUpdate.LeaveGuestModeRequest => "leave-guest-mode-request", _ => "leave-guest-mode-call" },
+        new Switch("pending-dirty-logging-update", "AMD PML series (svm-pml; common-dirty-logging-deferral on Intel): a PML update that arrived while L2 ran: leave-guest-mode-call (v4/v5), after-vmcb01-switch (v3), leave-guest-mode-request (design), write-vmcb01 (design, AMD: no deferral)",
+            ["leave-guest-mode-call", "after-vmcb01-switch", "leave-guest-mode-request", "write-vmcb01"],
+            p => p.PendingDirtyLoggingUpdate switch { PendingDirtyLoggingUpdate.AfterVmcb01Switch => "after-vmcb01-switch", PendingDirtyLoggingUpdate.LeaveGuestModeRequest => "leave-guest-mode-request", PendingDirtyLoggingUpdate.WriteVmcb01 => "write-vmcb01", _ => "leave-guest-mode-call" },
             (p, v) => v switch
             {
                 "leave-guest-mode-call" => p with { PendingDirtyLoggingUpdate = PendingDirtyLoggingUpdate.LeaveGuestModeCall },
                 "after-vmcb01-switch" => p with { PendingDirtyLoggingUpdate = PendingDirtyLoggingUpdate.AfterVmcb01Switch },
                 "leave-guest-mode-request" => p with { PendingDirtyLoggingUpdate = PendingDirtyLoggingUpdate.LeaveGuestModeRequest },
+                "write-vmcb01" when p.Vendor == CpuVendor.Amd => p with { PendingDirtyLoggingUpdate = PendingDirtyLoggingUpdate.WriteVmcb01 },
                 _ => null,
             })
         { Vendor = null },

@@ -79,6 +79,9 @@ public enum PendingDirtyLoggingUpdate : byte
     AfterVmcb01Switch = 1,
     /// <summary>Design: leave_guest_mode pends KVM_REQ_UPDATE_CPU_DIRTY_LOGGING, as it does KVM_REQ_LOAD_EOI_EXITMAP.</summary>
     LeaveGuestModeRequest = 2,
+    /// <summary>Design, SVM only: no deferral; svm_update_cpu_dirty_logging writes svm->vmcb01.ptr
+    /// (plain memory) even while L2 runs, as avic_refresh_apicv_exec_ctrl does.</summary>
+    WriteVmcb01 = 3,
 }
 
 public sealed record Policy

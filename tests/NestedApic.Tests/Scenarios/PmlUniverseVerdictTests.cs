@@ -82,6 +82,7 @@ public class PmlUniverseVerdictTests
     [Theory]
     [InlineData(PendingDirtyLoggingUpdate.AfterVmcb01Switch)]
     [InlineData(PendingDirtyLoggingUpdate.LeaveGuestModeRequest)]
+    [InlineData(PendingDirtyLoggingUpdate.WriteVmcb01)]
     public void AmdV5_Nested_EitherPlacementAfterTheSwitch_Holds(PendingDirtyLoggingUpdate placement)
     {
         var r = Check("amd-pml-nested", Policies.AmdPmlV5 with { Name = "placement", PendingDirtyLoggingUpdate = placement });

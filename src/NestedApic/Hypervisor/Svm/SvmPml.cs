@@ -23,6 +23,11 @@ public static class SvmPmlOps
         ctl = enable ? (ushort)(ctl | (ushort)NestedCtl.PmlEnable) : (ushort)(ctl & ~(ushort)NestedCtl.PmlEnable);
     }
 
+    /// <summary>Design (pending-dirty-logging-update = write-vmcb01): the hook writes vmcb01 itself,
+    /// L2 active or not; vmcb02 never has PML, so nothing needs deferring.</summary>
+    public static void UpdateVmcb01DirtyLogging(ref VcpuState vc, bool enable) =>
+        vc.Svm.Vmcb01NestedCtl = enable ? (ushort)(vc.Svm.Vmcb01NestedCtl | (ushort)NestedCtl.PmlEnable) : (ushort)(vc.Svm.Vmcb01NestedCtl & ~(ushort)NestedCtl.PmlEnable);
+
     /// <summary>mirrors nested_vmcb02_prepare_control for nested_ctl: copied from vmcb01, then (v5)
     /// PML disabled for L2, whose writes KVM logs through the shadow NPT it builds.</summary>
     public static void PrepareVmcb02(ref VcpuState vc, KvmConfig c)

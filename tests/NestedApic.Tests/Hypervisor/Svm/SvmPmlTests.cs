@@ -102,4 +102,18 @@ public class SvmPmlTests
         Step(m, ref s, "vcpu0/L1: guest-write");
         Assert.False(m.Breaks(s, 0, Property.DirtyPageNotLogged)); // write protection logs it
     }
+
+    [Fact]
+    public void WriteVmcb01Design_UpdatesVmcb01WhileL2Runs_AndIsRefusedOnIntel()
+    {
+        var m = Model(Config(Policies.AmdPmlV5 with { PendingDirtyLoggingUpdate = PendingDirtyLoggingUpdate.WriteVmcb01 }, vcpus: 1));
+        var s = Replay(m, "vcpu0/user: create-vcpu", "vcpu0/user: publish-vcpu", "vcpu0/L0: enter-guest",
+            "vcpu0/L1: vmrun intercept-intr", "vcpu0/L0: enter-guest", "vcpu0/user: dirty-logging on", "vcpu0/L0: service-request UPDATE_CPU_DIRTY_LOGGING");
+        Assert.True(Pml(s.Vcpus[0].Svm.Vmcb01NestedCtl));
+        Assert.False(Pml(s.Vcpus[0].Svm.Vmcb02NestedCtl));
+        Assert.Equal(DeferredUpdate.None, s.Vcpus[0].Deferred & DeferredUpdate.CpuDirtyLogging);
+        var sw = Policies.Switches.Single(x => x.Key == "pending-dirty-logging-update");
+        Assert.Null(sw.Set(Policies.IntelPmlV5, "write-vmcb01"));
+        Assert.NotNull(sw.Set(Policies.AmdPmlV5, "write-vmcb01"));
+    }
 }
