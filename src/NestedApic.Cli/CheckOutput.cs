@@ -20,8 +20,9 @@ public static class CheckOutput
         w.WriteLine("verdict: " + Paint($"{r.Verdict}{(r.Property is null ? "" : $" {r.Property} on vcpu{r.Vcpu}")}", r.Verdict, UseColour(w)));
         w.WriteLine($"  {r.VerdictLine}");
         var s = r.Stats;
-        w.WriteLine($"  {s.States:N0} states, {s.Transitions:N0} transitions, depth {s.Depth}, {s.Seconds:F2} s, {s.StatesPerSecond:N0} states/s, {s.BytesPerState:F1} bytes/state");
-        w.WriteLine(s.CollisionProbability == 0 ? "  no fingerprint collision possible (exact mode or nothing revisited)"
+        w.WriteLine($"  {s.States:N0} states, {s.Transitions:N0} transitions, depth {s.Depth}, {s.Seconds:F2} s, {s.StatesPerSecond:N0} states/s");
+        w.WriteLine($"  peak memory {NestedApic.Checking.Memory.Format(s.PeakMemoryBytes)} (the whole process), {s.BytesPerState:F1} bytes/state; budget {NestedApic.Checking.Memory.Format(s.MemoryBudgetBytes)}");
+        w.WriteLine(s.CollisionProbability == 0 ? "  states stored exactly: no fingerprint collision possible"
             : $"  probability that a fingerprint collision hid a state: {s.CollisionProbability:G2} (TLC's optimistic estimate)");
         if (r.Trace.Count > 0 || r.Verdict == "violated")
         {
@@ -60,6 +61,9 @@ public static class CheckOutput
             ["states_per_second"] = Math.Round(r.Stats.StatesPerSecond),
             ["bytes_per_state"] = Math.Round(r.Stats.BytesPerState, 2),
             ["collision_probability"] = r.Stats.CollisionProbability,
+            ["peak_memory_bytes"] = r.Stats.PeakMemoryBytes,
+            ["memory_budget_bytes"] = r.Stats.MemoryBudgetBytes,
+            ["stop_reason"] = r.Stats.StopReason,
         },
         ["trace"] = new JsonArray(r.Trace.Select(t => (JsonNode)new JsonObject
         {

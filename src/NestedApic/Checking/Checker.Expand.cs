@@ -10,7 +10,10 @@ public sealed partial class Checker<TModel, TState, TStep>
         public int From, To;
         /// <summary>Where a slice stopped by a full table resumes: parent Next, step NextStep.</summary>
         public int Next, NextStep;
-        public bool Started, Full;
+        /// <summary>Parents before this one had their transitions counted and deadlock checked.</summary>
+        public int Counted;
+        public bool Full;
+        public Pending[]? Batch;
         public readonly IndexBlock[] Blocks = new IndexBlock[store.TableCount + RootSet.Shards + 1];
         public readonly int[] ParentIdx = new int[store.IndexCount], Idx = new int[store.IndexCount];
         public ulong[] Keys = new ulong[1024];
@@ -28,7 +31,7 @@ public sealed partial class Checker<TModel, TState, TStep>
         public void Reset(int from, int to)
         {
             From = Next = from; To = to;
-            NextStep = 0; Started = Full = false;
+            NextStep = 0; Counted = from; Full = false;
             Count = Kept = 0; Transitions = 0; Deadlock = -1; ViolationKey = 0;
             BigCounts?.Clear(); BigSteps?.Clear();
             if (Counts.Length < to - from) Counts = new byte[to - from];
@@ -88,6 +91,10 @@ public sealed partial class Checker<TModel, TState, TStep>
         return true;
     }
 
+    /// <summary>Successors encoded before their keys go into the visited set: the set's slots are
+    /// prefetched meanwhile, so its cache misses overlap instead of adding up.</summary>
+    const int Batch = 16;
+
     void ExpandSlice(Slice sl, long frontierStart, long pos)
     {
         var model = _model;
@@ -97,49 +104,85 @@ public sealed partial class Checker<TModel, TState, TStep>
         bool onlyDeadlocks = _pending is not null;
         var store = _store;
         var blocks = sl.Blocks.AsSpan();
-        var credits = blocks[store.TableCount..];
-        TState parent, succ;
+        var batch = sl.Batch ??= new Pending[Batch];
+        int b = 0;
+        TState parent;
         for (int i = sl.Next; i < sl.To; i++)
         {
             long level = pos + i;
-            uint parentId = (uint)(frontierStart + level);
             store.Decode(_frontier[level], out parent, sl.ParentIdx);
             int n = Successors(parent, steps);
-            if (!sl.Started)
+            if (i >= sl.Counted)
             {
-                sl.Transitions += n;
                 if (n == 0 && deadlocks && !model.IsFinal(parent))
                 {
                     // A deadlocked state is reported by its own path, rebuilt from the links.
+                    if (!Flush(sl, batch, b, frontierStart + pos)) return;
                     sl.Deadlock = (int)level;
                     sl.Next = sl.To;
                     return;
                 }
+                sl.Counted = i + 1;
+                sl.Transitions += n;
             }
-            if (onlyDeadlocks || sl.ViolationKey != 0) { sl.Started = false; continue; }
-            for (int k = sl.Started ? sl.NextStep : 0; k < n; k++)
+            if (onlyDeadlocks || sl.ViolationKey != 0) continue;
+            for (int k = i == sl.Next ? sl.NextStep : 0; k < n; k++)
             {
-                succ = parent;
-                model.Apply(ref succ, steps[k]);
-                ulong key = store.Encode(succ, parent, sl.ParentIdx, sl.Idx, blocks);
-                int slot = -1;
-                bool inserted = false;
-                var outcome = key == 0 ? RootSet.Outcome.Full : _root.Add(key, parentId, _owners, credits, out slot, out inserted);
-                if (outcome == RootSet.Outcome.Full)
+                ref var e = ref batch[b];
+                e.State = parent;
+                model.Apply(ref e.State, steps[k]);
+                e.Key = store.Encode(e.State, parent, sl.ParentIdx, sl.Idx, blocks);
+                e.Parent = i; e.Step = k;
+                if (e.Key == 0)
                 {
-                    sl.Next = i; sl.NextStep = k; sl.Started = true; sl.Full = true;
+                    if (Flush(sl, batch, b, frontierStart + pos)) { sl.Next = i; sl.NextStep = k; sl.Full = true; }
                     return;
                 }
-                if (inserted && sl.ViolationKey == 0)
+                _root.Prefetch(e.Key);
+                if (++b == Batch)
                 {
-                    int bad = model.Violated(succ);
-                    if (bad >= 0) { sl.ViolationKey = key; sl.ViolationInvariant = bad; }
+                    if (!Flush(sl, batch, b, frontierStart + pos)) return;
+                    b = 0;
                 }
-                if (outcome == RootSet.Outcome.New) sl.Push(key, slot, i, k);
             }
-            sl.Started = false;
         }
+        if (!Flush(sl, batch, b, frontierStart + pos)) return;
         sl.Next = sl.To;
+    }
+
+    /// <summary>A successor waiting for its visited-set insert.</summary>
+    struct Pending
+    {
+        public TState State;
+        public ulong Key;
+        public int Parent, Step;
+    }
+
+    /// <summary>Inserts the batch's keys in order; false when the set was full at one of them
+    /// (the slice then resumes there).</summary>
+    bool Flush(Slice sl, Pending[] batch, int count, long roundStart)
+    {
+        var credits = sl.Blocks.AsSpan(_store.TableCount);
+        for (int j = 0; j < count; j++)
+        {
+            ref var e = ref batch[j];
+            var outcome = _root.Add(e.Key, (uint)(roundStart + e.Parent), _owners, credits, out int slot, out _);
+            if (outcome == RootSet.Outcome.Full)
+            {
+                sl.Next = e.Parent; sl.NextStep = e.Step; sl.Full = true;
+                return false;
+            }
+            if (outcome != RootSet.Outcome.New) continue;
+            // Whoever ends up owning a state has claimed it New, so checking on New sees every
+            // violation with its owner.
+            if (sl.ViolationKey == 0)
+            {
+                int bad = _model.Violated(e.State);
+                if (bad >= 0) { sl.ViolationKey = e.Key; sl.ViolationInvariant = bad; }
+            }
+            sl.Push(e.Key, slot, e.Parent, e.Step);
+        }
+        return true;
     }
 
     /// <summary>Keeps the candidates the slice's parents own (a smaller parent elsewhere may have

@@ -94,6 +94,15 @@ internal sealed class RootSet
         }
     }
 
+    /// <summary>Asks the CPU to bring the key's first slot into cache (a hint: never faults).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Prefetch(ulong key)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        var (_, i) = Locate(key, _shards, out var shard);
+        System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref shard.Slots[i]));
+    }
+
     /// <summary>Ends a key's first round: it can no longer change hands.</summary>
     public void Settle(int slot)
     {
