@@ -3,8 +3,9 @@ using System.Diagnostics;
 namespace NestedApic.Checking;
 
 /// <summary>
-/// Breadth-first explicit-state search over a model, level by level, so the first error found is
-/// at the smallest depth and its trace is a shortest one. States are stored compressed
+/// Breadth-first explicit-state search over a model, level by level, so the error reported is at
+/// the smallest depth, violation or deadlock (a deadlock met while expanding depth d wins over a
+/// violation at d + 1 found earlier in that level), and its trace is a shortest one. States are stored compressed
 /// (<see cref="StateStore{TState}"/>): the visited set and the frontier hold 64-bit keys, and a
 /// state is decoded before it is expanded. A level is expanded in rounds; in a round the threads
 /// take slices of the frontier (more slices than threads, handed out as threads free up), insert

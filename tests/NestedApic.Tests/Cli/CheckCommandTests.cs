@@ -170,7 +170,7 @@ public class CheckCommandExitAndReportTests
         var root = System.Text.Json.JsonDocument.Parse(o).RootElement;
         Assert.Equal("bounded", root.GetProperty("verdict").GetString());
         var s = root.GetProperty("stats");
-        Assert.Equal("memory-budget", s.GetProperty("stop_reason").GetString());
+        Assert.Equal("the memory budget", root.GetProperty("stopped_by").GetString());
         Assert.Equal(1L << 20, s.GetProperty("memory_budget_bytes").GetInt64());
         Assert.True(s.GetProperty("peak_memory_bytes").GetInt64() > 0);
         Assert.Contains("memory budget of 1 MiB reached", root.GetProperty("verdict_line").GetString());
