@@ -60,11 +60,6 @@ public sealed partial class Checker<TModel, TState, TStep>
     {
         long states = _links.Count;
         long peak = Memory.PeakWorkingSet();
-        if (Environment.GetEnvironmentVariable("SCALE_DEBUG") is not null)
-        {
-            Console.Error.WriteLine($"root {_root.Bytes >> 20} MiB cap {_root.Capacity}, store {_store.Bytes >> 20} MiB, links {_links.Bytes >> 20} MiB, frontier {(_frontier.Bytes + _next.Bytes) >> 20} MiB, baseline {_baseline >> 20} MiB, ws {Memory.WorkingSet >> 20} MiB, gc {GC.GetTotalMemory(false) >> 20} MiB committed {GC.GetGCMemoryInfo().TotalCommittedBytes >> 20} MiB gcs {GC.CollectionCount(2)}");
-            foreach (var (name, values) in _store.Tables) Console.Error.WriteLine($"  {name}: {values}");
-        }
         return new()
         {
             States = states,

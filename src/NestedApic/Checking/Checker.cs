@@ -27,7 +27,7 @@ public sealed partial class Checker<TModel, TState, TStep>
     readonly ParentLinks _links = new();
     long _transitions;
     int _depth;
-    long _baseline, _lastRoundBytes, _garbage;
+    long _baseline, _lastRoundBytes, _garbage, _resident, _accountedThen;
     readonly Stopwatch _clock = new();
     Frontier _frontier = new(), _next = new();
     /// <summary>A violation at the next depth found in this level: reported once the rest of the
@@ -47,6 +47,7 @@ public sealed partial class Checker<TModel, TState, TStep>
     {
         Memory.ResetPeak();
         _baseline = Memory.WorkingSet;
+        SampleResident();
         _clock.Start();
         var initial = _model.Initial();
         var idx = new int[_store.IndexCount];
@@ -71,6 +72,7 @@ public sealed partial class Checker<TModel, TState, TStep>
             while (pos < _frontier.Count)
             {
                 if (_o.Cancel.IsCancellationRequested) return Finished(initial, StopReason.Cancelled, _frontier.Count - pos + _next.Count);
+                SampleResident();
                 if (!GrowTables()) return Finished(initial, StopReason.MemoryBudget, _frontier.Count - pos + _next.Count);
                 int round = (int)Math.Min(_frontier.Count - pos, RoundParents);
                 if (!Affordable(RoundBytes(round))) return Finished(initial, StopReason.MemoryBudget, _frontier.Count - pos + _next.Count);
@@ -106,7 +108,15 @@ public sealed partial class Checker<TModel, TState, TStep>
     /// our accounting (plus what the process held before the search) and the resident set, so the
     /// budget stops the search before the kernel's OOM killer would.</summary>
     bool Affordable(long extra) =>
-        Math.Max(Accounted() + _baseline, Memory.WorkingSet) + extra <= _o.MemoryBudgetBytes;
+        Math.Max(Accounted() + _baseline, _resident + Accounted() - _accountedThen) + extra <= _o.MemoryBudgetBytes;
+
+    /// <summary>Reads the resident set (a /proc read) once a round; within the round the
+    /// accounting's growth since then is added to it.</summary>
+    void SampleResident()
+    {
+        _resident = Memory.WorkingSet;
+        _accountedThen = Accounted();
+    }
 
     /// <summary>A round's likely growth: twice the last round's, plus room for its keys.</summary>
     long RoundBytes(int round) => 2 * _lastRoundBytes + _next.AppendBytes(round) + (1L << 20);
@@ -128,6 +138,7 @@ public sealed partial class Checker<TModel, TState, TStep>
         {
             GC.Collect(2, GCCollectionMode.Forced, blocking: true);
             _garbage = 0;
+            SampleResident();
         }
         return true;
     }
