@@ -30,20 +30,24 @@ internal sealed class PartitionEngine<TModel, TState, TStep, TCodec> : IPartitio
 {
     /// <summary>A batch is sent once it holds this many bytes.</summary>
     internal const int BatchBytes = 32 * 1024;
-    const int ChunkBits = 14;
+    const int ChunkBits = 12;
 
     readonly TModel _model;
     readonly TCodec _codec;
     readonly JobSpec _job;
     readonly int _index;
     readonly IPartitionSet<TState> _visited;
-    readonly List<ParentRef[]> _parents = [];
+    /// <summary>Per state: parent partition + 1 (0: the initial state), step ordinal, parent index,
+    /// packed in 8 bytes (16, 16 and 32 bits).</summary>
+    readonly List<ulong[]> _parents = [];
     TState[] _frontier = new TState[256], _next = new TState[256];
     int _frontierCount, _nextCount, _frontierStart;
     int _violation = -1, _invariant = -1;
 
     public PartitionEngine(TModel model, TCodec codec, JobSpec job, int index)
     {
+        if (job.Partitions > ushort.MaxValue - 1 || model.MaxSteps > ushort.MaxValue)
+            throw new ArgumentException($"{job.Partitions} partitions, {model.MaxSteps} steps: parent references hold at most 65534 and 65535");
         _model = model; _codec = codec; _job = job; _index = index;
         _visited = job.Exact ? new ExactTable<TState>() : new FingerprintTable<TState>();
         var initial = model.Initial();
@@ -62,13 +66,16 @@ internal sealed class PartitionEngine<TModel, TState, TStep, TCodec> : IPartitio
     void AddParent(ParentRef p)
     {
         int id = Count, chunk = id >> ChunkBits;
-        if (chunk == _parents.Count) _parents.Add(new ParentRef[1 << ChunkBits]);
-        _parents[chunk][id & ((1 << ChunkBits) - 1)] = p;
+        if (chunk == _parents.Count) _parents.Add(new ulong[1 << ChunkBits]);
+        _parents[chunk][id & ((1 << ChunkBits) - 1)] = (ulong)(ushort)(p.Partition + 1) << 48 | (ulong)(ushort)p.Step << 32 | (uint)p.Index;
     }
 
-    public ParentRef Parent(int index) =>
-        index >= 0 && index < Count ? _parents[index >> ChunkBits][index & ((1 << ChunkBits) - 1)]
-            : throw new ArgumentOutOfRangeException(nameof(index), $"partition {_index} holds {Count} states, not {index + 1}");
+    public ParentRef Parent(int index)
+    {
+        if (index < 0 || index >= Count) throw new ArgumentOutOfRangeException(nameof(index), $"partition {_index} holds {Count} states, not {index + 1}");
+        ulong packed = _parents[index >> ChunkBits][index & ((1 << ChunkBits) - 1)];
+        return new ParentRef((int)(packed >> 48) - 1, (int)(uint)packed, (int)(ushort)(packed >> 32));
+    }
 
     /// <summary>A successor this partition owns: kept for the next level when it is new.</summary>
     void Insert(in TState s, ulong fp, ParentRef from)
@@ -167,8 +174,9 @@ internal sealed class PartitionEngine<TModel, TState, TStep, TCodec> : IPartitio
         return report;
     }
 
-    long Bytes => _visited.Bytes + (long)_parents.Count * (1 << ChunkBits) * 12
-        + (long)(_frontier.Length + _next.Length) * System.Runtime.CompilerServices.Unsafe.SizeOf<TState>();
+    /// <summary>Bytes kept for the visited states (set and parent references); as the local
+    /// engine counts, the frontier is transient and left out.</summary>
+    long Bytes => _visited.Bytes + (long)_parents.Count * (1 << ChunkBits) * sizeof(ulong);
 
     static int WriteVarint(Span<byte> to, uint v)
     {
