@@ -47,8 +47,9 @@ public sealed record ClusterStats
 /// deduplicates it and keeps it for the next level; then every partition reports what it
 /// received. The search stops at the first level with a violation, so traces stay shortest, and
 /// the trace is rebuilt from parent references (partition, index) and replayed here. Verdicts,
-/// state counts and trace lengths match the local engine's (its counts at a violation: the states
-/// of the levels before it).
+/// trace lengths and state counts match the local engine's; at a violation the count is the states
+/// of the levels before it (at a deadlock, up to its level), which the local engine reports too
+/// when it expanded that level in one round (it stops mid-level, after the rounds before).
 /// </summary>
 public sealed class ClusterSearch<TModel, TState, TStep>
     where TModel : struct, IModel<TState, TStep>
