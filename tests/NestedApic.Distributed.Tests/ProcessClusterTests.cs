@@ -38,6 +38,24 @@ public class ProcessClusterTests(PostgresServer postgres) : IClassFixture<Postgr
         Assert.Equal(1938, (long)cluster["stats"]!["states"]!);
     }
 
+    [Fact]
+    public void Silos_of_a_client_that_dies_exit()
+    {
+        using var client = new CliProcess("check", "intel-wide", "--max-states", "100000", "--cluster", "local:2");
+        client.WaitFor("cluster: depth 2:", Limit);
+        // The silos are the client's children (dotnet processes running `silo --parent PID`).
+        var silos = File.ReadAllText($"/proc/{client.Process.Id}/task/{client.Process.Id}/children")
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).Select(System.Diagnostics.Process.GetProcessById).ToList();
+        Assert.Equal(2, silos.Count);
+        client.Process.Kill();
+        foreach (var silo in silos)
+        {
+            bool exited = silo.WaitForExit(TimeSpan.FromSeconds(30));
+            if (!exited) silo.Kill();
+            Assert.True(exited, $"silo pid {silo.Id} still running 30 s after its client died");
+        }
+    }
+
     CliProcess Silo(string cluster) =>
         new("silo", "--cluster", postgres.Url(cluster), "--port", CliProcess.FreePort().ToString(), "--gateway-port", CliProcess.FreePort().ToString());
 
