@@ -16,7 +16,7 @@ namespace NestedApic.Distributed.Tests;
 public class InProcessClusterTests(InProcessCluster fixture) : IClassFixture<InProcessCluster>
 {
     /// <summary>
-    /// Equal verdicts, depths and trace lengths; equal state counts when the search ends without a
+    /// Equal verdicts, properties, depths and traces; equal state counts when the search ends without a
     /// violation. At a violation at depth d the local engine's count depends on how it cut level
     /// d - 1 into rounds (it stops mid-level); the cluster's is the states of depth below d (of
     /// depth up to d at a deadlock, found while expanding level d): the same when the local engine
@@ -40,6 +40,8 @@ public class InProcessClusterTests(InProcessCluster fixture) : IClassFixture<InP
         Assert.Equal(local.Stats.Depth, cluster.Stats.Depth);
         Assert.Equal(local.Trace.Count, cluster.Trace.Count);
         Assert.Equal(local.InvariantName, cluster.InvariantName);
+        // Not just as long: the same steps, the least path in the local engine's order.
+        Assert.Equal(local.Trace.Select(t => t.Label), cluster.Trace.Select(t => t.Label));
         if (local.Verdict == Verdict.Holds) Assert.Equal(local.Stats.Transitions, cluster.Stats.Transitions);
     }
 
@@ -154,7 +156,7 @@ public class InProcessClusterTests(InProcessCluster fixture) : IClassFixture<InP
     {
         var u = BuiltinUniverses.Load(name);
         string text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "universes", name + ".toml"));
-        var spec = ClusterModels.ForUniverse(text, u.File, policy is null ? u.Config.Policy : Policies.Find(policy)!, vcpus ?? u.Config.Vcpus);
+        var spec = ClusterModels.ForUniverse(text, u.File, policy, vcpus ?? u.Config.Vcpus);
         var model = ClusterModels.UniverseModel(spec);
         options = options with { MaxDepth = Math.Min(options.MaxDepth, u.Depth) };
         var local = new CheckOptions { Threads = 1, MaxDepth = options.MaxDepth, Exact = options.Exact };
