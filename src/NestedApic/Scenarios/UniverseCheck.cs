@@ -73,6 +73,12 @@ public static class UniverseCheck
             Exact = settings.Exact,
             MemoryBudgetBytes = settings.MaxMemory ?? CheckOptions.DefaultMemoryBudget(),
         });
+        return Report(u, policy, vcpus, depth, model, result);
+    }
+
+    /// <summary>A search's result in the CLI's terms; also for results found elsewhere (a cluster).</summary>
+    public static CheckReport Report(Universe u, Policy policy, int vcpus, int depth, IKvmModel model, CheckResult<KvmState, KvmStep> result)
+    {
         Property? property = result.Verdict == Verdict.Violated ? (Property)result.Invariant : null;
         var last = result.Trace.Count > 0 ? result.Trace[^1].After : result.Initial;
         return new CheckReport
