@@ -28,6 +28,9 @@ public sealed record KvmConfig
     public int NestedConfigs => Vendor == CpuVendor.Amd ? Vmcb12s.Count : Vmcs12s.Count;
     /// <summary>Vectors guests use in IPIs.</summary>
     public IReadOnlyList<byte> Vectors { get; init; } = [0xE0];
+    /// <summary>Saved APICs userspace may restore with `set-lapic NAME` (KVM_SET_MSRS of the APIC
+    /// base, then KVM_SET_LAPIC).</summary>
+    public IReadOnlyList<LapicSave> LapicStates { get; init; } = [];
     /// <summary>The values guests write to CR8 (TPR priority classes 0..15).</summary>
     public IReadOnlyList<byte> Cr8Values { get; init; } = [0x0, 0xF];
     /// <summary>The properties checked, as bits indexed by Property (default: all).</summary>

@@ -43,6 +43,8 @@ public enum EventKind : byte
     // AMD
     Hlt,                 // L1 executes HLT: kvm_vcpu_block
     DeviceIrq,           // a device MSI routed to vCPU Vcpu through the IOMMU, Arg2 = vector
+    // Intel, added for issue 11
+    VmxOperation,        // L1 executes VMXOFF (Arg = 1) or VMXON (Arg = 0)
     // KVM and hardware (L0)
     ServiceRequest,      // vcpu_enter_guest services the first pending request
     VmEnter,             // sync_pir_to_irr, then the hardware VM entry of the loaded VMCS
@@ -110,6 +112,7 @@ public static class KvmEvents
         EventKind.AvicIncompleteIpi => "avic-incomplete-ipi",
         EventKind.ApicvRefresh => "apicv-refresh",
         EventKind.Unblock => "unblock",
+        EventKind.VmxOperation => "vmx",
         _ => k.ToString(),
     };
 
@@ -125,7 +128,7 @@ public static class KvmEvents
 
     /// <summary>The events a vendor's model can produce (the rest never appear in its universes).</summary>
     public static bool AppliesTo(this EventKind k, CpuVendor vendor) => vendor == CpuVendor.Amd
-        ? k is not (EventKind.PostToL2 or EventKind.Notification or EventKind.NestedNotification or EventKind.L2VirtualInterrupt)
+        ? k is not (EventKind.PostToL2 or EventKind.Notification or EventKind.NestedNotification or EventKind.L2VirtualInterrupt or EventKind.VmxOperation)
         : k is not (EventKind.Hlt or EventKind.DeviceIrq or EventKind.AvicIncompleteIpi or EventKind.ApicvRefresh or EventKind.Unblock);
 
     public static EventKind? Parse(string name, CpuVendor vendor)

@@ -44,6 +44,7 @@ public static class Policies
         Name = "linux-6.19",
         ApicvRefresh = Vmcs01Update.DeferDirectCall,
         SviOnActivation = true,
+        HostX2ApicToXApicResetsId = true,
         SviUpdateWarnsOnVid = false, // b2849bec936b dropped the WARN
     };
 
@@ -252,6 +253,8 @@ public static class Policies
             (p, v) => v switch { "at-vmenter" => p with { NestedPiNotification = NestedPiNotification.AtVmEnter }, "check-nested-events" => p with { NestedPiNotification = NestedPiNotification.InCheckNestedEvents }, _ => null }) with { Vendor = CpuVendor.Intel },
         Flag("apic-access-page-flushes-tlb", "vmx_set_apic_access_page_addr flushes the current TLB context (5.17)", p => p.ApicAccessPageFlushesTlb, (p, v) => p with { ApicAccessPageFlushesTlb = v }) with { Vendor = CpuVendor.Intel },
         Flag("set-lapic-clears-pir-always", "KVM_SET_LAPIC resets the posted-interrupt descriptor even with APICv inactive (6.19; 5.17 only with APICv)", p => p.SetLapicClearsPirAlways, (p, v) => p with { SetLapicClearsPirAlways = v }) with { Vendor = CpuVendor.Intel },
+        Flag("lapic-reset-updates-svi", "kvm_lapic_reset (INIT, RESET) clears SVI with APICv active (every release; false: a design that drops it)", p => p.LapicResetUpdatesSvi, (p, v) => p with { LapicResetUpdatesSvi = v }),
+        Flag("host-x2apic-to-xapic-resets-id", "a host x2APIC-to-xAPIC write resets the xAPIC ID (6.19)", p => p.HostX2ApicToXApicResetsId, (p, v) => p with { HostX2ApicToXApicResetsId = v }),
         Flag("nested-early-check", "nested_early_check: a late VM-fail on vmcs02 WARNs", p => p.NestedEarlyCheck, (p, v) => p with { NestedEarlyCheck = v }) with { Vendor = CpuVendor.Intel },
         Vector("posted-intr-vector", "POSTED_INTR_VECTOR (vmcs01, L1's descriptor)", p => p.PostedIntrVector, (p, v) => p with { PostedIntrVector = v }) with { Vendor = CpuVendor.Intel },
         Vector("nested-posted-intr-vector", "POSTED_INTR_NESTED_VECTOR (vmcs02)", p => p.NestedPostedIntrVector, (p, v) => p with { NestedPostedIntrVector = v }) with { Vendor = CpuVendor.Intel },

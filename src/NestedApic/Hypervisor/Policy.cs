@@ -164,6 +164,13 @@ public sealed record Policy
     /// <summary>kvm_apic_set_state resets the posted-interrupt descriptor even with APICv inactive
     /// (6.19's pi_apicv_pre_state_restore); 5.17 does it only with APICv active.</summary>
     public bool SetLapicClearsPirAlways { get; init; }
+    /// <summary>kvm_lapic_reset (RESET and INIT) tells the CPU the ISR is empty with APICv active
+    /// (hwapic_isr_update(-1); inside kvm_apic_update_apicv since 000d75b0b186). Every release
+    /// does; false is a design that drops it.</summary>
+    public bool LapicResetUpdatesSvi { get; init; } = true;
+    /// <summary>6.19: a host-initiated IA32_APIC_BASE write from x2APIC straight to xAPIC resets
+    /// the xAPIC ID (kvm_apic_set_xapic_id), as enabling the APIC does.</summary>
+    public bool HostX2ApicToXApicResetsId { get; init; }
 }
 
 /// <summary>How KVM handles an L1 interrupt that is vmcs12's posted-interrupt notification vector.</summary>

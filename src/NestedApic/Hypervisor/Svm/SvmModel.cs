@@ -25,7 +25,7 @@ public readonly partial struct SvmModel : IKvmModel
     public KvmState Initial() => _initial;
     /// <summary>Per vCPU at most: the userspace ioctls (4 + vmcb12s + vectors) or the guest's
     /// events (vmcb12s, 4 APIC accesses, IPIs, STI, HLT, delivery), plus device interrupts.</summary>
-    public int MaxSteps => 1 + _c.Vcpus * (16 + 2 * _c.Vmcb12s.Count + (_c.Vcpus + 2) * _c.Vectors.Count);
+    public int MaxSteps => 1 + _c.Vcpus * (16 + _c.LapicStates.Count + 2 * _c.Vmcb12s.Count + (_c.Vcpus + 2) * _c.Vectors.Count);
     public IReadOnlyList<string> Invariants => Properties.Ids;
     public bool IsFinal(in KvmState state) => true;
 

@@ -53,6 +53,11 @@ public readonly partial struct VmxModel
             Add("vmcs02.other", vc.GuestMode ? VmcsOtherFields(vc.Vmcs02) : "-");
             Add("deferred", vc.Deferred == 0 ? "-" : vc.Deferred.ToString());
             Add("faults", vc.Faults == 0 ? "-" : vc.Faults.ToString());
+            Add("kvm_ppr", $"0x{vc.KvmPpr:x2}");
+            Add("nested.posted_intr_nv", vc.NestedPiNv == 0 ? "-1" : $"0x{vc.NestedPiNv:x2}");
+            Add("nested_run_pending", B(vc.NestedRunPending).ToString());
+            Add("l2_if", vc.GuestMode ? B(vc.L2If).ToString() : "-");
+            Add("vmcs02.irq_window", vc.GuestMode ? B((vc.Vmcs02.Primary & PrimaryControls.InterruptWindowExiting) != 0).ToString() : "-");
         });
     }
 
