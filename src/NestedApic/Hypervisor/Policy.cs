@@ -162,7 +162,7 @@ public sealed record Policy
     /// <summary>5.17's vmx_set_apic_access_page_addr ends with vmx_flush_tlb_current.</summary>
     public bool ApicAccessPageFlushesTlb { get; init; }
     /// <summary>kvm_apic_set_state resets the posted-interrupt descriptor even with APICv inactive
-    /// (apicv_pre_state_restore, present by 6.10, pi_apicv_pre_state_restore in 6.19); 5.17 does it
+    /// (6.19's pi_apicv_pre_state_restore, taken for 6.18 too); 5.17 does it
     /// only with APICv active.</summary>
     public bool SetLapicClearsPirAlways { get; init; }
     /// <summary>kvm_lapic_reset (RESET and INIT) tells the CPU the ISR is empty with APICv active
