@@ -68,7 +68,7 @@ public static class ScenarioRunner
         {
             return File.Exists(path) || d.Value.EndsWith(".toml") ? Universe.Load(path) : builtin(d.Value);
         }
-        catch (InputException e) { throw new InputException($"{d.Pos}: universe '{d.Value}': {e.Message}"); }
+        catch (Exception e) when (e is InputException or Toml.TomlException) { throw new InputException($"{d.Pos}: universe '{d.Value}': {e.Message}"); }
     }
 
     static Policy ResolvePolicy(Scenario sc, Universe u)

@@ -33,7 +33,21 @@ public static class UniverseCheck
     {
         if (vcpus is < 1 or > KvmState.MaxVcpus) throw new InputException($"{u.File}: {vcpus} vCPUs; the model holds 1..{KvmState.MaxVcpus}");
         CheckVendor(u, policy);
+        CheckNotEmpty(u);
         return u.Config with { Policy = policy, Vcpus = vcpus };
+    }
+
+    /// <summary>A universe must give the checker something to explore: an event in [events] and a
+    /// vCPU (created by its setup or by a create-vcpu event); otherwise its one state would "hold"
+    /// vacuously. Scenarios replay in such a universe; only checks refuse it.</summary>
+    public static void CheckNotEmpty(Universe u)
+    {
+        var missing = new List<string>();
+        if (!u.Config.Budget.Any(b => b > 0)) missing.Add("no event in [events] above 0 (e.g. kvm-run = 1)");
+        if (u.Setup.Count == 0 && u.Config.Budget[(int)EventKind.CreateVcpu] == 0)
+            missing.Add("no vCPU: no setup line creates one and [events] has no create-vcpu");
+        if (missing.Count > 0)
+            throw new InputException($"{u.File}: nothing to explore: {string.Join("; ", missing)} (see docs/universes.md)");
     }
 
     /// <summary>A policy describes one vendor's module; a universe of the other vendor cannot run under it.</summary>
