@@ -42,8 +42,8 @@ public static class Cli
         {
             new HelpOption(), new VersionOption(),
         };
-        foreach (var c in new[] { CheckCommand.Define(io), RunCommand.Define(io), DiffCommand.Define(io),
-                     PoliciesCommand.Define(io), VmEntryCommand.Define(io), VmrunCommand.Define(io) })
+        foreach (var c in new[] { ClusterCheck.Extend(CheckCommand.Define(io), io), RunCommand.Define(io), DiffCommand.Define(io),
+                     PoliciesCommand.Define(io), VmEntryCommand.Define(io), VmrunCommand.Define(io), SiloCommand.Define(io) })
             root.Subcommands.Add(c);
         root.SetAction(_ =>
         {

@@ -25,7 +25,7 @@ public static class PolicySpec
         int colon = spec.IndexOf(':');
         string preset = colon < 0 ? spec : spec[..colon];
         var p = Policies.Find(preset) ?? throw new InputException(
-            $"{where}: unknown policy '{preset}'; known: {string.Join(", ", (vendor is { } v0 ? Policies.For(v0) : Policies.Presets).Select(x => x.Name))}");
+            $"{where}: {Policies.Unknown(preset, vendor is { } v0 ? Policies.For(v0) : Policies.Presets)}");
         if (vendor is { } v && p.Vendor != v)
             throw new InputException($"{where}: policy '{preset}' describes kvm_{p.Vendor.Name()} but the universe is vendor = \"{v.Name()}\"; use one of: {string.Join(", ", Policies.For(v).Select(x => x.Name))}");
         var overrides = new List<PolicyOverride>(baseOverrides ?? []);

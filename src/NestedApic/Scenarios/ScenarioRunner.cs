@@ -79,7 +79,7 @@ public static class ScenarioRunner
         var preset = Policies.Find(name.Split(':')[0]);
         if (preset is null)
             throw new InputException(
-                $"{sc.Policy!.Pos}: unknown policy '{name}'; known: {string.Join(", ", Policies.For(u.Config.Vendor).Select(x => x.Name))}, {Scenario.UniversePolicy}");
+                $"{sc.Policy!.Pos}: {Policies.Unknown(name.Split(':')[0], Policies.For(u.Config.Vendor))}{(Policies.Retired.ContainsKey(name.Split(':')[0]) ? "" : ", " + Scenario.UniversePolicy)}");
         if (preset.Vendor != u.Config.Vendor)
             throw new InputException($"{sc.Policy!.Pos}: policy '{name}' describes kvm_{preset.Vendor.Name()} but universe '{u.Name}' is vendor = \"{u.Config.Vendor.Name()}\"; use one of: {string.Join(", ", Policies.For(u.Config.Vendor).Select(x => x.Name))}");
         return PolicySpec.Parse(name, sc.Policy?.Pos.ToString() ?? sc.File, u.Config.Vendor, u.PolicyOverrides);

@@ -139,6 +139,8 @@ public sealed partial record Universe
                 foreach (var key in t.Keys)
                 {
                     string preset = key.Split('@')[0];
+                    if (key != "*" && Policies.Retired.ContainsKey(preset))
+                        throw t[key].Error(Policies.Unknown(preset));
                     if (key != "*" && Policies.For(vendor).All(p => p.Name != preset))
                         throw t[key].Error($"unknown preset '{preset}' for vendor {vendorName}; known: {string.Join(", ", Policies.For(vendor).Select(p => p.Name))}");
                     if (key.Contains('@') && !(int.TryParse(key.Split('@')[1], out int n) && n is >= 1 and <= KvmState.MaxVcpus))
@@ -199,7 +201,7 @@ public sealed partial record Universe
         string preset = t.GetStringOrNull("preset") ?? fallback.Name;
         var at = t.TryGet("preset", out var pv) ? pv : root;
         var policy = Policies.Find(preset) ?? throw at.Error(
-            $"unknown policy '{preset}'; known: {string.Join(", ", Policies.For(vendor).Select(p => p.Name))}");
+            Policies.Unknown(preset, Policies.For(vendor)));
         if (policy.Vendor != vendor)
             throw at.Error($"policy '{preset}' describes kvm_{policy.Vendor.Name()} but vendor = \"{vendor.Name()}\"; use one of: {string.Join(", ", Policies.For(vendor).Select(p => p.Name))}");
         foreach (var key in t.Keys)
