@@ -64,6 +64,16 @@ public static class UniverseCheck
     public static CheckReport Run(Universe u, Policy policy, int vcpus, Settings settings, in KvmState initial) =>
         Dispatch(u, policy, vcpus, settings, Build(u, policy, vcpus, initial).Model);
 
+    /// <summary>The checker stops at the depth bound while states of the last level remain to be
+    /// expanded; when none of them has a new successor the search was in fact complete. One more
+    /// level, bounded to no new state, tells which (the engine has no such test; it costs a second
+    /// search only for runs that reach the bound).</summary>
+    static bool DeepestLevelIsLast<TModel>(TModel model, CheckOptions options, long states) where TModel : struct, IKvmModel
+    {
+        var probe = Checker.Run<TModel, KvmState, KvmStep>(model, options with { MaxDepth = options.MaxDepth + 1, MaxStates = states, Progress = null });
+        return probe.Verdict == Verdict.Holds && probe.StopReason == StopReason.Complete && probe.Stats.States == states;
+    }
+
     /// <summary>The checker specialised on the vendor's model struct (no interface calls on its hot path).</summary>
     static CheckReport Dispatch(Universe u, Policy policy, int vcpus, Settings settings, IKvmModel model) => model switch
     {
@@ -75,7 +85,7 @@ public static class UniverseCheck
     static CheckReport Run<TModel>(Universe u, Policy policy, int vcpus, Settings settings, TModel model) where TModel : struct, IKvmModel
     {
         int depth = settings.Depth ?? u.Depth;
-        var result = Checker.Run<TModel, KvmState, KvmStep>(model, new CheckOptions
+        var options = new CheckOptions
         {
             Threads = settings.Threads,
             MaxDepth = depth,
@@ -83,7 +93,10 @@ public static class UniverseCheck
             Progress = settings.Progress,
             Cancel = settings.Cancel,
             Exact = settings.Exact,
-        });
+        };
+        var result = Checker.Run<TModel, KvmState, KvmStep>(model, options);
+        if (result.StopReason == StopReason.DepthBound && result.Verdict == Verdict.Holds && DeepestLevelIsLast(model, options, result.Stats.States))
+            result = result with { StopReason = StopReason.Complete };
         Property? property = result.Verdict == Verdict.Violated ? (Property)result.Invariant : null;
         var last = result.Trace.Count > 0 ? result.Trace[^1].After : result.Initial;
         return new CheckReport
