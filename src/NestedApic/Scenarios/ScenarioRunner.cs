@@ -178,7 +178,7 @@ public static class ScenarioRunner
             var before = State;
             string label = model.Label(step);
             model.Apply(ref State, step);
-            events.Add(new ScenarioEvent(++_events, label, step.Actor, step.Vcpu, model.Diff(before, State)));
+            events.Add(new ScenarioEvent(++_events, label, step.Actor, step.Vcpu, StepOutcome.WithOutcome(model.Config, step, model.Diff(before, State))));
             foreach (var p in Properties.All)
             {
                 int v = model.VcpuOf(State, p);
