@@ -13,6 +13,8 @@ public static class UniverseCheck
     {
         /// <summary>Store whole states: no fingerprint collision can hide a state.</summary>
         public bool Exact { get; init; }
+        /// <summary>--max-memory: bytes the process may hold; null: the engine's default.</summary>
+        public long? MaxMemory { get; init; }
     }
 
     public static (IKvmModel Model, KvmConfig Config) Build(Universe u, Policy policy, int vcpus)
@@ -93,10 +95,17 @@ public static class UniverseCheck
             Progress = settings.Progress,
             Cancel = settings.Cancel,
             Exact = settings.Exact,
+            MemoryBudgetBytes = settings.MaxMemory ?? CheckOptions.DefaultMemoryBudget(),
         };
         var result = Checker.Run<TModel, KvmState, KvmStep>(model, options);
         if (result.StopReason == StopReason.DepthBound && result.Verdict == Verdict.Holds && DeepestLevelIsLast(model, options, result.Stats.States))
             result = result with { StopReason = StopReason.Complete };
+        return Report(u, policy, vcpus, depth, model, result);
+    }
+
+    /// <summary>A search's result in the CLI's terms; also for results found elsewhere (a cluster).</summary>
+    public static CheckReport Report(Universe u, Policy policy, int vcpus, int depth, IKvmModel model, CheckResult<KvmState, KvmStep> result)
+    {
         Property? property = result.Verdict == Verdict.Violated ? (Property)result.Invariant : null;
         var last = result.Trace.Count > 0 ? result.Trace[^1].After : result.Initial;
         return new CheckReport
@@ -130,7 +139,11 @@ public static class UniverseCheck
             Explanation = result.Explanation,
             VerdictLine = result.VerdictLine,
             Stats = new CheckStats(result.Stats.States, result.Stats.Transitions, result.Stats.Depth, result.Stats.Seconds,
-                result.Stats.StatesPerSecond, result.Stats.BytesPerState, result.Stats.CollisionProbability),
+                result.Stats.StatesPerSecond, result.Stats.BytesPerState, result.Stats.CollisionProbability)
+            {
+                PeakMemoryBytes = result.Stats.PeakMemoryBytes,
+                MemoryBudgetBytes = result.Stats.MemoryBudgetBytes,
+            },
             Initial = model.Fields(result.Initial).Select(kv => $"{kv.Key}: {kv.Value}").ToArray(),
             Trace = result.Trace.Select((t, i) => new TraceStep(i + 1, t.Label, t.Step.Actor, t.Step.Vcpu, StepOutcome.WithOutcome(model.Config, t.Step, t.Changes))).ToArray(),
             Expected = u.ExpectationFor(policy.Name, vcpus),
