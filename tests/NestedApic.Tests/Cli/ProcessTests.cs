@@ -58,7 +58,7 @@ public class ProcessTests
     public async Task CtrlC_DuringASearch_Exits3_WithTheStatistics()
     {
         // intel-wide is far larger than the state bound; the bound only keeps a lost signal from running long.
-        var psi = ToolProcess.Start(["check", "intel-wide", "--policy", "linux-7.0", "--threads", "1", "--max-states", "20000000", "--json"],
+        var psi = ToolProcess.Start(["check", "intel-wide", "--policy", "linux-7.0", "--threads", "1", "--max-states", "2000000", "--max-memory", "1G", "--json"],
             new Dictionary<string, string> { [ProgressPrinter.ForceVariable] = "1" });
         using var p = Process.Start(psi)!;
         p.StandardInput.Close();
