@@ -185,5 +185,6 @@ public static class Policies
             (p, v) => v switch { "scan" => p with { IrrPendingUpdate = IrrPendingUpdate.Scan }, "keep-on-deactivate" => p with { IrrPendingUpdate = IrrPendingUpdate.KeepOnDeactivate }, "always" => p with { IrrPendingUpdate = IrrPendingUpdate.Always }, _ => null })
         { Vendor = CpuVendor.Amd },
         Flag("set-nested-state-requests-apicv-update", "design: svm_set_nested_state into L2 requests KVM_REQ_APICV_UPDATE as nested VMRUN does", p => p.SetNestedStateRequestsApicvUpdate, (p, v) => p with { SetNestedStateRequestsApicvUpdate = v }) with { Vendor = CpuVendor.Amd },
+        Flag("avic-deactivate-skips-vmcb01", "design: AVIC deactivation leaves vmcb01 as it is (svm_refresh_apicv_exec_ctrl before its 2019 fix)", p => p.AvicDeactivateSkipsVmcb01, (p, v) => p with { AvicDeactivateSkipsVmcb01 = v }) with { Vendor = CpuVendor.Amd },
     ];
 }

@@ -73,6 +73,10 @@ public sealed record Policy
     /// <summary>AMD design: svm_set_nested_state into L2 requests KVM_REQ_APICV_UPDATE the way
     /// enter_svm_guest_mode does (upstream it does not).</summary>
     public bool SetNestedStateRequestsApicvUpdate { get; init; }
+    /// <summary>AMD design: AVIC deactivation returns before touching vmcb01, as
+    /// svm_refresh_apicv_exec_ctrl did until "svm: Fix improper check when deactivate AVIC"
+    /// (Suthikulpanit, Jan 2019; Fixes: 67034bb9dd5e). Only to show vmcb01-avic-stale can fail.</summary>
+    public bool AvicDeactivateSkipsVmcb01 { get; init; }
     /// <summary>vmx_refresh_apicv_exec_ctrl while L2 is active.</summary>
     public Vmcs01Update ApicvRefresh { get; init; }
     /// <summary>vmx_hwapic_isr_update (SVI) while L2 is active.</summary>
