@@ -31,7 +31,8 @@ public static class KvmCommon
     public static int UserspaceSteps(in KvmState s, KvmConfig c, int v, ReadOnlySpan<bool> nestedValid, Span<KvmStep> steps, int n)
     {
         ref readonly var vc = ref s.Vcpus[v];
-        if (Allowed(s, c, EventKind.KvmRun)) steps[n++] = new(EventKind.KvmRun, Actor.Userspace, v);
+        if (Allowed(s, c, EventKind.KvmRun) && KvmCpuid.MayRun(vc, c)) steps[n++] = new(EventKind.KvmRun, Actor.Userspace, v);
+        if (Allowed(s, c, EventKind.SetCpuid) && KvmCpuid.CanSetCpuid(vc)) steps[n++] = new(EventKind.SetCpuid, Actor.Userspace, v);
         if (Allowed(s, c, EventKind.SetNestedState))
             for (int i = 0; i < nestedValid.Length; i++)
                 if (nestedValid[i]) steps[n++] = new(EventKind.SetNestedState, Actor.Userspace, v, i);
@@ -154,6 +155,8 @@ public static class KvmCommon
                 }
                 return true;
             case EventKind.ServiceRequest: ServiceRequest(ref s, c, v, (KvmRequest)(1 << step.Arg)); return true;
+            case EventKind.SetCpuid: KvmCpuid.SetCpuid(ref s, c, v); return true;
+            case EventKind.KvmRun: KvmCpuid.OnKvmRun(ref vc, c); return false; // the vendor's KVM_RUN follows
         }
         return false;
     }
@@ -178,6 +181,7 @@ public static class KvmCommon
         }
         Vendor.VcpuCreate(ref s, c, v);
         X86.LapicReset(ref s, c, v, initEvent: false); // kvm_vcpu_reset(vcpu, false): RESET
+        KvmDirtyLogging.VcpuCreate(ref s, c, v);
     }
 
     /// <summary>An EOI: virtualized by the CPU when the vendor's hardware takes it (VMX EOI

@@ -37,6 +37,11 @@ public sealed record KvmConfig
     public uint CheckedProperties { get; init; } = uint.MaxValue;
     /// <summary>Maximum count per bounded event, indexed by EventKind (0: not allowed).</summary>
     public byte[] Budget { get; init; } = new byte[(int)EventKind.Count];
+    /// <summary>Userspace calls KVM_SET_CPUID2 on a vCPU before its first KVM_RUN (universe key
+    /// cpuid-before-run): KVM_RUN is withheld until then.</summary>
+    public bool CpuidBeforeRun { get; init; }
+    /// <summary>Whether the model tracks KVM_SET_CPUID2 and the first KVM_RUN (<see cref="VcpuCpuid"/>).</summary>
+    public bool TracksCpuid => CpuidBeforeRun || Budget[(int)EventKind.SetCpuid] > 0;
 
     public KvmConfig WithBudget(EventKind k, int n)
     {

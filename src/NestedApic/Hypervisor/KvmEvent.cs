@@ -20,6 +20,7 @@ public enum EventKind : byte
     GuestDebugBlockIrq,  // KVM_SET_GUEST_DEBUG, Arg = 1 set / 0 clear BLOCKIRQ
     SynicAutoEoi,        // KVM_SET_MSRS on a SynIC SINT, Arg = 1 AutoEOI on / 0 off
     SetLapic,            // KVM_SET_LAPIC, Arg = the vector restored in ISR (0: none)
+    SetCpuid,            // KVM_SET_CPUID2 (Cpuid.cs)
     // Guest L1
     VmLaunch,            // VMLAUNCH/VMRESUME, Arg = vmcs12 index
     ApicIdWrite,         // xAPIC ID write, Arg = 1 modified / 0 restored to vcpu_id (L1, or L2 through L1's APIC)
@@ -84,6 +85,7 @@ public static class KvmEvents
         EventKind.GuestDebugBlockIrq => "guest-debug-blockirq",
         EventKind.SynicAutoEoi => "synic-autoeoi",
         EventKind.SetLapic => "set-lapic",
+        EventKind.SetCpuid => "set-cpuid",
         EventKind.VmLaunch => "vmlaunch",
         EventKind.ApicIdWrite => "apic-id-write",
         EventKind.ApicModeSwitch => "apic-mode",

@@ -114,6 +114,8 @@ public struct VcpuState
     public bool L1VmxOff;
     /// <summary>RFLAGS.IF of L2 (loaded from vmcs12 at nested VM-entry).</summary>
     public bool L2If;
+    /// <summary>KVM_SET_CPUID2 and the first KVM_RUN, where a universe tracks them (Cpuid.cs).</summary>
+    public VcpuCpuid Cpuid;
     /// <summary>kvm_amd's per-vCPU state (zero on Intel).</summary>
     public SvmVcpu Svm;
 

@@ -46,7 +46,7 @@ public sealed partial record Universe
     public static Universe Parse(string text, string file)
     {
         var root = Toml.Toml.Parse(text, file);
-        root.RejectUnknownKeys("name", "description", "vendor", "vcpus", "depth", "policy", "host", "vmcs12", "vmcb12", "vectors", "cr8-values", "events", "setup", "expect", "suite-vcpus", "properties", "lapic-state");
+        root.RejectUnknownKeys("name", "description", "vendor", "vcpus", "depth", "policy", "host", "vmcs12", "vmcb12", "vectors", "cr8-values", "events", "setup", "expect", "suite-vcpus", "properties", "lapic-state", "cpuid-before-run");
         string vendorName = root.GetStringOrNull("vendor") ?? "intel";
         var vendor = vendorName switch
         {
@@ -129,6 +129,7 @@ public sealed partial record Universe
             Cr8Values = cr8,
             LapicStates = lapicStates,
             Budget = budget,
+            CpuidBeforeRun = root.GetBooleanOr("cpuid-before-run", false),
         };
 
         var setup = new List<(string, int)>();

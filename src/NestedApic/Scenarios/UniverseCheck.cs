@@ -13,6 +13,8 @@ public static class UniverseCheck
     {
         /// <summary>Store whole states: no fingerprint collision can hide a state.</summary>
         public bool Exact { get; init; }
+        /// <summary>--max-memory: bytes the process may hold; null: the engine's default.</summary>
+        public long? MaxMemory { get; init; }
     }
 
     public static (IKvmModel Model, KvmConfig Config) Build(Universe u, Policy policy, int vcpus)
@@ -69,6 +71,7 @@ public static class UniverseCheck
             Progress = settings.Progress,
             Cancel = settings.Cancel,
             Exact = settings.Exact,
+            MemoryBudgetBytes = settings.MaxMemory ?? CheckOptions.DefaultMemoryBudget(),
         });
         return Report(u, policy, vcpus, depth, model, result);
     }
@@ -109,7 +112,11 @@ public static class UniverseCheck
             Explanation = result.Explanation,
             VerdictLine = result.VerdictLine,
             Stats = new CheckStats(result.Stats.States, result.Stats.Transitions, result.Stats.Depth, result.Stats.Seconds,
-                result.Stats.StatesPerSecond, result.Stats.BytesPerState, result.Stats.CollisionProbability),
+                result.Stats.StatesPerSecond, result.Stats.BytesPerState, result.Stats.CollisionProbability)
+            {
+                PeakMemoryBytes = result.Stats.PeakMemoryBytes,
+                MemoryBudgetBytes = result.Stats.MemoryBudgetBytes,
+            },
             Initial = model.Fields(result.Initial).Select(kv => $"{kv.Key}: {kv.Value}").ToArray(),
             Trace = result.Trace.Select((t, i) => new TraceStep(i + 1, t.Label, t.Step.Actor, t.Step.Vcpu, t.Changes)).ToArray(),
             Expected = u.ExpectationFor(policy.Name, vcpus),

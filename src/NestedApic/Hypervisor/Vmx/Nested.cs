@@ -124,7 +124,9 @@ public static class Nested
         ref var vc = ref s.Vcpus[v];
         if ((vc.Requests & KvmRequest.TlbFlushCurrent) != 0) VmxOps.FlushTlbCurrent(ref vc); // L2's context
         vc.GuestMode = false;
+        KvmDirtyLogging.LeaveGuestMode(ref s, c, v); // the AMD PML series' leave_guest_mode, before vmx_switch_vmcs(vmcs01)
         vc.Vmcs02Loaded = false;
+        KvmDirtyLogging.AfterVmcb01Switch(ref s, c, v);
         vc.NestedRunPending = false;
         vc.ImmediateExit = false;
         // An interrupt KVM was injecting into L2 goes to vmcs12's IDT-vectoring info

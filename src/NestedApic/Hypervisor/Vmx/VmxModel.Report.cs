@@ -44,6 +44,7 @@ public readonly partial struct VmxModel
             Add("notification_in_flight", B(vc.NotificationInFlight).ToString());
             Add("nested_notification_in_flight", B(vc.NestedNotificationInFlight).ToString());
             Add("pi_pending", B(vc.PiPending).ToString());
+            if (c.TracksCpuid) Add("cpuid", vc.Cpuid.ToString().ToLowerInvariant());
             Add("pid12", $"PIR={Vectors(vc.Pid12.Pir)} ON={B(vc.Pid12.On)}");
             Add("l2.virr", Vectors(vc.L2Virr));
             Add("vmcs01", VmcsFields(vc.Vmcs01));

@@ -27,7 +27,7 @@ public readonly partial struct VmxModel : IKvmModel
     /// <summary>Two VM-wide events, then per vCPU at most: notifications, then either the userspace
     /// ioctls (4 + vmcs12s + vectors), the run loop (3), or the guest's events (vmcs12s, APIC
     /// accesses, CR8 values, INIT and IPIs to each vCPU and vector, STI, memory, delivery).</summary>
-    public int MaxSteps => 2 + _c.Vcpus * (19 + _c.LapicStates.Count + _c.Vcpus + 2 * _c.Cr8Values.Count + 2 * _c.Vmcs12s.Count + (2 * _c.Vcpus + 1) * _c.Vectors.Count);
+    public int MaxSteps => 2 + _c.Vcpus * (20 + _c.LapicStates.Count + _c.Vcpus + 2 * _c.Cr8Values.Count + 2 * _c.Vmcs12s.Count + (2 * _c.Vcpus + 1) * _c.Vectors.Count);
     public IReadOnlyList<string> Invariants => Properties.Ids;
     public bool IsFinal(in KvmState state) => true;
 
