@@ -288,5 +288,6 @@ public static class Policies
         { Vendor = null },
         Flag("set-nested-state-requests-apicv-update", "svm_set_nested_state into L2 requests KVM_REQ_APICV_UPDATE as nested VMRUN does (24f7d36b824b, 7.1)", p => p.SetNestedStateRequestsApicvUpdate, (p, v) => p with { SetNestedStateRequestsApicvUpdate = v }) with { Vendor = CpuVendor.Amd },
         Flag("leave-nested-requests-apicv-update", "svm_leave_nested requests KVM_REQ_APICV_UPDATE when the VM has AVIC activated (3fdc6087df3b, 6.6)", p => p.LeaveNestedRequestsApicvUpdate, (p, v) => p with { LeaveNestedRequestsApicvUpdate = v }) with { Vendor = CpuVendor.Amd },
+        Flag("avic-deactivate-skips-vmcb01", "design: AVIC deactivation leaves vmcb01 as it is (svm_refresh_apicv_exec_ctrl before its 2019 fix)", p => p.AvicDeactivateSkipsVmcb01, (p, v) => p with { AvicDeactivateSkipsVmcb01 = v }) with { Vendor = CpuVendor.Amd },
     ];
 }

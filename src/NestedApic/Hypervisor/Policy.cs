@@ -99,6 +99,10 @@ public sealed record Policy
     /// <summary>AMD: svm_leave_nested requests KVM_REQ_APICV_UPDATE when the VM has AVIC activated
     /// (3fdc6087df3b, 6.6).</summary>
     public bool LeaveNestedRequestsApicvUpdate { get; init; }
+    /// <summary>AMD design: AVIC deactivation returns before touching vmcb01, as
+    /// svm_refresh_apicv_exec_ctrl did until "svm: Fix improper check when deactivate AVIC"
+    /// (Suthikulpanit, Jan 2019; Fixes: 67034bb9dd5e). Only to show vmcb01-avic-stale can fail.</summary>
+    public bool AvicDeactivateSkipsVmcb01 { get; init; }
     /// <summary>vmx_refresh_apicv_exec_ctrl while L2 is active.</summary>
     public Vmcs01Update ApicvRefresh { get; init; }
     /// <summary>vmx_hwapic_isr_update (SVI) while L2 is active.</summary>
