@@ -8,13 +8,13 @@ namespace NestedApic.Cli;
 
 /// <summary>
 /// `nestedapic check [UNIVERSE] [--policy P] [--vcpus N] [--threads T] [--depth D]
-/// [--max-states N] [--json] [--save-trace FILE.scn] [--from FILE.scn]`. Without a universe: the built-in suite (every universe, every
+/// [--max-states N] [--max-memory SIZE] [--json] [--save-trace FILE.scn] [--from FILE.scn]`. Without a universe: the built-in suite (every universe, every
 /// preset, its vCPU counts) as a table. Exit 0 when every verdict meets its expectation, 1 when one
 /// does not, 2 on bad input.
 /// </summary>
 public static class CheckCommand
 {
-    public const string Usage = "usage: nestedapic check [UNIVERSE.toml|NAME] [--policy P] [--vcpus N] [--threads T] [--depth D] [--max-states N] [--json] [--save-trace FILE.scn] [--from FILE.scn]";
+    public const string Usage = "usage: nestedapic check [UNIVERSE.toml|NAME] [--policy P] [--vcpus N] [--threads T] [--depth D] [--max-states N] [--max-memory SIZE] [--json] [--save-trace FILE.scn] [--from FILE.scn]";
 
     sealed record Options(string? Universe, string? Policy, int? Vcpus, int Threads, int? Depth, long? MaxStates, bool Json,
         string? SaveTrace = null, string? From = null, string? Html = null)
@@ -22,6 +22,7 @@ public static class CheckCommand
         public CancellationToken Cancel { get; init; }
         public ProgressPrinter? Progress { get; init; }
         public bool Exact { get; init; }
+        public long? MaxMemory { get; init; }
     }
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
@@ -39,14 +40,16 @@ public static class CheckCommand
         var threads = Cli.IntOption("--threads", "worker threads; default: all cores", 1, 1024);
         var depth = Cli.IntOption("--depth", "depth bound; default: the universe's", 1, 1000);
         var maxStates = Cli.LongOption("--max-states", "stop after this many states (verdict: bounded, exit 3)", 1, long.MaxValue);
-        var exact = new Option<bool>("--exact") { Description = "store whole states instead of 64-bit fingerprints (collision-free, more memory)" };
+        var exact = new Option<bool>("--exact") { Description = "kept for scripts: states are always stored exactly (compressed, collision-free)" };
+        var maxMemory = new Option<string?>("--max-memory") { Description = "stop cleanly (verdict: bounded, exit 3) before the process holds more than SIZE (512M, 16G); default: about 75% of the memory it may use" };
+        maxMemory.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } v && NestedApic.Checking.Memory.ParseSize(v) is null) r.AddError($"--max-memory: '{v}' is not a size (e.g. 512M, 16G)"); });
         var json = new Option<bool>("--json") { Description = "print the report as one JSON document (docs/check-report.schema.json)" };
         var html = new Option<string?>("--html") { Description = "also write a self-contained HTML timeline of the report" };
         var saveTrace = new Option<string?>("--save-trace") { Description = "write a violation as a scenario that `run` replays" };
         var from = new Option<string?>("--from") { Description = "explore from the state a scenario's steps reach" };
         var cmd = new Command("check", "Explore every interleaving of a universe's events under a policy; no universe: the built-in suite.")
         {
-            universe, policy, vcpus, threads, depth, maxStates, exact, json, html, saveTrace, from,
+            universe, policy, vcpus, threads, depth, maxStates, maxMemory, exact, json, html, saveTrace, from,
         };
         cmd.Validators.Add(r =>
         {
@@ -56,7 +59,11 @@ public static class CheckCommand
         Cli.RejectOptionLike(cmd, universe);
         cmd.SetAction(r => Execute(new Options(r.GetValue(universe), r.GetValue(policy), r.GetValue(vcpus),
             r.GetValue(threads) ?? Environment.ProcessorCount, r.GetValue(depth), r.GetValue(maxStates), r.GetValue(json),
-            r.GetValue(saveTrace), r.GetValue(from), r.GetValue(html)) { Exact = r.GetValue(exact) }, io));
+            r.GetValue(saveTrace), r.GetValue(from), r.GetValue(html))
+        {
+            Exact = r.GetValue(exact),
+            MaxMemory = r.GetValue(maxMemory) is { } m ? NestedApic.Checking.Memory.ParseSize(m) : null,
+        }, io));
         return cmd;
     }
 
@@ -187,7 +194,7 @@ public static class CheckCommand
     }
 
     static UniverseCheck.Settings Settings(Options o) =>
-        new(o.Threads, o.Depth, o.MaxStates, o.Progress is { } p ? p.Report : null, o.Cancel) { Exact = o.Exact };
+        new(o.Threads, o.Depth, o.MaxStates, o.Progress is { } p ? p.Report : null, o.Cancel) { Exact = o.Exact, MaxMemory = o.MaxMemory };
 
     /// <summary>0: the verdict meets the expectation; 1: it does not; 3: a bound or budget (or
     /// Ctrl-C) stopped the search before a verdict.</summary>

@@ -6,7 +6,13 @@ namespace NestedApic.Scenarios;
 public sealed record TraceStep(int Index, string Label, Actor Actor, int Vcpu, IReadOnlyList<string> Changes);
 
 public sealed record CheckStats(long States, long Transitions, int Depth, double Seconds, double StatesPerSecond,
-    double BytesPerState, double CollisionProbability);
+    double BytesPerState, double CollisionProbability)
+{
+    /// <summary>The process's peak resident set during the search; BytesPerState is this over States.</summary>
+    public long PeakMemoryBytes { get; init; }
+    /// <summary>The memory budget the search ran under (--max-memory or the default).</summary>
+    public long MemoryBudgetBytes { get; init; }
+}
 
 /// <summary>The result of checking one universe under one policy and vCPU count, in the terms the
 /// CLI prints (text, JSON, suite table).</summary>

@@ -43,7 +43,7 @@ public class CheckCommandTests
         Assert.Contains("amd-nested-ipi", o);
         Assert.Contains("amd-set-nested-state", o);
         Assert.DoesNotContain("seed", o);
-        Assert.Contains("suite: 2 runs, 2 as expected, 0 not", o);
+        Assert.Contains("suite: 5 runs, 5 as expected, 0 not", o); // amd-nested-ipi, amd-set-nested-state, the three amd-pml universes
     }
 
     [Fact]
@@ -129,6 +129,47 @@ public class CheckCommandExitAndReportTests
         Assert.Contains("state bound reached", o);
     }
 
+    /// <summary>A depth bound that cuts the search is no "holds"; one that the reachable graph
+    /// never reaches past is (the last level has no new successor).</summary>
+    [Fact]
+    public void DepthBound_CutsToHoldsToDepth_ExitsThree_UnlessTheGraphEndsThere()
+    {
+        var (full, o, _) = Run("seed", "--policy", "linux-7.0", "--threads", "1", "--json");
+        Assert.Equal(0, full);
+        int deepest = System.Text.Json.JsonDocument.Parse(o).RootElement.GetProperty("stats").GetProperty("depth").GetInt32();
+
+        var (atDepth, exact, _) = Run("seed", "--policy", "linux-7.0", "--threads", "1", "--depth", deepest.ToString());
+        Assert.Equal(0, atDepth);
+        Assert.Contains("verdict: holds\n", exact.Replace("\r", ""));
+
+        var (cut, text, _) = Run("seed", "--policy", "linux-7.0", "--threads", "1", "--depth", (deepest - 1).ToString());
+        Assert.Equal(3, cut);
+        Assert.Contains("verdict: holds-to-depth", text);
+        Assert.Contains("expected: holds — unknown (stopped by the depth bound)", text);
+    }
+
+    [Fact]
+    public void StateBound_SaysTheExpectationIsUnknown_NotUnmet()
+    {
+        var (code, o, _) = Run("seed", "--policy", "linux-7.0", "--max-states", "5", "--threads", "1");
+        Assert.Equal(3, code);
+        Assert.Contains("expected: holds — unknown (stopped by the state bound)", o);
+        Assert.DoesNotContain("NOT met", o);
+    }
+
+    [Fact]
+    public void PolicySpec_KeepsTheUniversesOverrides_AndNamesTheEffectivePolicy()
+    {
+        string dir = Directory.CreateTempSubdirectory().FullName;
+        string f = Path.Combine(dir, "u.toml");
+        File.WriteAllText(f, File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "universes", "seed.toml"))
+            .Replace("[policy]\npreset = \"linux-7.0\"", "[policy]\npreset = \"linux-7.0\"\nsvi-on-activation = false"));
+        var (code, o, e) = Run(f, "--policy", "linux-6.18:apicv-refresh=vmcs01-on-demand", "--threads", "1");
+        Assert.True(code is 0 or 1, e);
+        // The universe's own switch survives the change of preset; the spec's switch comes after it.
+        Assert.Contains("policy linux-6.18:svi-on-activation=false,apicv-refresh=vmcs01-on-demand,", o);
+    }
+
     [Fact]
     public void Html_WritesTheTimelineWithTheReportEmbedded()
     {
@@ -147,18 +188,52 @@ public class CheckCommandExitAndReportTests
     [Fact]
     public void Exact_CountsTheSameStates_AndRulesOutCollisions()
     {
-        var (_, fp, _) = Run("vmx-apicv-updates", "--policy", "linux-7.0", "--threads", "1", "--json");
+        // Storage is exact either way now (a stored state is its compressed form); --exact stays accepted.
+        var (_, plain, _) = Run("vmx-apicv-updates", "--policy", "linux-7.0", "--threads", "1", "--json");
         var (_, exact, _) = Run("vmx-apicv-updates", "--policy", "linux-7.0", "--threads", "1", "--json", "--exact");
         static (long, double) Stats(string json)
         {
             var s = System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("stats");
             return (s.GetProperty("states").GetInt64(), s.GetProperty("collision_probability").GetDouble());
         }
-        var (n1, p1) = Stats(fp);
+        var (n1, p1) = Stats(plain);
         var (n2, p2) = Stats(exact);
         Assert.Equal(n1, n2);
-        Assert.True(p1 > 0);
+        Assert.Equal(0, p1);
         Assert.Equal(0, p2);
+    }
+
+    [Fact]
+    public void MemoryBudget_StopsBeforeAVerdict_ExitsThree_AndReportsTheBudget()
+    {
+        var (code, o, _) = Run("intel-wide", "--policy", "linux-7.0", "--vcpus", "3", "--max-memory", "1M", "--threads", "1", "--json");
+        Assert.Equal(3, code);
+        var root = System.Text.Json.JsonDocument.Parse(o).RootElement;
+        Assert.Equal("bounded", root.GetProperty("verdict").GetString());
+        var s = root.GetProperty("stats");
+        Assert.Equal("the memory budget", root.GetProperty("stopped_by").GetString());
+        Assert.Equal(1L << 20, s.GetProperty("memory_budget_bytes").GetInt64());
+        Assert.True(s.GetProperty("peak_memory_bytes").GetInt64() > 0);
+        Assert.Contains("memory budget of 1 MiB reached", root.GetProperty("verdict_line").GetString());
+    }
+
+    [Theory]
+    [InlineData("12Q")]
+    [InlineData("-1G")]
+    [InlineData("G")]
+    public void MemoryBudget_BadSize_ExitsTwo(string size)
+    {
+        var (code, _, e) = Run("seed", "--max-memory", size);
+        Assert.Equal(2, code);
+        Assert.Contains($"--max-memory: '{size}' is not a size", e);
+    }
+
+    [Fact]
+    public void Report_StatesPeakMemoryAndBytesPerStateFromIt()
+    {
+        var (code, o, _) = Run("seed", "--policy", "linux-7.0", "--threads", "1");
+        Assert.Equal(0, code);
+        Assert.Matches(@"peak memory [\d.]+ (MiB|GiB) \(the whole process\), [\d.]+ bytes/state; budget", o);
     }
 
     [Fact]
@@ -168,7 +243,7 @@ public class CheckCommandExitAndReportTests
         var io = new NestedApic.Cli.Io(TextReader.Null, o, e);
         int code = NestedApic.Cli.Cli.Invoke(NestedApic.Cli.Cli.Root(io), ["check", "--help"], io);
         Assert.Equal(0, code);
-        foreach (var opt in new[] { "--policy", "--vcpus", "--threads", "--json", "--html", "--save-trace", "--from", "--max-states" })
+        foreach (var opt in new[] { "--policy", "--vcpus", "--threads", "--json", "--html", "--save-trace", "--from", "--max-states", "--max-memory" })
             Assert.Contains(opt, o.ToString());
     }
 }

@@ -262,6 +262,39 @@ public class PropertyViolationTests
         Assert.Equal("holds", Check(Builtin("apic-mode-tlb"), Policies.Linux70, 1, Property.StaleL1ApicTranslation).Verdict);
     }
 
+    [Fact]
+    public void Intel_KvmWarned_LateVmFailWithNestedEarlyCheck()
+    {
+        // Trace A with nested_early_check on: VMLAUNCH passes the early hardware check (vmcs02 is
+        // fine then), the refresh writes L1's controls into vmcs02 afterwards, and the late VM-fail
+        // hits __nested_vmx_vmexit's WARN.
+        Violates(Builtin("seed"), Policies.Linux517 with { Name = "early", NestedEarlyCheck = true }, 2, Property.KvmWarned,
+            "vcpu0/L1: vmlaunch no-tpr-shadow",
+            "vcpu1/user: guest-debug-blockirq off",
+            "vcpu0/L0: service-request APICV_UPDATE",
+            "vcpu0/L0: vm-enter");
+    }
+
+    [Fact]
+    public void Intel_InterruptToDisabledApic_IpiVirtualization()
+    {
+        // vCPU 0 disables its APIC (APICv off for it: 8fc9c7a3079e); vCPU 1's ICR write is
+        // IPI-virtualized and posts into vCPU 0's descriptor through the PID-pointer table; vCPU 0
+        // enables its APIC again and the next entry syncs PIR into IRR.
+        Violates(Builtin("ipi-virtualization"), Policies.Linux70, 2, Property.InterruptToDisabledApic,
+            "vcpu0/L1: apic-mode disabled",
+            "vcpu0/L0: service-request APICV_UPDATE",
+            "vcpu0/L0: service-request EVENT",
+            "vcpu0/L0: vm-enter",
+            "vcpu1/L1: ipi vcpu0 0xe0",
+            "vcpu0/L1: apic-mode xapic",
+            "vcpu0/L0: service-request TLB_FLUSH_CURRENT",
+            "vcpu0/L0: service-request APIC_PAGE_RELOAD",
+            "vcpu0/L0: service-request APICV_UPDATE",
+            "vcpu0/L0: vm-enter");
+        Assert.Equal("holds", Check(Builtin("ipi-virtualization"), Policies.Linux518, 2, Property.InterruptToDisabledApic).Verdict);
+    }
+
     // ---- AMD ----
 
     [Fact]
