@@ -14,6 +14,8 @@ public sealed partial class Checker<TModel, TState, TStep>
         public int Counted;
         public bool Full;
         public Pending[]? Batch;
+        /// <summary>The batch's component indices, <see cref="StateStore{TState}.IndexCount"/> a state.</summary>
+        public readonly int[] BatchIdx = new int[Checker<TModel, TState, TStep>.Batch * store.IndexCount];
         public readonly IndexBlock[] Blocks = new IndexBlock[store.TableCount + RootSet.Shards + 1];
         public readonly int[] ParentIdx = new int[store.IndexCount], Idx = new int[store.IndexCount];
         public ulong[] Keys = new ulong[1024];
@@ -131,14 +133,12 @@ public sealed partial class Checker<TModel, TState, TStep>
                 ref var e = ref batch[b];
                 e.State = parent;
                 model.Apply(ref e.State, steps[k]);
-                e.Key = store.Encode(e.State, parent, sl.ParentIdx, sl.Idx, blocks);
                 e.Parent = i; e.Step = k;
-                if (e.Key == 0)
+                if (!store.EncodeLower(e.State, parent, sl.ParentIdx, sl.BatchIdx.AsSpan(b * store.IndexCount, store.IndexCount), blocks))
                 {
                     if (Flush(sl, batch, b, frontierStart + pos)) { sl.Next = i; sl.NextStep = k; sl.Full = true; }
                     return;
                 }
-                _root.Prefetch(e.Key);
                 if (++b == Batch)
                 {
                     if (!Flush(sl, batch, b, frontierStart + pos)) return;
@@ -162,11 +162,21 @@ public sealed partial class Checker<TModel, TState, TStep>
     /// (the slice then resumes there).</summary>
     bool Flush(Slice sl, Pending[] batch, int count, long roundStart)
     {
-        var credits = sl.Blocks.AsSpan(_store.TableCount);
+        var blocks = sl.Blocks.AsSpan();
+        var credits = blocks[_store.TableCount..];
+        int encoded = count, width = _store.IndexCount;
+        for (int j = 0; j < count; j++)
+        {
+            ulong key = _store.EncodeUpper(sl.BatchIdx.AsSpan(j * width, width), blocks);
+            if (key == 0) { encoded = j; break; }
+            batch[j].Key = key;
+            _root.Prefetch(key);
+        }
         for (int j = 0; j < count; j++)
         {
             ref var e = ref batch[j];
-            var outcome = _root.Add(e.Key, (uint)(roundStart + e.Parent), _owners, credits, out int slot, out _);
+            int slot = -1;
+            var outcome = j < encoded ? _root.Add(e.Key, (uint)(roundStart + e.Parent), _owners, credits, out slot, out _) : RootSet.Outcome.Full;
             if (outcome == RootSet.Outcome.Full)
             {
                 sl.Next = e.Parent; sl.NextStep = e.Step; sl.Full = true;
@@ -196,6 +206,7 @@ public sealed partial class Checker<TModel, TState, TStep>
         long first = frontierStart + pos;
         for (int c = 0; c < sl.Count; c++)
         {
+            if (c + 8 < sl.Count) _root.PrefetchSlot(sl.Slots[c + 8]);
             int p = sl.Parents[c];
             _root.Settle(sl.Slots[c]);
             if (_owners.Owner(sl.Keys[c]) != (uint)(first + p)) continue;

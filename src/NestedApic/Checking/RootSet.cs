@@ -103,6 +103,14 @@ internal sealed class RootSet
         System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref shard.Slots[i]));
     }
 
+    /// <summary>Prefetches a slot <see cref="Settle"/> is about to write.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void PrefetchSlot(int slot)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref _shards[slot >> MaxShardBits].Slots[slot & ((1 << MaxShardBits) - 1)]));
+    }
+
     /// <summary>Ends a key's first round: it can no longer change hands.</summary>
     public void Settle(int slot)
     {

@@ -120,7 +120,17 @@ internal sealed class StateStore<TState> where TState : unmanaged
     /// <summary>Encodes <paramref name="state"/> into its key, reusing the indices of
     /// <paramref name="parent"/> (whose indices are <paramref name="parentIdx"/>) where a component
     /// is unchanged; fills <paramref name="idx"/>. Returns 0 when a table is full (grow, retry).</summary>
-    public ulong Encode(in TState state, in TState parent, ReadOnlySpan<int> parentIdx, Span<int> idx, Span<IndexBlock> blocks)
+    public ulong Encode(in TState state, in TState parent, ReadOnlySpan<int> parentIdx, Span<int> idx, Span<IndexBlock> blocks) =>
+        EncodeLower(state, parent, parentIdx, idx, blocks) ? EncodeUpper(idx, blocks) : 0;
+
+    /// <summary>A half whose index <see cref="EncodeUpper"/> still has to intern.</summary>
+    const int Pending = -2;
+
+    /// <summary>The first stage of <see cref="Encode"/>: leaves and groups, and the halves that did
+    /// not change; a half that changed is marked pending and its slot prefetched, so that
+    /// <see cref="EncodeUpper"/>, called a few states later, finds it in cache. False when a table
+    /// is full.</summary>
+    public bool EncodeLower(in TState state, in TState parent, ReadOnlySpan<int> parentIdx, Span<int> idx, Span<IndexBlock> blocks)
     {
         var s = StateLayout.Bytes(in state);
         var p = StateLayout.Bytes(in parent);
@@ -133,7 +143,7 @@ internal sealed class StateStore<TState> where TState : unmanaged
             var v = s.Slice(comp.Offset, comp.Length);
             if (v.SequenceEqual(p.Slice(comp.Offset, comp.Length))) { idx[c] = parentIdx[c]; continue; }
             long i = _leafTables[c].Intern(v, ref blocks[c]);
-            if (i < 0) return 0;
+            if (i < 0) return false;
             idx[c] = (int)i;
         }
         for (int g = 0; g < _groups; g++)
@@ -143,7 +153,7 @@ internal sealed class StateStore<TState> where TState : unmanaged
             var members = idx.Slice(from, n);
             if (members.SequenceEqual(parentIdx.Slice(from, n))) { idx[GroupAt + g] = parentIdx[GroupAt + g]; continue; }
             long i = _groupTables[g]!.Intern(MemoryMarshal.AsBytes(members), ref blocks[GroupAt + g]);
-            if (i < 0) return 0;
+            if (i < 0) return false;
             idx[GroupAt + g] = (int)i;
         }
         for (int h = 0; h < 2; h++)
@@ -152,6 +162,20 @@ internal sealed class StateStore<TState> where TState : unmanaged
             if (n <= 1) { idx[HalfAt + h] = n == 1 ? idx[from] : 0; continue; }
             var members = idx.Slice(from, n);
             if (members.SequenceEqual(parentIdx.Slice(from, n))) { idx[HalfAt + h] = parentIdx[HalfAt + h]; continue; }
+            idx[HalfAt + h] = Pending;
+            _halfPairs[h]?.Prefetch(members[0], members[1]);
+        }
+        return true;
+    }
+
+    /// <summary>The second stage of <see cref="Encode"/>: interns the pending halves and returns
+    /// the key; 0 when a table is full.</summary>
+    public ulong EncodeUpper(Span<int> idx, Span<IndexBlock> blocks)
+    {
+        for (int h = 0; h < 2; h++)
+        {
+            if (idx[HalfAt + h] != Pending) continue;
+            var members = idx.Slice(GroupAt + HalfFirst(h), HalfCount(h));
             long i = _halfPairs[h] is { } pair ? pair.Intern(members[0], members[1], ref blocks[HalfAt + h])
                 : _halfTuples[h]!.Intern(MemoryMarshal.AsBytes(members), ref blocks[HalfAt + h]);
             if (i < 0) return 0;
