@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace NestedApic.Checking;
 
 public sealed partial class Checker<TModel, TState, TStep>
@@ -108,11 +110,12 @@ public sealed partial class Checker<TModel, TState, TStep>
         var blocks = sl.Blocks.AsSpan();
         var batch = sl.Batch ??= new Pending[Batch];
         int b = 0;
-        TState parent;
+        TState parent = default;
+        int covered = store.Covered;
         for (int i = sl.Next; i < sl.To; i++)
         {
             long level = pos + i;
-            store.Decode(_frontier[level], out parent, sl.ParentIdx);
+            store.Decode(_frontier[level], ref parent, sl.ParentIdx);
             int n = Successors(parent, steps);
             if (i >= sl.Counted)
             {
@@ -131,7 +134,8 @@ public sealed partial class Checker<TModel, TState, TStep>
             for (int k = i == sl.Next ? sl.NextStep : 0; k < n; k++)
             {
                 ref var e = ref batch[b];
-                e.State = parent;
+                // The batch's zero tail stays zero (a model writing there is caught in Encode).
+                Unsafe.CopyBlockUnaligned(ref Unsafe.As<TState, byte>(ref e.State), ref Unsafe.As<TState, byte>(ref parent), (uint)covered);
                 model.Apply(ref e.State, steps[k]);
                 e.Parent = i; e.Step = k;
                 if (!store.EncodeLower(e.State, parent, sl.ParentIdx, sl.BatchIdx.AsSpan(b * store.IndexCount, store.IndexCount), blocks))
