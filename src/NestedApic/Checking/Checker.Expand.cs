@@ -30,7 +30,7 @@ public sealed partial class Checker<TModel, TState, TStep>
         public int Deadlock = -1;
         /// <summary>The first violating state this slice inserted (0: none) and its invariant.</summary>
         public ulong ViolationKey;
-        public int ViolationInvariant;
+        public int ViolationInvariant, ViolationParent;
 
         public void Reset(int from, int to)
         {
@@ -74,7 +74,9 @@ public sealed partial class Checker<TModel, TState, TStep>
             int from = (int)Math.Min(round, (long)t * per), to = t < used ? Math.Min(round, from + per) : from;
             slices[t].Reset(from, to);
         }
-        _owners.Clear();
+        // One slice expands the round in parent order: its first insert of a key is the owner's.
+        _inOrder = used == 1 || threads == 1;
+        if (!_inOrder) _owners.Clear();
         var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
         while (true)
         {
@@ -98,6 +100,7 @@ public sealed partial class Checker<TModel, TState, TStep>
     /// <summary>Successors encoded before their keys go into the visited set: the set's slots are
     /// prefetched meanwhile, so its cache misses overlap instead of adding up.</summary>
     const int Batch = 16;
+    bool _inOrder;
 
     void ExpandSlice(Slice sl, long frontierStart, long pos)
     {
@@ -180,7 +183,9 @@ public sealed partial class Checker<TModel, TState, TStep>
         {
             ref var e = ref batch[j];
             int slot = -1;
-            var outcome = j < encoded ? _root.Add(e.Key, (uint)(roundStart + e.Parent), _owners, credits, out slot, out _) : RootSet.Outcome.Full;
+            var outcome = j >= encoded ? RootSet.Outcome.Full
+                : _inOrder ? _root.AddInOrder(e.Key, credits)
+                : _root.Add(e.Key, (uint)(roundStart + e.Parent), _owners, credits, out slot, out _);
             if (outcome == RootSet.Outcome.Full)
             {
                 sl.Next = e.Parent; sl.NextStep = e.Step; sl.Full = true;
@@ -192,7 +197,7 @@ public sealed partial class Checker<TModel, TState, TStep>
             if (sl.ViolationKey == 0)
             {
                 int bad = _model.Violated(e.State);
-                if (bad >= 0) { sl.ViolationKey = e.Key; sl.ViolationInvariant = bad; }
+                if (bad >= 0) { sl.ViolationKey = e.Key; sl.ViolationInvariant = bad; sl.ViolationParent = e.Parent; }
             }
             sl.Push(e.Key, slot, e.Parent, e.Step);
         }
@@ -208,12 +213,16 @@ public sealed partial class Checker<TModel, TState, TStep>
         if (sl.StepBytes.Length < sl.Count) sl.StepBytes = new byte[Math.Max(sl.Count, sl.StepBytes.Length * 2)];
         int kept = 0;
         long first = frontierStart + pos;
+        bool all = _inOrder;
         for (int c = 0; c < sl.Count; c++)
         {
-            if (c + 8 < sl.Count) _root.PrefetchSlot(sl.Slots[c + 8]);
             int p = sl.Parents[c];
-            _root.Settle(sl.Slots[c]);
-            if (_owners.Owner(sl.Keys[c]) != (uint)(first + p)) continue;
+            if (!all)
+            {
+                if (c + 8 < sl.Count) _root.PrefetchSlot(sl.Slots[c + 8]);
+                _root.Settle(sl.Slots[c]);
+                if (_owners.Owner(sl.Keys[c]) != (uint)(first + p)) continue;
+            }
             sl.Keys[kept] = sl.Keys[c]; sl.Parents[kept] = p; sl.Steps[kept] = sl.Steps[c];
             int step = sl.Steps[c];
             if (step >= 255) (sl.BigSteps ??= [])[kept] = step;
