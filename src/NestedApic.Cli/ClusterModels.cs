@@ -17,14 +17,15 @@ public sealed class ClusterModels : IModelCatalog
     public ISearchModel Create(ModelSpec spec) => spec.Kind switch
     {
         "universe" => Universe(spec),
-        "peterson" => SearchModel.Raw<Peterson, Peterson.State, byte>(Peterson(spec)),
-        "philosophers" => SearchModel.Raw<Philosophers, Philosophers.State, byte>(Philosophers(spec)),
-        "abp" => SearchModel.Raw<AlternatingBit, AlternatingBit.State, byte>(AlternatingBit(spec)),
+        "peterson" => SearchModel.For<Peterson, Peterson.State, byte>(Peterson(spec)),
+        "philosophers" => SearchModel.For<Philosophers, Philosophers.State, byte>(Philosophers(spec)),
+        "abp" => SearchModel.For<AlternatingBit, AlternatingBit.State, byte>(AlternatingBit(spec)),
         _ => throw new ArgumentException($"unknown model kind '{spec.Kind}' (known: universe, peterson, philosophers, abp)"),
     };
 
-    public static ModelSpec ForUniverse(string text, string file, Policy policy, int vcpus) =>
-        new("universe", file, text, new Dictionary<string, string> { ["policy"] = policy.Name, ["vcpus"] = vcpus.ToString() });
+    /// <summary>A universe under a --policy spec (null: the universe's own policy).</summary>
+    public static ModelSpec ForUniverse(string text, string file, string? policySpec, int vcpus) =>
+        new("universe", file, text, new Dictionary<string, string> { ["policy"] = policySpec ?? "", ["vcpus"] = vcpus.ToString() });
 
     public static ModelSpec Classic(string kind, int n, bool bug = false, int modulus = 2) =>
         new(kind, kind, "", new Dictionary<string, string> { ["n"] = n.ToString(), ["bug"] = bug.ToString(), ["modulus"] = modulus.ToString() });
@@ -32,14 +33,15 @@ public sealed class ClusterModels : IModelCatalog
     public static IKvmModel UniverseModel(ModelSpec spec)
     {
         var u = Scenarios.Universe.Parse(spec.Text, spec.Name);
-        var policy = Policies.Find(spec.Settings["policy"]) ?? throw new ArgumentException($"unknown policy '{spec.Settings["policy"]}'");
+        string policySpec = spec.Settings["policy"];
+        var policy = policySpec.Length == 0 ? u.Config.Policy : u.PolicyFor(policySpec);
         return UniverseCheck.Build(u, policy, int.Parse(spec.Settings["vcpus"])).Model;
     }
 
     static ISearchModel Universe(ModelSpec spec) => UniverseModel(spec) switch
     {
-        VmxModel vmx => SearchModel.Raw<VmxModel, KvmState, KvmStep>(vmx),
-        SvmModel svm => SearchModel.Raw<SvmModel, KvmState, KvmStep>(svm),
+        VmxModel vmx => SearchModel.For<VmxModel, KvmState, KvmStep>(vmx),
+        SvmModel svm => SearchModel.For<SvmModel, KvmState, KvmStep>(svm),
         _ => throw new ArgumentException("unknown vendor model"),
     };
 

@@ -46,9 +46,12 @@ public sealed record ClusterStats
 /// frontier it owns and sends each successor to the partition owning its fingerprint, which
 /// deduplicates it and keeps it for the next level; then every partition reports what it
 /// received. The search stops at the first level with a violation, so traces stay shortest, and
-/// the trace is rebuilt from parent references (partition, index) and replayed here. Verdicts,
-/// state counts and trace lengths match the local engine's (its counts at a violation: the states
-/// of the levels before it).
+/// the trace is rebuilt from parent references (partition, index) and replayed here. Partitions
+/// keep, for each state, the parent of its least path (see PartitionEngine), so verdicts, the
+/// broken property and the trace itself are the local engine's, and so are state counts; at a
+/// violation the count is the states
+/// of the levels before it (at a deadlock, up to its level), which the local engine reports too
+/// when it expanded that level in one round (it stops mid-level, after the rounds before).
 /// </summary>
 public sealed class ClusterSearch<TModel, TState, TStep>
     where TModel : struct, IModel<TState, TStep>
@@ -96,13 +99,13 @@ public sealed class ClusterSearch<TModel, TState, TStep>
                 if (_o.Cancel.IsCancellationRequested) return Finished(initial, StopReason.Cancelled, frontier);
                 var expanded = await All("expanding", p => p.Expand());
                 foreach (var e in expanded) { _transitions += e.Transitions; _bytesSent += e.BytesSent; _messages += e.Messages; }
-                int dead = Array.FindIndex(expanded, e => e.Deadlock >= 0);
+                int dead = Least(expanded.Select(e => e.DeadlockPath).ToArray());
                 if (dead >= 0) return Deadlock(initial, await PathTo(dead, expanded[dead].Deadlock));
                 var levels = await All("collecting", p => p.EndLevel());
                 _structBytes = levels.Sum(l => l.Bytes);
                 foreach (var l in levels) _peak[l.Silo] = Math.Max(_peak.GetValueOrDefault(l.Silo), l.WorkingSet);
                 if (expanded.Any(e => e.OverBudget)) return Finished(initial, StopReason.MemoryBudget, frontier);
-                int broken = Array.FindIndex(levels, l => l.Violation >= 0);
+                int broken = Least(levels.Select(l => l.ViolationPath).ToArray());
                 if (broken >= 0)
                 {
                     var path = await PathTo(broken, levels[broken].Violation);
@@ -117,6 +120,15 @@ public sealed class ClusterSearch<TModel, TState, TStep>
             return Finished(initial, StopReason.Complete, 0);
         }
         finally { await StopAll(); }
+    }
+
+    /// <summary>The partition whose path is least (as the local engine meets them), or -1.</summary>
+    static int Least(byte[]?[] paths)
+    {
+        int best = -1;
+        for (int i = 0; i < paths.Length; i++)
+            if (paths[i] is { } p && (best < 0 || p.AsSpan().SequenceCompareTo(paths[best]) < 0)) best = i;
+        return best;
     }
 
     async Task Start()
@@ -154,6 +166,7 @@ public sealed class ClusterSearch<TModel, TState, TStep>
     {
         var all = Task.WhenAll(calls);
         var lastBeat = DateTime.UtcNow;
+        int unanswered = 0;
         while (true)
         {
             var done = await Task.WhenAny(all, Task.Delay(500));
@@ -162,14 +175,26 @@ public sealed class ClusterSearch<TModel, TState, TStep>
             if (DateTime.UtcNow - lastBeat > TimeSpan.FromSeconds(2))
             {
                 lastBeat = DateTime.UtcNow;
-                if (await MissingSilo() is { } gone) throw Lost(phase, gone, null);
+                // Membership may be unreachable for a moment while the client changes gateway.
+                var hosts = await ActiveHosts();
+                if (hosts is null && ++unanswered >= 4) throw Lost(phase, "lost contact with the cluster (membership unanswered for 8 s)", null);
+                if (hosts is not null) unanswered = 0;
+                if (hosts is not null && Missing(hosts) is { } gone) throw Lost(phase, gone, null);
                 foreach (var p in _parts) _ = p.Heartbeat().ContinueWith(t => t.Exception, TaskScheduler.Default);
             }
         }
         if (!all.IsFaulted) return all.Result;
         int failed = Array.FindIndex(calls, c => c.IsFaulted);
         var error = calls[failed].Exception!.GetBaseException();
-        if (await MissingSilo(quiet: true) is { } missing) throw Lost(phase, missing, error);
+        // A call fails as soon as a connection drops, before membership has declared the silo
+        // dead; the failed call may even be to a live silo through the dead one (the client's
+        // gateway). So ask membership for up to 10 s which silo it was.
+        for (int wait = 0; wait < 20; wait++)
+        {
+            if (await ActiveHosts() is { } hosts && Missing(hosts) is { } missing) throw Lost(phase, missing, error);
+            if (!Unreachable(error)) break;
+            await Task.Delay(500);
+        }
         if (_places.Length <= failed || _places[failed] is not { } place) throw Lost(phase, $"partition {failed} failed: {Short(error)}", error);
         string silo = $"silo {place.Silo} (pid {place.ProcessId}, partitions {string.Join(", ", Held(place.Silo))})";
         throw Lost(phase, Unreachable(error) ? $"lost {silo}: {Short(error)}" : $"partition {failed} on {silo} failed: {Short(error)}", error);
@@ -194,13 +219,16 @@ public sealed class ClusterSearch<TModel, TState, TStep>
 
     IEnumerable<int> Held(string silo) => Enumerable.Range(0, _places.Length).Where(i => _places[i]?.Silo == silo);
 
-    /// <summary>A silo of this search that membership no longer lists as active, with its
-    /// partitions; or that the cluster no longer answers (unless <paramref name="quiet"/>).</summary>
-    async Task<string?> MissingSilo(bool quiet = false)
+    /// <summary>The silos membership lists as active; null when it does not answer.</summary>
+    async Task<Dictionary<SiloAddress, SiloStatus>?> ActiveHosts()
     {
-        Dictionary<SiloAddress, SiloStatus> hosts;
-        try { hosts = await _grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(TimeSpan.FromSeconds(5)); }
-        catch (Exception e) { return quiet ? null : $"lost contact with the cluster: {Short(e.GetBaseException())}"; }
+        try { return await _grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(TimeSpan.FromSeconds(5)); }
+        catch (Exception) { return null; }
+    }
+
+    /// <summary>A silo of this search that is not among <paramref name="hosts"/>, with its partitions.</summary>
+    string? Missing(Dictionary<SiloAddress, SiloStatus> hosts)
+    {
         foreach (var silo in _silos)
         {
             if (hosts.ContainsKey(silo)) continue;

@@ -1,7 +1,7 @@
 namespace NestedApic.Hypervisor;
 
 /// <summary>How KVM writes a vmcs01 field while vmcs02 is loaded (L2 active): the ladder of
-/// kvm-2025-series.md §7.</summary>
+/// docs/policies.md.</summary>
 public enum Vmcs01Update : byte
 {
     /// <summary>Write whatever VMCS is loaded, i.e. vmcs02 (V5.17 for APICv controls, pre-04bc93cf49d1 for SVI).</summary>
@@ -46,7 +46,7 @@ public enum NestedAvicInhibit : byte
     VmWide = 0,
     /// <summary>f44509f849fe (5.19): a per-vCPU reason while is_guest_mode, requested at nested VMRUN.</summary>
     PerVcpu = 1,
-    /// <summary>Design: no NESTED reason at all (reference kvm-amd.md §4).</summary>
+    /// <summary>Design: no NESTED reason at all (a design: why the inhibit exists).</summary>
     None = 2,
 }
 
@@ -59,6 +59,29 @@ public enum IrrPendingUpdate : byte
     KeepOnDeactivate = 1,
     /// <summary>d3ddef46f22e (Nov 2024): always set.</summary>
     Always = 2,
+}
+
+/// <summary>AMD: Page Modification Logging in kvm_amd.</summary>
+public enum SvmPml : byte
+{
+    /// <summary>Upstream: no PML on AMD; dirty logging write-protects (cpu_dirty_log_size = 0).</summary>
+    None = 0,
+    /// <summary>"KVM: SVM: Add Page Modification Logging (PML) support" v5 as posted (2026-01-05).</summary>
+    V5 = 1,
+}
+
+/// <summary>Where a PML update that arrived while L2 ran is applied, in the AMD PML series' design.</summary>
+public enum PendingDirtyLoggingUpdate : byte
+{
+    /// <summary>v4/v5 4/8: leave_guest_mode calls update_cpu_dirty_logging, before the vendor switches back to vmcb01.</summary>
+    LeaveGuestModeCall = 0,
+    /// <summary>v3 (2025-09-25): svm->nested.update_vmcb01_cpu_dirty_logging, consumed after svm_switch_vmcb(vmcb01).</summary>
+    AfterVmcb01Switch = 1,
+    /// <summary>Design: leave_guest_mode pends KVM_REQ_UPDATE_CPU_DIRTY_LOGGING, as it does KVM_REQ_LOAD_EOI_EXITMAP.</summary>
+    LeaveGuestModeRequest = 2,
+    /// <summary>Design, SVM only: no deferral; svm_update_cpu_dirty_logging writes svm->vmcb01.ptr
+    /// (plain memory) even while L2 runs, as avic_refresh_apicv_exec_ctrl does.</summary>
+    WriteVmcb01 = 3,
 }
 
 public sealed record Policy
@@ -76,6 +99,10 @@ public sealed record Policy
     /// <summary>AMD: svm_leave_nested requests KVM_REQ_APICV_UPDATE when the VM has AVIC activated
     /// (3fdc6087df3b, 6.6).</summary>
     public bool LeaveNestedRequestsApicvUpdate { get; init; }
+    /// <summary>AMD design: AVIC deactivation returns before touching vmcb01, as
+    /// svm_refresh_apicv_exec_ctrl did until "svm: Fix improper check when deactivate AVIC"
+    /// (Suthikulpanit, Jan 2019; Fixes: 67034bb9dd5e). Only to show vmcb01-avic-stale can fail.</summary>
+    public bool AvicDeactivateSkipsVmcb01 { get; init; }
     /// <summary>vmx_refresh_apicv_exec_ctrl while L2 is active.</summary>
     public Vmcs01Update ApicvRefresh { get; init; }
     /// <summary>vmx_hwapic_isr_update (SVI) while L2 is active.</summary>
@@ -112,6 +139,17 @@ public sealed record Policy
     public Vmcs01Update CpuDirtyLogging { get; init; } = Vmcs01Update.DeferDirectCall;
     /// <summary>The TLB flush of a switch to xAPIC while L2 is active.</summary>
     public ModeChangeFlush ModeChangeFlush { get; init; } = ModeChangeFlush.FlushCurrent;
+    /// <summary>AMD: PML in kvm_amd (none upstream; the v5 series as posted).</summary>
+    public SvmPml SvmPml { get; init; }
+    /// <summary>AMD PML series: how a PML update deferred while L2 ran reaches vmcb01.</summary>
+    public PendingDirtyLoggingUpdate PendingDirtyLoggingUpdate { get; init; }
+    /// <summary>Design: KVM_CREATE_VCPU pends KVM_REQ_UPDATE_CPU_DIRTY_LOGGING, as 423ecfea77dd
+    /// does KVM_REQ_APICV_UPDATE, so the first KVM_RUN reads the live dirty-logging count.</summary>
+    public bool CreateVcpuPendsDirtyLogging { get; init; }
+    /// <summary>Intel with the AMD PML series' 4/8 applied: the guest-mode deferral of PML updates
+    /// lives in common code (kvm_vcpu_update_cpu_dirty_logging, leave_guest_mode) and
+    /// vmx_update_cpu_dirty_logging(vcpu, enable) writes the loaded VMCS. On AMD svm-pml implies it.</summary>
+    public bool CommonDirtyLoggingDeferral { get; init; }
     /// <summary>982caaa11504 (6.14, Cc stable): nested VM-exit raises KVM_REQ_EVENT when L1 has an
     /// injectable interrupt (kvm_cpu_has_injectable_intr: none from the LAPIC with APICv active).</summary>
     public bool NestedVmexitRequestsEvent { get; init; }
@@ -128,8 +166,20 @@ public sealed record Policy
     /// <summary>5.17's vmx_set_apic_access_page_addr ends with vmx_flush_tlb_current.</summary>
     public bool ApicAccessPageFlushesTlb { get; init; }
     /// <summary>kvm_apic_set_state resets the posted-interrupt descriptor even with APICv inactive
-    /// (6.19's pi_apicv_pre_state_restore); 5.17 does it only with APICv active.</summary>
+    /// (6.19's pi_apicv_pre_state_restore, taken for 6.18 too); 5.17 does it
+    /// only with APICv active.</summary>
     public bool SetLapicClearsPirAlways { get; init; }
+    /// <summary>kvm_lapic_reset (RESET and INIT) tells the CPU the ISR is empty with APICv active
+    /// (hwapic_isr_update(-1); inside kvm_apic_update_apicv since 000d75b0b186). Every release
+    /// does; false is a design that drops it.</summary>
+    public bool LapicResetUpdatesSvi { get; init; } = true;
+    /// <summary>6.19: a host-initiated IA32_APIC_BASE write from x2APIC straight to xAPIC resets
+    /// the xAPIC ID (kvm_apic_set_xapic_id), as enabling the APIC does.</summary>
+    public bool HostX2ApicToXApicResetsId { get; init; }
+    /// <summary>kvm_intel.enable_ipiv (6.0+, "KVM: VMX: enable IPI virtualization"): on a CPU with
+    /// IPI virtualization, vmcs01 sets TERTIARY_EXEC_IPI_VIRT while APICv is active and L1's ICR
+    /// writes post through the PID-pointer table without an exit.</summary>
+    public bool IpiVirtualization { get; init; }
 }
 
 /// <summary>How KVM handles an L1 interrupt that is vmcs12's posted-interrupt notification vector.</summary>

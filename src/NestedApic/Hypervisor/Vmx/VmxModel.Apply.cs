@@ -19,10 +19,21 @@ public readonly partial struct VmxModel
                 Nested.Run(ref s, _c, v, step.Arg);
                 break;
             case EventKind.SendIpi:
-                vc.Phase = VcpuPhase.InKernel; // ICR writes always exit (no IPI virtualization modelled)
-                X86.AcceptFixedIrq(ref s, _c, step.Arg, step.Arg2);
+                if (VmxOps.IcrWriteVirtualized(vc)) VmxOps.VirtualizedIpi(ref s, step.Arg, step.Arg2);
+                else
+                {
+                    vc.Phase = VcpuPhase.InKernel; // the ICR write exits; KVM delivers
+                    X86.AcceptFixedIrq(ref s, _c, step.Arg, step.Arg2);
+                }
                 break;
             case EventKind.PostToL2: PostToL2(ref s, v, step.Arg, step.Arg2); break;
+            case EventKind.Sti: Nested.L2Sti(ref vc); break; // L2 (KvmCommon takes L1's)
+            case EventKind.VmxOperation:
+                // handle_vmxoff (free_nested; KVM_REQ_EVENT when an INIT waits) / handle_vmxon
+                vc.Phase = VcpuPhase.InKernel;
+                vc.L1VmxOff = step.Arg != 0;
+                if (vc.L1VmxOff && vc.InitPending) vc.Requests |= KvmRequest.Event;
+                break;
             case EventKind.Vmcall:
                 vc.Phase = VcpuPhase.InKernel;
                 Nested.VmExit(ref s, _c, v, failed: false);
@@ -130,7 +141,8 @@ public readonly partial struct VmxModel
     void VmEnter(ref KvmState s, int v)
     {
         ref var vc = ref s.Vcpus[v];
-        VmxOps.SyncPirToIrr(ref s, _c, v);
+        // "they can post interrupts even if APICv is temporarily disabled"; not with the APIC off
+        if (vc.ApicMode != ApicMode.Disabled) VmxOps.SyncPirToIrr(ref s, _c, v);
         if (vc.Requests != 0) return;
         if (vc.ApicvActive != X86.ApicvShouldBeActive(s, _c, v)) vc.Faults |= Fault.BeliefIncoherent;
         byte vtpr = vc.Vmcs02Loaded ? (byte)0 : vc.Apic.Tpr;
@@ -144,6 +156,7 @@ public readonly partial struct VmxModel
                 // vmx_vcpu_run clears nested_run_pending after the entry; a nested event it
                 // blocked made KVM request an immediate exit (and KVM_REQ_EVENT again).
                 vc.NestedRunPending = false;
+                vc.Injected = 0; // delivered through L2's IDT
                 if (vc.ImmediateExit)
                 {
                     vc.ImmediateExit = false;

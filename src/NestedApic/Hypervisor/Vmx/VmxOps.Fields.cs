@@ -3,7 +3,7 @@ using NestedApic.Hardware.Vmx;
 namespace NestedApic.Hypervisor.Vmx;
 
 /// <summary>
-/// The other vmcs01 fields KVM must change while vmcs02 may be loaded (kvm-2025-series.md §2.2):
+/// The other vmcs01 fields KVM must change while vmcs02 may be loaded (the 2025-26 series 2bf889a68fba .. 249cc1ab4b9a):
 /// virtual APIC mode with its TLB flush, TPR_THRESHOLD, APIC_ACCESS_ADDR and PML. Each follows
 /// its own rung of the ladder in the policy.
 /// </summary>
@@ -70,6 +70,10 @@ public static partial class VmxOps
         ref var vc = ref s.Vcpus[v];
         ref var target = ref Vmcs01Target(ref vc, c.Policy.CpuDirtyLogging, DeferredUpdate.CpuDirtyLogging, out bool deferred);
         if (deferred) return;
-        target.Secondary = s.DirtyLogging ? target.Secondary | SecondaryControls.EnablePml : target.Secondary & ~SecondaryControls.EnablePml;
+        SetPml(ref target, s.DirtyLogging);
     }
+
+    /// <summary>secondary_exec_controls_setbit/clearbit(SECONDARY_EXEC_ENABLE_PML) on <paramref name="vmcs"/>.</summary>
+    public static void SetPml(ref Vmcs vmcs, bool enable) =>
+        vmcs.Secondary = enable ? vmcs.Secondary | SecondaryControls.EnablePml : vmcs.Secondary & ~SecondaryControls.EnablePml;
 }
