@@ -84,6 +84,34 @@ public class ProcessTests
     }
 
     [Fact]
+    public async Task CtrlC_StopsTheSuite_WithASummaryOfWhatRan()
+    {
+        var psi = ToolProcess.Start(["check", "--threads", "1", "--max-memory", "1G"],
+            new Dictionary<string, string> { [ProgressPrinter.ForceVariable] = "1" });
+        using var p = Process.Start(psi)!;
+        p.StandardInput.Close();
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var buffer = new char[256];
+        var err = new System.Text.StringBuilder();
+        // The first progress line comes from the first run long enough to draw one.
+        while (!err.ToString().Contains("states,"))
+        {
+            int n = p.StandardError.Read(buffer, 0, buffer.Length);
+            Assert.True(n > 0, "the suite ended before any progress: " + err);
+            err.Append(buffer, 0, n);
+        }
+        ToolProcess.Interrupt(p);
+        var rest = p.StandardError.ReadToEndAsync();
+        Assert.True(p.WaitForExit(120_000), "Ctrl-C did not stop the suite");
+        Assert.Equal(ExitCodes.Stopped, p.ExitCode);
+        string table = await stdout;
+        Assert.Matches(@"suite: stopped by Ctrl-C after \d+ of \d+ runs", table);
+        Assert.Contains("unknown (stopped by Ctrl-C)", table);
+        Assert.DoesNotContain("MISMATCH", table);
+        Assert.DoesNotContain("   at ", await rest);
+    }
+
+    [Fact]
     public async Task CtrlC_WhileBlockedOpeningAFifo_Exits3()
     {
         if (!OperatingSystem.IsLinux()) return;
