@@ -1,7 +1,7 @@
 namespace NestedApic.Hypervisor;
 
 /// <summary>How KVM writes a vmcs01 field while vmcs02 is loaded (L2 active): the ladder of
-/// kvm-2025-series.md §7.</summary>
+/// docs/policies.md.</summary>
 public enum Vmcs01Update : byte
 {
     /// <summary>Write whatever VMCS is loaded, i.e. vmcs02 (V5.17 for APICv controls, pre-04bc93cf49d1 for SVI).</summary>
@@ -46,7 +46,7 @@ public enum NestedAvicInhibit : byte
     VmWide = 0,
     /// <summary>f44509f849fe (5.19): a per-vCPU reason while is_guest_mode, requested at nested VMRUN.</summary>
     PerVcpu = 1,
-    /// <summary>Design: no NESTED reason at all (reference kvm-amd.md §4).</summary>
+    /// <summary>Design: no NESTED reason at all (a design: why the inhibit exists).</summary>
     None = 2,
 }
 
@@ -171,6 +171,10 @@ public sealed record Policy
     /// <summary>6.19: a host-initiated IA32_APIC_BASE write from x2APIC straight to xAPIC resets
     /// the xAPIC ID (kvm_apic_set_xapic_id), as enabling the APIC does.</summary>
     public bool HostX2ApicToXApicResetsId { get; init; }
+    /// <summary>kvm_intel.enable_ipiv (6.0+, "KVM: VMX: enable IPI virtualization"): on a CPU with
+    /// IPI virtualization, vmcs01 sets TERTIARY_EXEC_IPI_VIRT while APICv is active and L1's ICR
+    /// writes post through the PID-pointer table without an exit.</summary>
+    public bool IpiVirtualization { get; init; }
 }
 
 /// <summary>How KVM handles an L1 interrupt that is vmcs12's posted-interrupt notification vector.</summary>
