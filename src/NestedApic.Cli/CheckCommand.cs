@@ -14,7 +14,7 @@ namespace NestedApic.Cli;
 /// </summary>
 public static class CheckCommand
 {
-    public const string Usage = "usage: nestedapic check [UNIVERSE.toml|NAME] [--policy P] [--vcpus N] [--threads T] [--depth D] [--max-states N] [--json] [--save-trace FILE.scn] [--from FILE.scn]";
+    public const string Usage = "usage: nestedapic check [UNIVERSE.toml|NAME] [--policy P] [--vcpus N] [--threads T] [--depth D] [--max-states N] [--json] [--save-trace FILE.scn] [--from FILE.scn] [--no-reduce] [--shortest]";
 
     sealed record Options(string? Universe, string? Policy, int? Vcpus, int Threads, int? Depth, long? MaxStates, bool Json,
         string? SaveTrace = null, string? From = null, string? Html = null)
@@ -22,6 +22,10 @@ public static class CheckCommand
         public CancellationToken Cancel { get; init; }
         public ProgressPrinter? Progress { get; init; }
         public bool Exact { get; init; }
+        /// <summary>Partial-order reduction (on unless --no-reduce).</summary>
+        public bool Reduce { get; init; } = true;
+        /// <summary>--shortest: a violation found under reduction is searched again without it, up to its depth.</summary>
+        public bool Shortest { get; init; }
     }
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
@@ -45,9 +49,11 @@ public static class CheckCommand
         var html = new Option<string?>("--html") { Description = "also write a self-contained HTML timeline of the report" };
         var saveTrace = new Option<string?>("--save-trace") { Description = "write a violation as a scenario that `run` replays" };
         var from = new Option<string?>("--from") { Description = "explore from the state a scenario's steps reach" };
+        var noReduce = new Option<bool>("--no-reduce") { Description = "explore every interleaving (no partial-order reduction)" };
+        var shortest = new Option<bool>("--shortest") { Description = "a violation found under reduction: search again without it, up to its depth, for a shortest trace" };
         var cmd = new Command("check", "Explore every interleaving of a universe's events under a policy; no universe: the built-in suite.")
         {
-            universe, policy, vcpus, threads, depth, maxStates, exact, json, html, saveTrace, from,
+            universe, policy, vcpus, threads, depth, maxStates, exact, json, html, saveTrace, from, noReduce, shortest,
         };
         cmd.Validators.Add(r =>
         {
@@ -57,7 +63,8 @@ public static class CheckCommand
         Cli.RejectOptionLike(cmd, universe);
         cmd.SetAction(r => Execute(new Options(r.GetValue(universe), r.GetValue(policy), r.GetValue(vcpus),
             r.GetValue(threads) ?? Environment.ProcessorCount, r.GetValue(depth), r.GetValue(maxStates), r.GetValue(json),
-            r.GetValue(saveTrace), r.GetValue(from), r.GetValue(html)) { Exact = r.GetValue(exact) }, io));
+            r.GetValue(saveTrace), r.GetValue(from), r.GetValue(html))
+            { Exact = r.GetValue(exact), Reduce = !r.GetValue(noReduce), Shortest = r.GetValue(shortest) }, io));
         return cmd;
     }
 
@@ -93,12 +100,23 @@ public static class CheckCommand
         var (report, prelude, note) = o.From is null
             ? (UniverseCheck.Run(u, policy, o.Vcpus ?? u.Config.Vcpus, Settings(o)), u.Setup.Select(s => s.Step).ToList(), "the universe's setup")
             : FromScenario(o, u, policy);
+        if (o.Shortest && report.Verdict == "violated" && report.Reduction is not null)
+            report = Shortest(o, u, policy, report);
         o.Progress?.Done();
         if (o.Json) stdout.WriteLine(CheckOutput.JsonText(CheckOutput.Json(report)));
         else CheckOutput.Text(report, stdout);
         if (o.SaveTrace is not null) SaveTrace(o, report, policy, prelude, note, stdout);
         if (o.Html is not null) WriteHtml(o.Html, report, o.Json ? null : stdout);
         return ExitCode(report);
+    }
+
+    /// <summary>--shortest: breadth-first search without reduction, bounded by the depth the
+    /// reduced search found, returns a shortest violation (possibly another property's).</summary>
+    static CheckReport Shortest(Options o, Universe u, Policy policy, CheckReport reduced)
+    {
+        var again = o with { Reduce = false, Depth = reduced.Trace.Count };
+        var full = o.From is null ? UniverseCheck.Run(u, policy, o.Vcpus ?? u.Config.Vcpus, Settings(again)) : FromScenario(again, u, policy).Item1;
+        return full with { DepthBound = reduced.DepthBound };
     }
 
     /// <summary>--html: the report as a self-contained timeline page.</summary>
@@ -170,7 +188,7 @@ public static class CheckCommand
     }
 
     static UniverseCheck.Settings Settings(Options o) =>
-        new(o.Threads, o.Depth, o.MaxStates, o.Progress is { } p ? p.Report : null, o.Cancel) { Exact = o.Exact };
+        new(o.Threads, o.Depth, o.MaxStates, o.Progress is { } p ? p.Report : null, o.Cancel) { Exact = o.Exact, Reduce = o.Reduce };
 
     /// <summary>0: the verdict meets the expectation; 1: it does not; 3: a bound or budget (or
     /// Ctrl-C) stopped the search before a verdict.</summary>

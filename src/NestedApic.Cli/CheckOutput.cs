@@ -23,9 +23,12 @@ public static class CheckOutput
         w.WriteLine($"  {s.States:N0} states, {s.Transitions:N0} transitions, depth {s.Depth}, {s.Seconds:F2} s, {s.StatesPerSecond:N0} states/s, {s.BytesPerState:F1} bytes/state");
         w.WriteLine(s.CollisionProbability == 0 ? "  no fingerprint collision possible (exact mode or nothing revisited)"
             : $"  probability that a fingerprint collision hid a state: {s.CollisionProbability:G2} (TLC's optimistic estimate)");
+        w.WriteLine(r.Reduction is { } red
+            ? $"  reduction: {red.Kind}: {red.ReducedStates:N0} states expanded partially, {red.SkippedSteps:N0} steps skipped (--no-reduce for the full graph)"
+            : "  reduction: none (every interleaving explored)");
         if (r.Trace.Count > 0 || r.Verdict == "violated")
         {
-            w.WriteLine($"trace ({r.Trace.Count} step{(r.Trace.Count == 1 ? "" : "s")}):");
+            w.WriteLine($"trace ({r.Trace.Count} step{(r.Trace.Count == 1 ? "" : "s")}{(r.TraceKnownShortest ? ", a shortest one" : "; not known to be shortest: --shortest searches again without reduction")}):");
             foreach (var step in r.Trace)
             {
                 w.WriteLine($"  {step.Index,3}. {step.Label}");
@@ -61,6 +64,13 @@ public static class CheckOutput
             ["bytes_per_state"] = Math.Round(r.Stats.BytesPerState, 2),
             ["collision_probability"] = r.Stats.CollisionProbability,
         },
+        ["reduction"] = r.Reduction is { } red ? new JsonObject
+        {
+            ["kind"] = red.Kind,
+            ["reduced_states"] = red.ReducedStates,
+            ["skipped_steps"] = red.SkippedSteps,
+        } : null,
+        ["trace_known_shortest"] = r.TraceKnownShortest,
         ["trace"] = new JsonArray(r.Trace.Select(t => (JsonNode)new JsonObject
         {
             ["step"] = t.Index,

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using NestedApic.Checking.Reduction;
 
 namespace NestedApic.Checking;
 
@@ -20,7 +21,9 @@ public sealed class Checker<TModel, TState, TStep>
     readonly FingerprintSet<TState>? _fingerprints;
     readonly ExactSet<TState>? _exact;
     readonly ParentLinks _links = new();
-    long _transitions;
+    /// <summary>Partial-order reduction, when on and the model declares footprints.</summary>
+    readonly Reducer<TState, TStep>? _reducer;
+    long _transitions, _reduced, _skipped;
     int _depth;
     readonly Stopwatch _clock = new();
 
@@ -30,6 +33,7 @@ public sealed class Checker<TModel, TState, TStep>
         _o = options ?? new CheckOptions();
         if (_o.Exact) _exact = new ExactSet<TState>();
         else _fingerprints = new FingerprintSet<TState>();
+        if (_o.Reduce) _reducer = Reducer<TState, TStep>.For(model);
     }
 
     /// <summary>What one thread found in its slice of a round: new states in order, each expanded
@@ -41,7 +45,7 @@ public sealed class Checker<TModel, TState, TStep>
         public byte[] Counts = new byte[256];
         public int Count, Parents;
         public Dictionary<int, int>? BigCounts, BigSteps;
-        public long Transitions;
+        public long Transitions, Reduced, Skipped;
         /// <summary>First event in the slice: a violation (invariant ≥ 0) or a deadlock (-2).</summary>
         public int Found = -1;
         /// <summary>The violating state's parent, or the deadlocked state.</summary>
@@ -50,7 +54,7 @@ public sealed class Checker<TModel, TState, TStep>
 
         public void Reset(int parents)
         {
-            Count = Parents = 0; Transitions = 0; Found = -1;
+            Count = Parents = 0; Transitions = Reduced = Skipped = 0; Found = -1;
             BigCounts?.Clear(); BigSteps?.Clear();
             if (Counts.Length < parents) Counts = new byte[parents];
         }
@@ -120,6 +124,7 @@ public sealed class Checker<TModel, TState, TStep>
                 foreach (var sl in slices)
                 {
                     _transitions += sl.Transitions;
+                    _reduced += sl.Reduced; _skipped += sl.Skipped;
                     if (sl.Found != -1)
                     {
                         var path = _links.PathTo(sl.FoundId);
@@ -184,24 +189,31 @@ public sealed class Checker<TModel, TState, TStep>
     {
         var model = _model;
         Span<TStep> steps = model.MaxSteps <= 512 ? stackalloc TStep[model.MaxSteps] : new TStep[model.MaxSteps];
+        Span<int> order = _reducer is null ? default : model.MaxSteps <= 512 ? stackalloc int[model.MaxSteps] : new int[model.MaxSteps];
         bool deadlocks = _o.CheckDeadlock;
         for (int i = from; i < to; i++)
         {
             ref readonly TState state = ref frontier[i];
             int n = model.Enabled(state, steps);
-            sl.Transitions += n;
             if (n == 0 && deadlocks && !model.IsFinal(state))
             {
                 // A deadlocked state is reported by its own path, rebuilt from the links.
                 sl.Found = -2; sl.FoundId = frontierStart + i;
                 return;
             }
+            // Partial-order reduction: the ample steps first (ordinals in `order`); the rest only
+            // if the proviso fails, i.e. an ample successor was visited before (AmpleSets, C3).
+            int m = _reducer is null ? n : _reducer.Select(state, steps[..n], order);
+            bool full = m == n;
             int before = sl.Count;
-            for (int k = 0; k < n; k++)
+            for (int j = 0; j < n; j++)
             {
+                if (j == m && !full) { sl.Reduced++; sl.Skipped += n - m; break; }
+                int k = full && m == n ? j : Ordinal(order, m, n, j);
+                sl.Transitions++;
                 var succ = state;
                 model.Apply(ref succ, steps[k]);
-                if (!AddVisited(succ)) continue;
+                if (!AddVisited(succ)) { full |= j < m; continue; }
                 int bad = model.Violated(succ);
                 if (bad >= 0)
                 {
@@ -212,6 +224,21 @@ public sealed class Checker<TModel, TState, TStep>
             }
             sl.Expanded(sl.Count - before);
         }
+    }
+
+    /// <summary>The j-th step to expand: the m ample ordinals first, then the others in order.
+    /// Writes the others after the ample ones in <paramref name="order"/> on first use.</summary>
+    static int Ordinal(Span<int> order, int m, int n, int j)
+    {
+        if (j == m)
+        {
+            // fill order[m..n) with the ordinals not chosen, ascending
+            Span<bool> taken = n <= 512 ? stackalloc bool[n] : new bool[n];
+            for (int a = 0; a < m; a++) taken[order[a]] = true;
+            int w = m;
+            for (int k = 0; k < n; k++) if (!taken[k]) order[w++] = k;
+        }
+        return order[j];
     }
 
     CheckResult<TState, TStep> Violation(in TState initial, int invariant, List<int> path)
@@ -277,6 +304,9 @@ public sealed class Checker<TModel, TState, TStep>
         {
             States = states,
             Transitions = _transitions,
+            ReducedStates = _reduced,
+            SkippedSteps = _skipped,
+            Reduction = _reducer is null ? null : "partial-order (ample sets)",
             Depth = _depth,
             Queue = queue,
             Seconds = secs,

@@ -13,6 +13,8 @@ public static class UniverseCheck
     {
         /// <summary>Store whole states: no fingerprint collision can hide a state.</summary>
         public bool Exact { get; init; }
+        /// <summary>Partial-order reduction (Checking/Reduction): the same verdicts, fewer states.</summary>
+        public bool Reduce { get; init; }
     }
 
     public static (IKvmModel Model, KvmConfig Config) Build(Universe u, Policy policy, int vcpus)
@@ -69,6 +71,7 @@ public static class UniverseCheck
             Progress = settings.Progress,
             Cancel = settings.Cancel,
             Exact = settings.Exact,
+            Reduce = settings.Reduce,
         });
         Property? property = result.Verdict == Verdict.Violated ? (Property)result.Invariant : null;
         var last = result.Trace.Count > 0 ? result.Trace[^1].After : result.Initial;
@@ -95,6 +98,8 @@ public static class UniverseCheck
             Initial = model.Fields(result.Initial).Select(kv => $"{kv.Key}: {kv.Value}").ToArray(),
             Trace = result.Trace.Select((t, i) => new TraceStep(i + 1, t.Label, t.Step.Actor, t.Step.Vcpu, t.Changes)).ToArray(),
             Expected = u.ExpectationFor(policy.Name, vcpus),
+            Reduction = result.Stats.Reduction is null ? null
+                : new ReductionStats(result.Stats.Reduction, result.Stats.ReducedStates, result.Stats.SkippedSteps),
         };
     }
 }
