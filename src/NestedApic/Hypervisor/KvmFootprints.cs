@@ -112,9 +112,25 @@ public static class KvmFootprints
             if (k.IsBounded() && k != EventKind.PublishVcpu && s.Used[(int)k] >= c.Budget[(int)k]) continue;
             if (k == EventKind.CreateVcpu && life != VcpuLife.Absent) continue;
             if (k == EventKind.PublishVcpu && life == VcpuLife.Visible) continue;
-            fp |= Of(c, k, vm ? 0 : agent, -1);
+            fp |= Table[(int)c.Vendor, vm ? 0 : agent, (int)k];
         }
         return fp;
+    }
+
+    /// <summary>Of(kind, v, any target) for each vendor, vCPU and kind: Future runs once per agent
+    /// in every state the search expands.</summary>
+    static readonly Footprint[,,] Table = BuildTable();
+
+    static Footprint[,,] BuildTable()
+    {
+        var t = new Footprint[2, KvmState.MaxVcpus, (int)EventKind.Count];
+        foreach (var vendor in new[] { CpuVendor.Intel, CpuVendor.Amd })
+        {
+            var c = new KvmConfig { Policy = Policies.Presets[0], Vendor = vendor };
+            for (int v = 0; v < KvmState.MaxVcpus; v++)
+                for (var k = (EventKind)0; k < EventKind.Count; k++) t[(int)vendor, v, (int)k] = Of(c, k, v, -1);
+        }
+        return t;
     }
 
     /// <summary>The components whose fields differ between two states; every bit when the states
