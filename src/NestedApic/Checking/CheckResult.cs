@@ -20,6 +20,8 @@ public sealed record CheckOptions
     public bool CheckDeadlock { get; init; }
     /// <summary>Partial-order reduction for models that declare footprints (Reduction/AmpleSets).</summary>
     public bool Reduce { get; init; }
+    /// <summary>Symmetry reduction for models whose agents are interchangeable (Reduction/ISymmetricModel).</summary>
+    public bool Symmetry { get; init; }
     /// <summary>Called between rounds, at most every <see cref="ProgressInterval"/>.</summary>
     public Action<Statistics>? Progress { get; init; }
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(250);

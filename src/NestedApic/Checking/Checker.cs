@@ -23,6 +23,8 @@ public sealed class Checker<TModel, TState, TStep>
     readonly ParentLinks _links = new();
     /// <summary>Partial-order reduction, when on and the model declares footprints.</summary>
     readonly Reducer<TState, TStep>? _reducer;
+    /// <summary>Symmetry reduction, when on and the model declares its agents interchangeable.</summary>
+    readonly Symmetry<TState, TStep>? _symmetry;
     long _transitions, _reduced, _skipped;
     int _depth;
     readonly Stopwatch _clock = new();
@@ -34,6 +36,7 @@ public sealed class Checker<TModel, TState, TStep>
         if (_o.Exact) _exact = new ExactSet<TState>();
         else _fingerprints = new FingerprintSet<TState>();
         if (_o.Reduce) _reducer = Reducer<TState, TStep>.For(model);
+        if (_o.Symmetry) _symmetry = Symmetry<TState, TStep>.For(model);
     }
 
     /// <summary>What one thread found in its slice of a round: new states in order, each expanded
@@ -189,6 +192,7 @@ public sealed class Checker<TModel, TState, TStep>
     {
         var model = _model;
         Span<TStep> steps = model.MaxSteps <= 512 ? stackalloc TStep[model.MaxSteps] : new TStep[model.MaxSteps];
+        Span<byte> perm = stackalloc byte[AmpleSets.MaxAgents];
         Span<int> order = _reducer is null ? default : model.MaxSteps <= 512 ? stackalloc int[model.MaxSteps] : new int[model.MaxSteps];
         bool deadlocks = _o.CheckDeadlock;
         for (int i = from; i < to; i++)
@@ -213,6 +217,7 @@ public sealed class Checker<TModel, TState, TStep>
                 sl.Transitions++;
                 var succ = state;
                 model.Apply(ref succ, steps[k]);
+                _symmetry?.Canonicalize(ref succ, perm);
                 if (!AddVisited(succ)) { full |= j < m; continue; }
                 int bad = model.Violated(succ);
                 if (bad >= 0)
@@ -279,18 +284,33 @@ public sealed class Checker<TModel, TState, TStep>
         Stats = Stats(queue, 0),
     };
 
-    /// <summary>Replays step ordinals from the initial state, recording labels, states and diffs.</summary>
+    /// <summary>Replays step ordinals from the initial state, recording labels, states and diffs.
+    /// Under symmetry the ordinals index the canonical states' steps: each is renamed back to the
+    /// real vCPUs (canonical = perm(real)), so the trace is a path of the model itself.</summary>
     List<TraceEntry<TState, TStep>> Replay(TState state, List<int> path)
     {
         var trace = new List<TraceEntry<TState, TStep>>(path.Count);
         var steps = new TStep[Math.Max(1, _model.MaxSteps)];
+        int agents = _symmetry?.Agents ?? 0;
+        byte[] perm = Enumerable.Range(0, agents).Select(i => (byte)i).ToArray(), inverse = new byte[agents], next = new byte[agents];
+        var canonical = state;
         foreach (int ordinal in path)
         {
-            int n = _model.Enabled(state, steps);
+            int n = _model.Enabled(canonical, steps);
             if (ordinal >= n) throw new InvalidOperationException($"replay diverged: step {ordinal} of {n}; the model is not deterministic");
+            var step = steps[ordinal];
+            if (_symmetry is not null)
+            {
+                for (int i = 0; i < agents; i++) inverse[perm[i]] = (byte)i;
+                _model.Apply(ref canonical, step);
+                _symmetry.Canonicalize(ref canonical, next);
+                step = _symmetry.Permute(step, inverse);
+                for (int i = 0; i < agents; i++) perm[i] = next[perm[i]];
+            }
             var before = state;
-            _model.Apply(ref state, steps[ordinal]);
-            trace.Add(new(steps[ordinal], _model.Label(steps[ordinal]), state, _model.Diff(before, state)));
+            _model.Apply(ref state, step);
+            if (_symmetry is null) canonical = state;
+            trace.Add(new(step, _model.Label(step), state, _model.Diff(before, state)));
         }
         return trace;
     }
@@ -306,7 +326,13 @@ public sealed class Checker<TModel, TState, TStep>
             Transitions = _transitions,
             ReducedStates = _reduced,
             SkippedSteps = _skipped,
-            Reduction = _reducer is null ? null : "partial-order (ample sets)",
+            Reduction = (_reducer, _symmetry) switch
+            {
+                (null, null) => null,
+                (_, null) => "partial-order (ample sets)",
+                (null, _) => "symmetry (interchangeable agents)",
+                _ => "partial-order (ample sets), symmetry (interchangeable agents)",
+            },
             Depth = _depth,
             Queue = queue,
             Seconds = secs,

@@ -72,6 +72,7 @@ public static class UniverseCheck
             Cancel = settings.Cancel,
             Exact = settings.Exact,
             Reduce = settings.Reduce,
+            Symmetry = settings.Reduce,
         });
         Property? property = result.Verdict == Verdict.Violated ? (Property)result.Invariant : null;
         var last = result.Trace.Count > 0 ? result.Trace[^1].After : result.Initial;
