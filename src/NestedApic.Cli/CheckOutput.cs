@@ -28,7 +28,7 @@ public static class CheckOutput
             : "  reduction: none (every interleaving explored)");
         if (r.Trace.Count > 0 || r.Verdict == "violated")
         {
-            w.WriteLine($"trace ({r.Trace.Count} step{(r.Trace.Count == 1 ? "" : "s")}{(r.TraceKnownShortest ? ", a shortest one" : "; not known to be shortest: --shortest searches again without reduction")}):");
+            w.WriteLine($"trace ({r.Trace.Count} step{(r.Trace.Count == 1 ? "" : "s")}{(r.TraceKnownShortest ? "" : "; not known to be shortest: --shortest searches again without reduction")}):");
             foreach (var step in r.Trace)
             {
                 w.WriteLine($"  {step.Index,3}. {step.Label}");
