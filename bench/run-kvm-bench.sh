@@ -28,7 +28,7 @@ for t in 1 2; do row intel-wide linux-7.0 "$t"; done
 for t in 1 2; do row intel-wide linux-6.19 "$t"; done
 # The rest of the vmcs01 ladder (issue 7): one universe per field.
 row tpr-threshold-ppr linux-7.0 1
-row tpr-threshold-ppr linux-7.1.y 1
+row tpr-threshold-ppr linux-7.2 1
 row tpr-threshold-l2 linux-7.0 1
 row apic-mode-tlb linux-7.0 1
 row apic-access-page linux-7.0 2

@@ -23,5 +23,5 @@ public static class BuiltinUniverses
 
     /// <summary>A path to a universe file, or the name of a built-in one.</summary>
     public static Universe Resolve(string arg) =>
-        File.Exists(arg) || arg.EndsWith(".toml") ? Universe.Load(arg) : Load(arg);
+        File.Exists(arg) || Directory.Exists(arg) || arg.EndsWith(".toml") || arg.Contains('/') ? Universe.Load(arg) : Load(arg);
 }

@@ -38,12 +38,11 @@ public static class CheckCommand
             Arity = ArgumentArity.ZeroOrOne,
             Description = "a universe file (.toml) or the name of a built-in one; none: the built-in suite",
         };
-        var policy = new Option<string?>("--policy") { Description = "a preset (see `nestedapic policies`); default: the universe's" };
+        var policy = new Option<string?>("--policy") { Description = "PRESET[:switch=value,...] (see `nestedapic policies`); default: the universe's; the universe's own overrides are kept" };
         var vcpus = Cli.IntOption("--vcpus", "number of vCPUs; default: the universe's", 1, KvmState.MaxVcpus);
         var threads = Cli.IntOption("--threads", "worker threads; default: all cores", 1, 1024);
         var depth = Cli.IntOption("--depth", "depth bound; default: the universe's", 1, 1000);
-        var maxStates = new Option<long?>("--max-states") { Description = "stop after this many states (verdict: bounded, exit 3)" };
-        maxStates.Validators.Add(r => { if (r.GetValueOrDefault<long?>() is <= 0) r.AddError("--max-states must be a positive integer"); });
+        var maxStates = Cli.LongOption("--max-states", "stop after this many states (verdict: bounded, exit 3)", 1, long.MaxValue);
         var exact = new Option<bool>("--exact") { Description = "store whole states instead of 64-bit fingerprints (collision-free, more memory)" };
         var json = new Option<bool>("--json") { Description = "print the report as one JSON document (docs/check-report.schema.json)" };
         var html = new Option<string?>("--html") { Description = "also write a self-contained HTML timeline of the report" };
@@ -70,15 +69,12 @@ public static class CheckCommand
 
     static int Execute(Options o, Io io)
     {
-        using var cancel = new CancellationTokenSource();
-        // Ctrl-C stops the search cleanly: the report shows the statistics so far (exit 3).
-        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
-        Console.CancelKeyPress += onCancel;
+        using var ctrlC = CtrlC.Install(io);
         try
         {
             var progress = ReferenceEquals(io.Err, Console.Error) ? ProgressPrinter.ForTerminal(o.MaxStates) : null;
-            var run = o with { Cancel = cancel.Token, Progress = progress };
-            int code = o.Universe is null ? Suite(run, io.Out) : One(run, io.Out);
+            var run = o with { Cancel = ctrlC.Token, Progress = progress };
+            int code = o.Universe is null ? Suite(run, io.Out, ctrlC) : One(run, io.Out, ctrlC);
             progress?.Done();
             return code;
         }
@@ -87,21 +83,22 @@ public static class CheckCommand
             io.Err.WriteLine(e.Message);
             return 2;
         }
-        finally { Console.CancelKeyPress -= onCancel; }
     }
 
-    static int One(Options o, TextWriter stdout)
+    static int One(Options o, TextWriter stdout, CtrlC ctrlC)
     {
+        // A typo in an output path must not cost a long search its result.
+        if (o.Html is not null) OutputPath.CheckWritable(o.Html, "--html");
+        if (o.SaveTrace is not null) OutputPath.CheckWritable(o.SaveTrace, "--save-trace");
         var u = BuiltinUniverses.Resolve(o.Universe!);
-        var policy = u.Config.Policy;
-        if (o.Policy is not null)
-            policy = Policies.Find(o.Policy) ?? throw new InputException(
-                $"--policy: unknown policy '{o.Policy}'; known: {string.Join(", ", Policies.Presets.Select(p => p.Name))}");
+        var policy = o.Policy is null ? u.Config.Policy : u.PolicyFor(o.Policy);
+        ctrlC.Searching = true;
         var (report, prelude, note) = o.From is null
             ? (UniverseCheck.Run(u, policy, o.Vcpus ?? u.Config.Vcpus, Settings(o)), u.Setup.Select(s => s.Step).ToList(), "the universe's setup")
             : FromScenario(o, u, policy);
         if (o.Shortest && report.Verdict == "violated" && report.Reduction is not null)
             report = Shortest(o, u, policy, report);
+        ctrlC.Searching = false;
         o.Progress?.Done();
         if (o.Json) stdout.WriteLine(CheckOutput.JsonText(CheckOutput.Json(report)));
         else CheckOutput.Text(report, stdout);
@@ -159,32 +156,52 @@ public static class CheckCommand
         if (!o.Json) stdout.WriteLine($"saved: {o.SaveTrace} (nestedapic run {o.SaveTrace})");
     }
 
-    static int Suite(Options o, TextWriter stdout)
+    /// <summary>The suite's runs, in order: each universe under each preset of its vendor (or
+    /// only --policy's) and each of its suite vCPU counts.</summary>
+    public static IReadOnlyList<(Universe Universe, Policy Policy, int Vcpus)> SuiteRuns(string? policySpec, int? vcpus)
     {
-        var reports = new List<CheckReport>();
-        if (!o.Json) CheckOutput.SuiteHeader(stdout);
-        var only = o.Policy is null ? null : Policies.Find(o.Policy) ?? throw new InputException(
-            $"--policy: unknown policy '{o.Policy}'; known: {string.Join(", ", Policies.Presets.Select(p => p.Name))}");
+        var only = policySpec is null ? null : PolicySpec.Parse(policySpec, "--policy");
+        var runs = new List<(Universe, Policy, int)>();
         foreach (var name in BuiltinUniverses.Names)
         {
             var u = BuiltinUniverses.Load(name);
             // Each universe runs under the presets of its vendor; --policy keeps the universes of that preset's vendor.
             if (only is not null && only.Vendor != u.Config.Vendor) continue;
-            var presets = only is null ? Policies.For(u.Config.Vendor) : [only];
+            var presets = only is null ? Policies.For(u.Config.Vendor) : [u.PolicyFor(policySpec!)];
             foreach (var policy in presets)
-                foreach (int vcpus in o.Vcpus is { } n ? [n] : u.SuiteVcpus)
-                {
-                    var r = UniverseCheck.Run(u, policy, vcpus, Settings(o));
-                    reports.Add(r);
-                    if (!o.Json) CheckOutput.SuiteRow(r, stdout);
-                }
+                foreach (int n in vcpus is { } v ? [v] : u.SuiteVcpus)
+                    runs.Add((u, policy, n));
         }
+        return runs;
+    }
+
+    static int Suite(Options o, TextWriter stdout, CtrlC ctrlC)
+    {
+        var runs = SuiteRuns(o.Policy, o.Vcpus);
+        var widths = new CheckOutput.SuiteWidths(runs.Max(r => r.Universe.Name.Length), runs.Max(r => r.Policy.Name.Length));
+        var reports = new List<CheckReport>();
+        if (!o.Json) CheckOutput.SuiteHeader(stdout, widths);
+        ctrlC.Searching = true;
+        foreach (var (u, policy, vcpus) in runs)
+        {
+            // Ctrl-C ends the suite: the run it stopped is reported, the rest are not started.
+            if (o.Cancel.IsCancellationRequested) break;
+            var r = UniverseCheck.Run(u, policy, vcpus, Settings(o));
+            reports.Add(r);
+            if (!o.Json) { o.Progress?.Done(); CheckOutput.SuiteRow(r, stdout, widths); }
+        }
+        ctrlC.Searching = false;
         o.Progress?.Done();
-        int bad = reports.Count(r => !r.MeetsExpectation);
+        int stopped = reports.Count(r => r.Stopped);
+        int bad = reports.Count(r => !r.MeetsExpectation && !r.Stopped);
         if (o.Json) stdout.WriteLine(CheckOutput.JsonText(new JsonArray(reports.Select(r => (JsonNode)CheckOutput.Json(r)).ToArray())));
-        else stdout.WriteLine($"suite: {reports.Count} runs, {reports.Count - bad} as expected, {bad} not");
+        else
+        {
+            string ran = reports.Count == runs.Count ? $"{reports.Count} runs" : $"stopped by Ctrl-C after {reports.Count} of {runs.Count} runs";
+            stdout.WriteLine($"suite: {ran}, {reports.Count - bad - stopped} as expected, {bad} not{(stopped > 0 ? $", {stopped} without a verdict (stopped by a bound or Ctrl-C)" : "")}");
+        }
         // A run that a bound stopped has no verdict: 3, unless another run already broke an expectation.
-        return reports.Any(r => !r.MeetsExpectation && r.Verdict != "bounded") ? 1 : reports.Any(r => r.Verdict == "bounded") ? 3 : 0;
+        return bad > 0 ? 1 : stopped > 0 || reports.Count < runs.Count ? 3 : 0;
     }
 
     static UniverseCheck.Settings Settings(Options o) =>
@@ -192,5 +209,5 @@ public static class CheckCommand
 
     /// <summary>0: the verdict meets the expectation; 1: it does not; 3: a bound or budget (or
     /// Ctrl-C) stopped the search before a verdict.</summary>
-    static int ExitCode(CheckReport r) => r.Verdict == "bounded" ? 3 : r.MeetsExpectation ? 0 : 1;
+    static int ExitCode(CheckReport r) => r.Stopped ? 3 : r.MeetsExpectation ? 0 : 1;
 }

@@ -19,10 +19,9 @@ public static class CheckOutput
         w.WriteLine($"universe {r.Universe} ({r.File}), policy {r.Policy}, {r.Vcpus} vCPU{(r.Vcpus == 1 ? "" : "s")}, depth bound {r.DepthBound}");
         w.WriteLine("verdict: " + Paint($"{r.Verdict}{(r.Property is null ? "" : $" {r.Property} on vcpu{r.Vcpu}")}", r.Verdict, UseColour(w)));
         w.WriteLine($"  {r.VerdictLine}");
-        var s = r.Stats;
-        w.WriteLine($"  {s.States:N0} states, {s.Transitions:N0} transitions, depth {s.Depth}, {s.Seconds:F2} s, {s.StatesPerSecond:N0} states/s, {s.BytesPerState:F1} bytes/state");
-        w.WriteLine(s.CollisionProbability == 0 ? "  no fingerprint collision possible (exact mode or nothing revisited)"
-            : $"  probability that a fingerprint collision hid a state: {s.CollisionProbability:G2} (TLC's optimistic estimate)");
+        w.WriteLine($"  {StatsLine(r.Stats)}");
+        w.WriteLine(r.Stats.CollisionProbability == 0 ? "  no fingerprint collision possible (exact mode or nothing revisited)"
+            : $"  probability that a fingerprint collision hid a state: {r.Stats.CollisionProbability:G2} (TLC's optimistic estimate)");
         w.WriteLine(r.Reduction is { } red
             ? $"  reduction: {red.Kind}: {red.ReducedStates:N0} states expanded partially, {red.SkippedSteps:N0} steps skipped (--no-reduce for the full graph)"
             : "  reduction: none (every interleaving explored)");
@@ -37,7 +36,21 @@ public static class CheckOutput
         }
         if (r.Explanation is not null) w.WriteLine($"violation: {r.Property}: {r.Explanation}");
         if (r.Expected is not null)
-            w.WriteLine($"expected: {r.Expected} — {(r.MeetsExpectation ? "met" : "NOT met")}");
+            w.WriteLine($"expected: {r.Expected} — {Expectation(r)}");
+    }
+
+    /// <summary>met, NOT met, or unknown when a bound or Ctrl-C stopped the search first.</summary>
+    public static string Expectation(CheckReport r) =>
+        r.Stopped ? $"unknown (stopped by {r.StoppedBy})" : r.MeetsExpectation ? "met" : "NOT met";
+
+    /// <summary>Rates only where they mean something: states/s over at least half a second,
+    /// bytes/state over enough states that the tables' fixed cost does not dominate.</summary>
+    public static string StatsLine(CheckStats s)
+    {
+        string line = $"{s.States:N0} states, {s.Transitions:N0} transitions, depth {s.Depth}, {s.Seconds:F2} s";
+        if (s.Seconds >= 0.5) line += $", {s.StatesPerSecond:N0} states/s";
+        if (s.States >= 100_000) line += $", {s.BytesPerState:F1} bytes/state";
+        return line;
     }
 
     public static JsonObject Json(CheckReport r) => new()
@@ -48,6 +61,7 @@ public static class CheckOutput
         ["vcpus"] = r.Vcpus,
         ["depth_bound"] = r.DepthBound,
         ["verdict"] = r.Verdict,
+        ["stopped_by"] = r.StoppedBy,
         ["property"] = r.Property,
         ["vcpu"] = r.Vcpu,
         ["explanation"] = r.Explanation,
@@ -83,9 +97,14 @@ public static class CheckOutput
 
     public static string JsonText(JsonNode n) => n.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
 
-    public static void SuiteHeader(TextWriter w) =>
-        w.WriteLine($"{"universe",-22} {"vcpus",5} {"policy",-12} {"verdict",-9} {"property",-28} {"trace",5} {"states",9} {"seconds",8}  expected");
+    /// <summary>The suite table's name columns, as wide as the longest name of the runs.</summary>
+    public sealed record SuiteWidths(int Universe, int Policy);
 
-    public static void SuiteRow(CheckReport r, TextWriter w) =>
-        w.WriteLine($"{r.Universe,-22} {r.Vcpus,5} {r.Policy,-12} {r.Verdict,-9} {r.Property ?? "-",-28} {(r.Verdict == "violated" ? r.Trace.Count.ToString() : "-"),5} {r.Stats.States,9} {r.Stats.Seconds,8:F2}  {(r.Expected ?? "-")} {(r.MeetsExpectation ? "ok" : "MISMATCH")}");
+    public static void SuiteHeader(TextWriter w, SuiteWidths n) =>
+        w.WriteLine($"{Pad("universe", n.Universe)} {"vcpus",5} {Pad("policy", n.Policy)} {"verdict",-14} {"property",-28} {"trace",5} {"states",9} {"seconds",8}  expected");
+
+    public static void SuiteRow(CheckReport r, TextWriter w, SuiteWidths n) =>
+        w.WriteLine($"{Pad(r.Universe, n.Universe)} {r.Vcpus,5} {Pad(r.Policy, n.Policy)} {r.Verdict,-14} {r.Property ?? "-",-28} {(r.Verdict == "violated" ? r.Trace.Count.ToString() : "-"),5} {r.Stats.States,9} {r.Stats.Seconds,8:F2}  {(r.Expected ?? "-")} {(r.Stopped ? $"unknown (stopped by {r.StoppedBy})" : r.MeetsExpectation ? "ok" : "MISMATCH")}");
+
+    static string Pad(string s, int width) => s.PadRight(Math.Max(width, 8));
 }

@@ -20,7 +20,7 @@ public static class DiffCommand
     public static System.CommandLine.Command Define(Io io)
     {
         var universe = new System.CommandLine.Argument<string>("universe") { Description = "a universe file (.toml) or a built-in name" };
-        var policies = new System.CommandLine.Option<string[]>("--policy") { Description = "the two presets to compare (give it twice)", Arity = System.CommandLine.ArgumentArity.OneOrMore };
+        var policies = new System.CommandLine.Option<string[]>("--policy") { Description = "the two policies to compare, PRESET[:switch=value,...] (give it twice)", Arity = System.CommandLine.ArgumentArity.OneOrMore };
         policies.Validators.Add(r => { if (r.GetValueOrDefault<string[]>() is not { Length: 2 }) r.AddError("diff needs exactly two --policy options"); });
         var vcpus = Cli.IntOption("--vcpus", "number of vCPUs; default: the universe's", 1, KvmState.MaxVcpus);
         var threads = Cli.IntOption("--threads", "worker threads; default: all cores", 1, 1024);
@@ -33,21 +33,27 @@ public static class DiffCommand
 
     static int Execute(string universe, string[] policies, int? vcpus, int threads, TextWriter stdout, TextWriter stderr)
     {
+        using var ctrlC = CtrlC.Install(new Io(TextReader.Null, stdout, stderr));
         try
         {
             var u = BuiltinUniverses.Resolve(universe);
-            var a = Policies.Find(policies[0]) ?? throw Unknown(policies[0]);
-            var b = Policies.Find(policies[1]) ?? throw Unknown(policies[1]);
-            UniverseCheck.CheckVendor(u, a);
-            UniverseCheck.CheckVendor(u, b);
+            var a = u.PolicyFor(policies[0]);
+            var b = u.PolicyFor(policies[1]);
             int n = vcpus ?? u.Config.Vcpus;
             stdout.WriteLine($"universe {u.Name} ({u.File}), {n} vCPU{(n == 1 ? "" : "s")}: {a.Name} vs {b.Name}");
             int differ = 0;
+            var settings = new UniverseCheck.Settings(threads, Cancel: ctrlC.Token);
+            ctrlC.Searching = true;
             foreach (var p in Properties.All.Where(p => p.AppliesTo(u.Config.Vendor)))
             {
                 var only = u with { Config = u.Config with { CheckedProperties = 1u << (int)p }, Expect = new Dictionary<string, string>() };
-                var ra = UniverseCheck.Run(only, a, n, new UniverseCheck.Settings(threads));
-                var rb = UniverseCheck.Run(only, b, n, new UniverseCheck.Settings(threads));
+                var ra = UniverseCheck.Run(only, a, n, settings);
+                var rb = UniverseCheck.Run(only, b, n, settings);
+                if (ctrlC.Token.IsCancellationRequested)
+                {
+                    stdout.WriteLine($"stopped by Ctrl-C at {p.Id()}: {differ} propert{(differ == 1 ? "y differs" : "ies differ")} so far");
+                    return 3;
+                }
                 bool same = ra.Verdict == rb.Verdict;
                 stdout.WriteLine($"  {p.Id(),-28} {a.Name}: {Short(ra),-22} {b.Name}: {Short(rb),-22} {(same ? "same" : "DIFFERENT")}");
                 if (same) continue;
@@ -72,6 +78,4 @@ public static class DiffCommand
 
     static string Short(CheckReport r) => r.Verdict == "violated" ? $"violated ({r.Trace.Count} steps)" : r.Verdict;
 
-    static InputException Unknown(string p) =>
-        new($"--policy: unknown policy '{p}'; known: {string.Join(", ", Policies.Presets.Select(x => x.Name))}");
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using NestedApic.Scenarios;
 
 namespace NestedApic.Cli;
 
@@ -23,25 +24,24 @@ public static class JsonlCommand
 
     static int Execute(string file, Io io, Evaluate evaluate)
     {
-        TextReader reader;
-        if (file == "-") reader = io.In;
-        else
-        {
-            try { reader = new StreamReader(file); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-            {
-                io.Err.WriteLine($"{file}: cannot open: {e.Message}");
-                return 2;
-            }
-        }
         string name = file == "-" ? "<stdin>" : file;
+        Stream stream;
         try
         {
-            int lineNo = 0;
-            string? line;
-            while ((line = reader.ReadLine()) is not null)
+            if (file == "-") stream = StandardInput(io);
+            else if (Directory.Exists(file)) throw new InputException($"{file}: is a directory, not a JSONL file");
+            else stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            io.Err.WriteLine($"{file}: cannot open: {e.Message}");
+            return 2;
+        }
+        try
+        {
+            // Read as a stream: memory stays one line (at most InputText.MaxJsonlLineBytes) whatever the file's size.
+            foreach (var (lineNo, line) in InputText.Lines(stream, name, InputText.MaxJsonlLineBytes))
             {
-                lineNo++;
                 if (string.IsNullOrWhiteSpace(line)) continue;
                 var (output, error) = evaluate(line);
                 if (error is not null)
@@ -53,14 +53,24 @@ public static class JsonlCommand
             }
             return 0;
         }
+        catch (InputException e)
+        {
+            io.Err.WriteLine(e.Message);
+            return 2;
+        }
         catch (IOException e)
         {
-            io.Err.WriteLine($"{name}: read error: {e.Message}");
+            io.Err.WriteLine($"{name}: {e.Message}");
             return 2;
         }
         finally
         {
-            if (!ReferenceEquals(reader, io.In)) reader.Dispose();
+            stream.Dispose();
         }
     }
+
+    /// <summary>The process's standard input as bytes (so invalid UTF-8 is seen); a test's reader as its text.</summary>
+    static Stream StandardInput(Io io) => ReferenceEquals(io.In, Console.In)
+        ? Console.OpenStandardInput()
+        : new MemoryStream(System.Text.Encoding.UTF8.GetBytes(io.In.ReadToEnd()));
 }

@@ -20,7 +20,7 @@ public static class RunCommand
     public static System.CommandLine.Command Define(Io io)
     {
         var file = new System.CommandLine.Argument<string>("file") { Description = "a scenario file (.scn); see docs/scenarios.md" };
-        var policy = new System.CommandLine.Option<string?>("--policy") { Description = "a preset; overrides the scenario's policy line" };
+        var policy = new System.CommandLine.Option<string?>("--policy") { Description = "PRESET[:switch=value,...]; replaces the scenario's policy line (the universe's own overrides are kept)" };
         var json = new System.CommandLine.Option<bool>("--json") { Description = "print the replay as one JSON document" };
         var html = new System.CommandLine.Option<string?>("--html") { Description = "also write the replay as a self-contained HTML timeline" };
         var cmd = new System.CommandLine.Command("run", "Replay a scenario step by step, checking its expectations.") { file, policy, json, html };
@@ -33,18 +33,20 @@ public static class RunCommand
     {
         try
         {
-            Policy? policy = policyName is null ? null : Policies.Find(policyName) ?? throw new InputException(
-                $"--policy: unknown policy '{policyName}'; known: {string.Join(", ", Policies.Presets.Select(p => p.Name))}");
+            if (policyName is not null) PolicySpec.Parse(policyName, "--policy"); // named errors before reading the file
+            if (html is not null) OutputPath.CheckWritable(html, "--html");
             var sc = Scenario.Load(file);
+            var u = ScenarioRunner.ResolveUniverse(sc, BuiltinUniverses.Load);
+            Policy? policy = policyName is null ? null : u.PolicyFor(policyName);
             if (json)
             {
-                var r = ScenarioRunner.Run(sc, BuiltinUniverses.Load, policy);
+                var r = ScenarioRunner.Run(sc, BuiltinUniverses.Load, policy, u);
                 stdout.WriteLine(CheckOutput.JsonText(Json(r)));
                 if (html is not null) CheckCommand.WriteHtml(html, AsReport(r), null);
                 return r.Passed ? 0 : 1;
             }
             // Text streams as the replay goes, so a step that turns out not enabled still shows the story so far.
-            var result = ScenarioRunner.Run(sc, BuiltinUniverses.Load, policy,
+            var result = ScenarioRunner.Run(sc, BuiltinUniverses.Load, policy, u,
                 onStart: (u, p, n) => stdout.WriteLine($"scenario {file}: universe {u.Name}, policy {p.Name}, {n} vCPU{(n == 1 ? "" : "s")}"),
                 onEntry: e => Text(e, stdout));
             Footer(result, stdout);

@@ -5,11 +5,11 @@ using NestedApic.Checking.Reduction;
 namespace NestedApic.Checking;
 
 /// <summary>
-/// Breadth-first explicit-state search over a model, level by level, so the first violation found
-/// is at the smallest depth and its trace is a shortest one. Each level is expanded in rounds; in
-/// a round the threads take contiguous slices of the frontier and insert successors into the
-/// lock-free visited set; between rounds the coordinator merges successors in slice order, grows
-/// the table, checks bounds and reports progress.
+/// Breadth-first explicit-state search over a model, level by level, so the error reported is at
+/// the smallest depth, violation or deadlock (a violation first at equal depth), and its trace is a
+/// shortest one. Each level is expanded in rounds; in a round the threads take contiguous slices of
+/// the frontier and insert successors into the lock-free visited set; between rounds the
+/// coordinator merges successors in slice order, grows the table, checks bounds and reports progress.
 /// </summary>
 public sealed class Checker<TModel, TState, TStep>
     where TModel : struct, IModel<TState, TStep>
@@ -130,9 +130,13 @@ public sealed class Checker<TModel, TState, TStep>
                     _reduced += sl.Reduced; _skipped += sl.Skipped;
                     if (sl.Found != -1)
                     {
+                        // A violation is one level deeper than the state that generated it; a
+                        // deadlocked state later in this level is nearer, so it wins.
+                        long dead = sl.Found == -2 ? sl.FoundId : FirstDeadlock(frontier, frontierStart, (int)(sl.FoundId - frontierStart) + 1, frontierCount);
+                        if (dead >= 0) return Deadlock(initial, _links.PathTo(dead));
                         var path = _links.PathTo(sl.FoundId);
-                        if (sl.Found >= 0) { path.Add(sl.FoundStep); return Violation(initial, sl.Found, path); }
-                        return Deadlock(initial, path);
+                        path.Add(sl.FoundStep);
+                        return Violation(initial, sl.Found, path);
                     }
                     if (nextCount + sl.Count > next.Length) Array.Resize(ref next, Math.Max(next.Length * 2, nextCount + sl.Count));
                     sl.States.AsSpan(0, sl.Count).CopyTo(next.AsSpan(nextCount));
@@ -244,6 +248,18 @@ public sealed class Checker<TModel, TState, TStep>
             for (int k = 0; k < n; k++) if (!taken[k]) order[w++] = k;
         }
         return order[j];
+    }
+
+    /// <summary>The id of the first deadlocked state among frontier[from..to), or -1 (also when
+    /// deadlocks are not checked). Run once, when a violation ends the search: the states of the
+    /// level before <paramref name="from"/> were expanded, so had no deadlock.</summary>
+    long FirstDeadlock(TState[] frontier, long frontierStart, int from, int to)
+    {
+        if (!_o.CheckDeadlock) return -1;
+        var steps = new TStep[Math.Max(1, _model.MaxSteps)];
+        for (int i = from; i < to; i++)
+            if (_model.Enabled(frontier[i], steps) == 0 && !_model.IsFinal(frontier[i])) return frontierStart + i;
+        return -1;
     }
 
     CheckResult<TState, TStep> Violation(in TState initial, int invariant, List<int> path)

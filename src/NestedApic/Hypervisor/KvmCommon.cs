@@ -93,7 +93,10 @@ public static class KvmCommon
         return n;
     }
 
-    /// <summary>IA32_APIC_BASE transitions the SDM allows (x2APIC to xAPIC only through disabled).</summary>
+    /// <summary>The IA32_APIC_BASE writes KVM accepts from a guest: x2APIC to xAPIC only through
+    /// disabled (SDM 10.12.5), and, unlike a host-initiated write, not disabled straight to x2APIC
+    /// (kvm_set_apic_base / kvm_apic_set_base: "old_mode == LAPIC_MODE_DISABLED &amp;&amp;
+    /// new_mode == LAPIC_MODE_X2APIC" fails the WRMSR, 5.17 through 7.x).</summary>
     static ApicMode[] LegalModeSwitches(ApicMode m) => m switch
     {
         ApicMode.Disabled => FromDisabled,
@@ -101,7 +104,7 @@ public static class KvmCommon
         _ => FromX2Apic,
     };
 
-    static readonly ApicMode[] FromDisabled = [ApicMode.XApic, ApicMode.X2Apic];
+    static readonly ApicMode[] FromDisabled = [ApicMode.XApic];
     static readonly ApicMode[] FromXApic = [ApicMode.X2Apic, ApicMode.Disabled];
     static readonly ApicMode[] FromX2Apic = [ApicMode.Disabled];
 
@@ -165,7 +168,7 @@ public static class KvmCommon
                 vc.ApicvActive = true;
                 vc.Requests |= KvmRequest.ApicvUpdate;
             }
-            else vc.ApicvActive = s.Inhibits == 0;
+            else vc.ApicvActive = X86.ApicvActivated(s, c);
         }
         Vendor.VcpuCreate(ref s, c, v);
     }

@@ -76,7 +76,7 @@ public static class KvmReport
     /// vendor's <paramref name="vcpuFields"/> after "life"), for traces, diffs and expects.</summary>
     public static IReadOnlyList<KeyValuePair<string, string>> Fields(KvmConfig c, in KvmState s, VcpuFieldsWriter vcpuFields)
     {
-        var f = new List<KeyValuePair<string, string>> { new("inhibits", ApicvInhibits.Describe(s.Inhibits)) };
+        var f = new List<KeyValuePair<string, string>> { new("inhibits", ApicvInhibits.Describe(X86.InhibitReasons(s, c))) };
         if (c.Vendor == CpuVendor.Intel)
         {
             f.Add(new("apic_access_page", $"page{s.ApicAccessPage}"));

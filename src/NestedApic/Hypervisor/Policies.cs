@@ -9,6 +9,7 @@ public static class Policies
         Name = "linux-5.17",
         ApicvRefresh = Vmcs01Update.WriteCurrentVmcs,
         SviUpdate = Vmcs01Update.WriteCurrentVmcs,
+        ApicAccessPageFlushesTlb = true,
     };
 
     /// <summary>v5.18: 7c69661e225c defers the refresh and pends KVM_REQ_APICV_UPDATE at nested
@@ -28,6 +29,12 @@ public static class Policies
         SviUpdate = Vmcs01Update.DeferDirectCall,
         ApicDisabledBlocksActivation = true,
         ApicIdInhibit = ApicIdInhibitMode.Clearable,
+        NestedVmexitRequestsEvent = true,
+        SviUpdateWarnsOnVid = true,
+        ApicvUpdateOnAnyModeChange = true,
+        NestedPiNotification = NestedPiNotification.InCheckNestedEvents,
+        ApicAccessPageFlushesTlb = false,
+        SetLapicClearsPirAlways = true,
     };
 
     /// <summary>v6.19: b2849bec936b (SVI on activation) and 29763138830916f4 (direct refresh at
@@ -37,6 +44,7 @@ public static class Policies
         Name = "linux-6.19",
         ApicvRefresh = Vmcs01Update.DeferDirectCall,
         SviOnActivation = true,
+        SviUpdateWarnsOnVid = false, // b2849bec936b dropped the WARN
     };
 
     /// <summary>v7.0: vmcs01 on demand for every field: PML 3e013d0a7099, TPR threshold
@@ -55,11 +63,14 @@ public static class Policies
         ModeChangeFlush = ModeChangeFlush.FlushL1Context,
     };
 
-    /// <summary>v7.1.y: v7.0 plus bb365a506b1e (June 2026, Cc stable, in the 7.1.y stable
-    /// series): every PPR update that raises no KVM_REQ_EVENT recomputes the CR8 intercept.</summary>
-    public static readonly Policy Linux71y = Linux70 with
+    /// <summary>v7.1: v7.0 for every modelled Intel field (7.1.3 has no bb365a506b1e).</summary>
+    public static readonly Policy Linux71 = Linux70 with { Name = "linux-7.1" };
+
+    /// <summary>v7.2: bb365a506b1e (7.2 merge window, Cc stable; 6.18.y has it as ff9c4c642888):
+    /// every PPR update that raises no KVM_REQ_EVENT recomputes the CR8 intercept.</summary>
+    public static readonly Policy Linux72 = Linux71 with
     {
-        Name = "linux-7.1.y",
+        Name = "linux-7.2",
         Cr8InterceptOnPprUpdate = true,
     };
 
@@ -90,6 +101,15 @@ public static class Policies
         Vendor = CpuVendor.Amd,
         NestedAvicInhibit = NestedAvicInhibit.PerVcpu,
         IrrPendingUpdate = IrrPendingUpdate.Always,
+        LeaveNestedRequestsApicvUpdate = true,
+    };
+
+    /// <summary>kvm_amd in v7.1: 24f7d36b824b (7.1-rc1, Cc stable: 7.0.4, 6.12.86) makes
+    /// svm_set_nested_state request KVM_REQ_APICV_UPDATE when AVIC is active, as nested VMRUN does.</summary>
+    public static readonly Policy Linux71Svm = Linux70Svm with
+    {
+        Name = "linux-7.1-svm",
+        SetNestedStateRequestsApicvUpdate = true,
     };
 
     /// <summary>Design, not a release: linux-7.0-svm without the NESTED inhibit (reference
@@ -101,9 +121,22 @@ public static class Policies
     };
 
     public static IReadOnlyList<Policy> Presets { get; } =
-        [Linux517, Linux518, Linux618, Linux619, Linux70, Linux71y, Linux518Svm, Linux519Svm, Linux70Svm, NoNestedAvicInhibit];
+        [Linux517, Linux518, Linux618, Linux619, Linux70, Linux71, Linux72, Linux518Svm, Linux519Svm, Linux70Svm, Linux71Svm, NoNestedAvicInhibit];
 
     public static Policy? Find(string name) => Presets.FirstOrDefault(p => p.Name == name);
+
+    /// <summary>Preset names that no longer exist, with the name that replaced them and why.</summary>
+    public static IReadOnlyDictionary<string, (string Now, string Why)> Retired { get; } = new Dictionary<string, (string, string)>
+    {
+        ["linux-7.1.y"] = ("linux-7.2", "bb365a506b1e is mainline 7.2; 7.1.3 does not have it"),
+    };
+
+    /// <summary>The error text for a policy name that is not a preset: the replacement of a
+    /// retired name, else the presets one could use.</summary>
+    public static string Unknown(string name, IEnumerable<Policy>? known = null) =>
+        Retired.TryGetValue(name, out var r)
+            ? $"policy '{name}' was renamed '{r.Now}' ({r.Why})"
+            : $"unknown policy '{name}'; known: {string.Join(", ", (known ?? Presets).Select(p => p.Name))}";
 
     /// <summary>The presets that describe <paramref name="vendor"/>'s module: those a universe of that vendor runs under.</summary>
     public static IReadOnlyList<Policy> For(CpuVendor vendor) => Presets.Where(p => p.Vendor == vendor).ToList();
@@ -173,6 +206,14 @@ public static class Policies
         new Switch("mode-change-tlb-flush", "the TLB flush of a switch to xAPIC while L2 is active: flush-current (KVM_REQ_TLB_FLUSH_CURRENT) or flush-l1-context (249cc1ab4b9a)",
             ["flush-current", "flush-l1-context"], p => p.ModeChangeFlush == ModeChangeFlush.FlushCurrent ? "flush-current" : "flush-l1-context",
             (p, v) => v switch { "flush-current" => p with { ModeChangeFlush = ModeChangeFlush.FlushCurrent }, "flush-l1-context" => p with { ModeChangeFlush = ModeChangeFlush.FlushL1Context }, _ => null }) with { Vendor = CpuVendor.Intel },
+        Flag("nested-vmexit-requests-event", "nested VM-exit raises KVM_REQ_EVENT for an injectable interrupt (982caaa11504, 6.14)", p => p.NestedVmexitRequestsEvent, (p, v) => p with { NestedVmexitRequestsEvent = v }) with { Vendor = CpuVendor.Intel },
+        Flag("svi-update-vid-warn", "vmx_hwapic_isr_update WARNs in KVM_RUN with L2 active and VID in vmcs12 (04bc93cf49d1 .. b2849bec936b)", p => p.SviUpdateWarnsOnVid, (p, v) => p with { SviUpdateWarnsOnVid = v }) with { Vendor = CpuVendor.Intel },
+        Flag("apicv-update-on-any-mode-change", "kvm_lapic_set_base requests an APICv update on any EN/EXTD change (1459f5c6b8b8, 6.3)", p => p.ApicvUpdateOnAnyModeChange, (p, v) => p with { ApicvUpdateOnAnyModeChange = v }),
+        new Switch("nested-pi-notification", "an L1 interrupt equal to vmcs12's notification vector: at-vmenter with a stale posted_intr_nv (5.17) or check-nested-events (6.12+)",
+            ["at-vmenter", "check-nested-events"], p => p.NestedPiNotification == NestedPiNotification.AtVmEnter ? "at-vmenter" : "check-nested-events",
+            (p, v) => v switch { "at-vmenter" => p with { NestedPiNotification = NestedPiNotification.AtVmEnter }, "check-nested-events" => p with { NestedPiNotification = NestedPiNotification.InCheckNestedEvents }, _ => null }) with { Vendor = CpuVendor.Intel },
+        Flag("apic-access-page-flushes-tlb", "vmx_set_apic_access_page_addr flushes the current TLB context (5.17)", p => p.ApicAccessPageFlushesTlb, (p, v) => p with { ApicAccessPageFlushesTlb = v }) with { Vendor = CpuVendor.Intel },
+        Flag("set-lapic-clears-pir-always", "KVM_SET_LAPIC resets the posted-interrupt descriptor even with APICv inactive (6.19; 5.17 only with APICv)", p => p.SetLapicClearsPirAlways, (p, v) => p with { SetLapicClearsPirAlways = v }) with { Vendor = CpuVendor.Intel },
         Flag("nested-early-check", "nested_early_check: a late VM-fail on vmcs02 WARNs", p => p.NestedEarlyCheck, (p, v) => p with { NestedEarlyCheck = v }) with { Vendor = CpuVendor.Intel },
         Vector("posted-intr-vector", "POSTED_INTR_VECTOR (vmcs01, L1's descriptor)", p => p.PostedIntrVector, (p, v) => p with { PostedIntrVector = v }) with { Vendor = CpuVendor.Intel },
         Vector("nested-posted-intr-vector", "POSTED_INTR_NESTED_VECTOR (vmcs02)", p => p.NestedPostedIntrVector, (p, v) => p with { NestedPostedIntrVector = v }) with { Vendor = CpuVendor.Intel },
@@ -184,6 +225,7 @@ public static class Policies
             ["scan", "keep-on-deactivate", "always"], p => p.IrrPendingUpdate switch { IrrPendingUpdate.Scan => "scan", IrrPendingUpdate.KeepOnDeactivate => "keep-on-deactivate", _ => "always" },
             (p, v) => v switch { "scan" => p with { IrrPendingUpdate = IrrPendingUpdate.Scan }, "keep-on-deactivate" => p with { IrrPendingUpdate = IrrPendingUpdate.KeepOnDeactivate }, "always" => p with { IrrPendingUpdate = IrrPendingUpdate.Always }, _ => null })
         { Vendor = CpuVendor.Amd },
-        Flag("set-nested-state-requests-apicv-update", "design: svm_set_nested_state into L2 requests KVM_REQ_APICV_UPDATE as nested VMRUN does", p => p.SetNestedStateRequestsApicvUpdate, (p, v) => p with { SetNestedStateRequestsApicvUpdate = v }) with { Vendor = CpuVendor.Amd },
+        Flag("set-nested-state-requests-apicv-update", "svm_set_nested_state into L2 requests KVM_REQ_APICV_UPDATE as nested VMRUN does (24f7d36b824b, 7.1)", p => p.SetNestedStateRequestsApicvUpdate, (p, v) => p with { SetNestedStateRequestsApicvUpdate = v }) with { Vendor = CpuVendor.Amd },
+        Flag("leave-nested-requests-apicv-update", "svm_leave_nested requests KVM_REQ_APICV_UPDATE when the VM has AVIC activated (3fdc6087df3b, 6.6)", p => p.LeaveNestedRequestsApicvUpdate, (p, v) => p with { LeaveNestedRequestsApicvUpdate = v }) with { Vendor = CpuVendor.Amd },
     ];
 }

@@ -70,9 +70,12 @@ public sealed record Policy
     public NestedAvicInhibit NestedAvicInhibit { get; init; } = NestedAvicInhibit.PerVcpu;
     /// <summary>AMD: irr_pending in kvm_apic_update_apicv.</summary>
     public IrrPendingUpdate IrrPendingUpdate { get; init; } = IrrPendingUpdate.Always;
-    /// <summary>AMD design: svm_set_nested_state into L2 requests KVM_REQ_APICV_UPDATE the way
-    /// enter_svm_guest_mode does (upstream it does not).</summary>
+    /// <summary>AMD: svm_set_nested_state into L2 requests KVM_REQ_APICV_UPDATE the way
+    /// enter_svm_guest_mode does (24f7d36b824b, 7.1-rc1; stable 7.0.4, 6.12.86).</summary>
     public bool SetNestedStateRequestsApicvUpdate { get; init; }
+    /// <summary>AMD: svm_leave_nested requests KVM_REQ_APICV_UPDATE when the VM has AVIC activated
+    /// (3fdc6087df3b, 6.6).</summary>
+    public bool LeaveNestedRequestsApicvUpdate { get; init; }
     /// <summary>vmx_refresh_apicv_exec_ctrl while L2 is active.</summary>
     public Vmcs01Update ApicvRefresh { get; init; }
     /// <summary>vmx_hwapic_isr_update (SVI) while L2 is active.</summary>
@@ -109,4 +112,33 @@ public sealed record Policy
     public Vmcs01Update CpuDirtyLogging { get; init; } = Vmcs01Update.DeferDirectCall;
     /// <summary>The TLB flush of a switch to xAPIC while L2 is active.</summary>
     public ModeChangeFlush ModeChangeFlush { get; init; } = ModeChangeFlush.FlushCurrent;
+    /// <summary>982caaa11504 (6.14, Cc stable): nested VM-exit raises KVM_REQ_EVENT when L1 has an
+    /// injectable interrupt (kvm_cpu_has_injectable_intr: none from the LAPIC with APICv active).</summary>
+    public bool NestedVmexitRequestsEvent { get; init; }
+    /// <summary>04bc93cf49d1 until b2849bec936b: vmx_hwapic_isr_update WARNs when called in KVM_RUN
+    /// while L2 is active and vmcs12 has virtual-interrupt delivery.</summary>
+    public bool SviUpdateWarnsOnVid { get; init; }
+    /// <summary>1459f5c6b8b8 (6.3): kvm_lapic_set_base requests KVM_REQ_APICV_UPDATE on any EN/EXTD
+    /// change, not only to and from "disabled".</summary>
+    public bool ApicvUpdateOnAnyModeChange { get; init; }
+    /// <summary>Where an L1 interrupt equal to nested.posted_intr_nv becomes nested posted-interrupt
+    /// processing: at VMLAUNCH/VMRESUME with a stale posted_intr_nv (5.17 .. 5.19), or in
+    /// vmx_check_nested_events with posted_intr_nv reset to -1 for a vmcs12 without PI (6.12+).</summary>
+    public NestedPiNotification NestedPiNotification { get; init; }
+    /// <summary>5.17's vmx_set_apic_access_page_addr ends with vmx_flush_tlb_current.</summary>
+    public bool ApicAccessPageFlushesTlb { get; init; }
+    /// <summary>kvm_apic_set_state resets the posted-interrupt descriptor even with APICv inactive
+    /// (6.19's pi_apicv_pre_state_restore); 5.17 does it only with APICv active.</summary>
+    public bool SetLapicClearsPirAlways { get; init; }
+}
+
+/// <summary>How KVM handles an L1 interrupt that is vmcs12's posted-interrupt notification vector.</summary>
+public enum NestedPiNotification : byte
+{
+    /// <summary>5.17: checked once at nested VM-enter ("Emulate processing of posted interrupts on
+    /// VM-Enter"); posted_intr_nv keeps the last PI vmcs12's vector.</summary>
+    AtVmEnter = 0,
+    /// <summary>6.12+: vmx_check_nested_events sets pi_pending instead of an EXTERNAL_INTERRUPT
+    /// exit; posted_intr_nv is -1 for a vmcs12 without PI.</summary>
+    InCheckNestedEvents = 1,
 }

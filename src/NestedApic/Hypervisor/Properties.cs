@@ -47,6 +47,9 @@ public enum Property : byte
     Vmcb01AvicStale,
     /// <summary>AMD I10: IRR holds a vector while irr_pending is clear and nothing will set it.</summary>
     IrrPendingHintLost,
+    /// <summary>KVM hit one of its own WARN_ON_ONCEs other than the entry-time APICv one
+    /// (nested_early_check's late VM-fail; 04bc93cf49d1's SVI update with VID in vmcs12).</summary>
+    KvmWarned,
 }
 
 public static class Properties
@@ -75,6 +78,7 @@ public static class Properties
         Property.AvicRunningInL2 => "avic-running-in-l2",
         Property.Vmcb01AvicStale => "vmcb01-avic-stale",
         Property.IrrPendingHintLost => "irr-pending-hint-lost",
+        Property.KvmWarned => "kvm-warned",
         _ => p.ToString(),
     };
 

@@ -36,7 +36,7 @@ public enum Fault : byte
     BeliefIncoherent = 1 << 2,
     /// <summary>An EOI left the vector it should have completed in ISR.</summary>
     VectorStuck = 1 << 3,
-    /// <summary>KVM itself WARNed that it missed a consistency check (nested_early_check).</summary>
+    /// <summary>KVM hit a WARN_ON_ONCE of its own (nested_early_check; 04bc93cf49d1's SVI WARN).</summary>
     KvmWarned = 1 << 4,
     /// <summary>vmcs01 was entered with TPR shadow, no VID and TPR_THRESHOLD[3:0] &gt; VTPR[7:4]:
     /// a VM-entry failure (no APIC-access virtualization) or an exit storm (with it).</summary>
@@ -99,6 +99,17 @@ public struct VcpuState
     public byte Injected;
     /// <summary>KVM_APIC_INIT in apic->pending_events: latched while L1 is in VMX root operation.</summary>
     public bool InitPending;
+    /// <summary>APIC_PROCPRI as KVM stores it in its APIC page: written by __apic_update_ppr (and,
+    /// with VID, by the CPU's PPR virtualization), not by TPR-shadow CR8 writes.</summary>
+    public byte KvmPpr;
+    /// <summary>nested.posted_intr_nv: the notification vector of the last vmcs12 with posted
+    /// interrupts (0 for -1: none; before 6.12 it is never reset to -1 at VM-enter).</summary>
+    public byte NestedPiNv;
+    /// <summary>nested.nested_run_pending: VMLAUNCH/VMRESUME emulated, vmcs02 not yet entered.</summary>
+    public bool NestedRunPending;
+    /// <summary>req_immediate_exit: a nested event was blocked by nested_run_pending; the vmcs02
+    /// entry exits at once and KVM_REQ_EVENT is raised again.</summary>
+    public bool ImmediateExit;
     /// <summary>kvm_amd's per-vCPU state (zero on Intel).</summary>
     public SvmVcpu Svm;
 

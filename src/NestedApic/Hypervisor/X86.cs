@@ -69,10 +69,19 @@ public static class X86
         }
     }
 
+    /// <summary>kvm->arch.apicv_inhibit_reasons: the reasons set at run time, plus DISABLE, which
+    /// kvm_apicv_init sets for the VM's whole life when the module has enable_apicv (kvm_intel) or
+    /// avic (kvm_amd) off; while it is set, the other reasons are never recorded.</summary>
+    public static ushort InhibitReasons(in KvmState s, KvmConfig c) =>
+        c.EnableApicv ? s.Inhibits : ApicvInhibit.Disabled.Bit();
+
+    /// <summary>mirrors kvm_apicv_activated: no VM-wide reason.</summary>
+    public static bool ApicvActivated(in KvmState s, KvmConfig c) => InhibitReasons(s, c) == 0;
+
     /// <summary>mirrors kvm_vcpu_apicv_activated (VM-wide and per-vCPU reasons) plus the
     /// APIC-disabled condition of __kvm_vcpu_update_apicv (8fc9c7a3079e).</summary>
     public static bool ApicvShouldBeActive(in KvmState s, KvmConfig c, int v) =>
-        s.Inhibits == 0 && !Vendor.VcpuInhibited(s, c, v) && (!c.Policy.ApicDisabledBlocksActivation || s.Vcpus[v].ApicMode != ApicMode.Disabled);
+        ApicvActivated(s, c) && !Vendor.VcpuInhibited(s, c, v) && (!c.Policy.ApicDisabledBlocksActivation || s.Vcpus[v].ApicMode != ApicMode.Disabled);
 
     /// <summary>mirrors __kvm_vcpu_update_apicv: returns early when the belief already matches,
     /// the early exit that turned the deferred request of 7c69661e225c into a no-op.</summary>
@@ -127,12 +136,31 @@ public static class X86
         vc.Requests |= KvmRequest.Event; // unconditional, after kvm_ioapic_send_eoi
     }
 
-    /// <summary>mirrors apic_update_ppr: KVM_REQ_EVENT when an interrupt became deliverable;
-    /// otherwise, since bb365a506b1e, the CR8 intercept is recomputed at once.</summary>
+    /// <summary>mirrors apic_update_ppr: KVM_REQ_EVENT when the stored PPR dropped and an
+    /// interrupt is deliverable under the new one; otherwise, since bb365a506b1e, the CR8 intercept
+    /// is recomputed at once.</summary>
     public static void ApicUpdatePpr(ref KvmState s, KvmConfig c, int v)
     {
-        if (HasInjectableInterrupt(s, v)) s.Vcpus[v].Requests |= KvmRequest.Event;
+        if (UpdateStoredPpr(ref s.Vcpus[v]) && HasInjectableInterrupt(s, v)) s.Vcpus[v].Requests |= KvmRequest.Event;
         else if (c.Policy.Cr8InterceptOnPprUpdate) UpdateCr8Intercept(ref s, c, v);
+    }
+
+    /// <summary>mirrors __apic_update_ppr: store PPR in KVM's APIC page; true when it dropped
+    /// below the value stored before (the only case in which an interrupt may have become
+    /// deliverable).</summary>
+    public static bool UpdateStoredPpr(ref VcpuState vc)
+    {
+        byte ppr = vc.Apic.Ppr, old = vc.KvmPpr;
+        vc.KvmPpr = ppr;
+        return ppr < old;
+    }
+
+    /// <summary>mirrors kvm_apic_has_interrupt: __apic_update_ppr, then the highest IRR vector
+    /// above PPR, or -1.</summary>
+    public static int ApicHasInterrupt(ref KvmState s, int v)
+    {
+        UpdateStoredPpr(ref s.Vcpus[v]);
+        return PendingInterrupt(s, v);
     }
 
     /// <summary>mirrors kvm_lapic_update_cr8_intercept / update_cr8_intercept: nothing to do with
@@ -167,7 +195,8 @@ public static class X86
 
     public static bool HasInjectableInterrupt(in KvmState s, int v) => PendingInterrupt(s, v) >= 0;
 
-    /// <summary>mirrors kvm_apic_ack_interrupt: IRR to ISR, and SVI when APICv is active.</summary>
+    /// <summary>mirrors kvm_apic_ack_interrupt (kvm_get_apic_interrupt before 6.x): IRR to ISR,
+    /// SVI when APICv is active, and __apic_update_ppr (no request: PPR only rose).</summary>
     public static void AckInterrupt(ref KvmState s, KvmConfig c, int v, byte vector)
     {
         ref var vc = ref s.Vcpus[v];
@@ -175,27 +204,34 @@ public static class X86
         Vendor.ClearIrr(ref s, c, v);
         vc.Apic.Isr.Set(vector);
         if (vc.ApicvActive) Vendor.HwapicIsrUpdate(ref s, c, v, vc.Apic.Isr.Highest());
+        UpdateStoredPpr(ref vc);
     }
 
-    /// <summary>mirrors kvm_lapic_set_base for EN/EXTD changes: x2APIC forces the APIC ID back to
-    /// vcpu_id (map rebuilt), a change to or from "disabled" requests an APICv update
-    /// (8fc9c7a3079e), and the VMX mode controls follow.</summary>
+    /// <summary>mirrors kvm_lapic_set_base (kvm_apic_set_base before 6.x) for EN/EXTD changes:
+    /// enabling the APIC resets the xAPIC ID to vcpu_id (kvm_apic_set_xapic_id, 5.17 and later) and
+    /// x2APIC sets the x2APIC ID, so APIC_ID_MODIFIED no longer holds for the vCPU (map rebuilt);
+    /// a change to or from "disabled" requests an APICv update (8fc9c7a3079e), and the VMX mode
+    /// controls follow.</summary>
     public static void SetApicMode(ref KvmState s, KvmConfig c, int v, ApicMode mode)
     {
         ref var vc = ref s.Vcpus[v];
         var old = vc.ApicMode;
         vc.ApicMode = mode;
-        if (mode == ApicMode.X2Apic) vc.ApicIdModified = false;
+        if (mode == ApicMode.X2Apic || (old == ApicMode.Disabled && mode != ApicMode.Disabled)) vc.ApicIdModified = false;
         RecalculateApicMap(ref s, c);
-        if (c.Policy.ApicDisabledBlocksActivation && (old == ApicMode.Disabled) != (mode == ApicMode.Disabled))
+        // 8fc9c7a3079e (6.0) updated APICv when the APIC left or entered "disabled" (modelled as the
+        // request); 1459f5c6b8b8 (6.3) requests it on any EN/EXTD change.
+        if (c.Policy.ApicvUpdateOnAnyModeChange ? old != mode
+            : c.Policy.ApicDisabledBlocksActivation && (old == ApicMode.Disabled) != (mode == ApicMode.Disabled))
             MakeRequest(ref s, v, KvmRequest.ApicvUpdate);
         Vendor.SetVirtualApicMode(ref s, c, v);
     }
 
     /// <summary>mirrors kvm_apic_set_state (KVM_SET_LAPIC) for the registers modelled: IRR empty,
     /// ISR holding <paramref name="isrVector"/> (0: none), TPR 0; the descriptor is reset
-    /// (vmx_apicv_post_state_restore) and, with APICv active, SVI follows the new ISR
-    /// (hwapic_isr_update: through the policy's path when L2 is active).</summary>
+    /// (vmx_apicv_post_state_restore with APICv active in 5.17; always in 6.19,
+    /// pi_apicv_pre_state_restore), PPR recomputed (apic_update_ppr) and, with APICv active, SVI
+    /// follows the new ISR (hwapic_isr_update: through the policy's path when L2 is active).</summary>
     public static void SetLapicState(ref KvmState s, KvmConfig c, int v, byte isrVector)
     {
         ref var vc = ref s.Vcpus[v];
@@ -203,8 +239,12 @@ public static class X86
         vc.Apic.Isr = default;
         vc.Apic.Tpr = 0;
         if (isrVector != 0) vc.Apic.Isr.Set(isrVector);
-        vc.Pid.TakePir();
-        vc.Pid.On = false;
+        if (vc.ApicvActive || c.Policy.SetLapicClearsPirAlways)
+        {
+            vc.Pid.TakePir();
+            vc.Pid.On = false;
+        }
+        UpdateStoredPpr(ref vc);
         if (vc.ApicvActive) Vendor.HwapicIsrUpdate(ref s, c, v, vc.Apic.Isr.Highest());
         vc.Injected = 0; // userspace restores the vCPU's events with its APIC (KVM_SET_VCPU_EVENTS)
         vc.Requests |= KvmRequest.Event;
@@ -218,10 +258,12 @@ public static class X86
     public static void InjectPendingEvent(ref KvmState s, KvmConfig c, int v)
     {
         ref var vc = ref s.Vcpus[v];
+        if (vc.ApicvActive) return;
+        // kvm_cpu_has_injectable_intr runs whether or not an injection is possible, and with it
+        // __apic_update_ppr.
+        int irq = ApicHasInterrupt(ref s, v);
         // An interrupt whose delivery an exit interrupted is re-injected as it is, APICv or not.
-        if (vc.Injected != 0 || vc.ApicvActive || !vc.L1If) return;
-        int irq = PendingInterrupt(s, v);
-        if (irq < 0) return;
+        if (vc.Injected != 0 || !vc.L1If || irq < 0) return;
         AckInterrupt(ref s, c, v, (byte)irq);
         vc.Injected = (byte)irq;
     }

@@ -21,8 +21,12 @@ public sealed record CheckReport
     public required string Policy { get; init; }
     public required int Vcpus { get; init; }
     public required int DepthBound { get; init; }
-    /// <summary>holds | violated | bounded.</summary>
+    /// <summary>holds | violated | deadlock | holds-to-depth (no violation, but the depth bound
+    /// cut the search) | bounded (a state bound, memory budget or Ctrl-C stopped it).</summary>
     public required string Verdict { get; init; }
+    /// <summary>What cut the search short: "the depth bound", "the state bound", "the memory
+    /// budget", "Ctrl-C"; null when every reachable state was explored or a violation was found.</summary>
+    public string? StoppedBy { get; init; }
     public string? Property { get; init; }
     public int? Vcpu { get; init; }
     public string? Explanation { get; init; }
@@ -43,4 +47,18 @@ public sealed record CheckReport
     public string Outcome => Verdict == "violated" ? Property! : Verdict;
 
     public bool MeetsExpectation => Expected is null ? Verdict != "violated" : Expected == Outcome;
+
+    /// <summary>A bound or Ctrl-C cut the search before a verdict: whether the expectation is met is unknown.</summary>
+    public bool Stopped => Verdict is Verdicts.HoldsToDepth or Verdicts.Bounded;
+}
+
+/// <summary>The verdict words of reports, text and JSON alike.</summary>
+public static class Verdicts
+{
+    public const string Holds = "holds";
+    public const string Violated = "violated";
+    public const string Deadlock = "deadlock";
+    public const string HoldsToDepth = "holds-to-depth";
+    public const string Bounded = "bounded";
+    public static readonly string[] All = [Holds, Violated, Deadlock, HoldsToDepth, Bounded];
 }

@@ -21,6 +21,12 @@ public static partial class ScenarioParser
 
     static readonly string[] Lanes = ["user", "L0", "L1", "L2"];
 
+    /// <summary>Every event name of either vendor's model ("vmlaunch", "vmrun", ...), taken from
+    /// the model's own event list, so a new event needs no edit here.</summary>
+    public static IReadOnlyList<string> EventNames { get; } =
+        Enum.GetValues<CpuVendor>().SelectMany(v => Enumerable.Range(0, (int)EventKind.Count).Select(i => (EventKind)i)
+            .Where(k => k.AppliesTo(v)).Select(k => k.Name(v))).Distinct().ToArray();
+
     /// <summary>The per-vCPU field names of both vendors' models' Fields (taken from a created vCPU).</summary>
     public static IReadOnlyList<string> VcpuFields { get; } = ComputeVcpuFields();
 
@@ -62,6 +68,7 @@ public static partial class ScenarioParser
         readonly Stack<string> _including = new();
         Directive<string>? _universe, _policy;
         Directive<int>? _vcpus;
+        int _lines;
 
         public Scenario Build() => new() { File = file, Universe = _universe, Policy = _policy, Vcpus = _vcpus, Items = _items };
 
@@ -71,11 +78,10 @@ public static partial class ScenarioParser
             if (_including.Contains(full))
                 throw new InputException($"{from}: include cycle: {string.Join(" → ", _including.Reverse().Append(full).Select(Path.GetFileName))}");
             string text;
-            try { text = File.ReadAllText(path); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            try { text = InputText.ReadFile(path, InputText.MaxScenarioBytes, "the scenario"); }
+            catch (InputException e) when (from is not null)
             {
-                throw new InputException(from is null ? $"{path}: cannot read the scenario: {e.Message}"
-                    : $"{from}: cannot include '{path}': {e.Message}");
+                throw new InputException($"{from}: cannot include '{path}': {e.Message}");
             }
             _including.Push(full);
             ParseText(text, path);
@@ -86,6 +92,8 @@ public static partial class ScenarioParser
         {
             if (_including.Count == 0) _including.Push(Path.GetFullPath(path));
             var lines = text.Split('\n');
+            if ((_lines += lines.Length) > InputText.MaxScenarioLines)
+                throw new InputException($"{path}: the scenario and its includes exceed {InputText.MaxScenarioLines:N0} lines, the most a replay may have");
             for (int i = 0; i < lines.Length; i++)
             {
                 string raw = lines[i].TrimEnd('\r');
@@ -181,14 +189,13 @@ public static partial class ScenarioParser
             else
                 throw new InputException($"{pos}: expected a step ('vcpuN/LANE: EVENT' or 'vcpu N: EVENT'), expect, include, universe, policy or vcpus; got '{line}'");
             string ev = body.Split(' ')[0];
-            bool known = KvmEvents.Parse(ev) is not null || ev == Setup.EnterGuest || (lane is null && Aliases.ContainsKey(ev));
+            bool known = EventNames.Contains(ev) || ev == Setup.EnterGuest || (lane is null && Aliases.ContainsKey(ev));
             if (!known)
                 throw new InputException($"{pos with { Column = pos.Column + bodyCol }}: unknown event '{ev}'; known: {string.Join(", ", KnownEvents(lane is null))}");
             return new StepItem(pos, line, vcpu, lane, body);
         }
 
         static IEnumerable<string> KnownEvents(bool shortForm) =>
-            Enumerable.Range(0, (int)EventKind.Count).Select(i => ((EventKind)i).Name()).Append(Setup.EnterGuest)
-                .Concat(shortForm ? Aliases.Keys : []);
+            EventNames.Append(Setup.EnterGuest).Concat(shortForm ? Aliases.Keys : []);
     }
 }

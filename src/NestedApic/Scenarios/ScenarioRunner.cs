@@ -27,7 +27,8 @@ public sealed record ScenarioResult
 
 /// <summary>
 /// Replays a scenario deterministically. Budgets do not apply (a replay, not an exploration):
-/// the model runs with every budget at 255, as Setup does.
+/// the model runs with every budget at 255 and the use counts are cleared before each step, so
+/// an event may happen any number of times, as in Setup.
 /// </summary>
 public static class ScenarioRunner
 {
@@ -57,7 +58,9 @@ public static class ScenarioRunner
         return new ScenarioResult { Scenario = sc, Universe = u, Policy = p, Vcpus = n, Entries = replay.Entries, Failed = failed, Final = final };
     }
 
-    static Universe ResolveUniverse(Scenario sc, Func<string, Universe> builtin)
+    /// <summary>The scenario's universe: its `universe` line (a file next to the scenario, or a
+    /// built-in name), else the minimal one.</summary>
+    public static Universe ResolveUniverse(Scenario sc, Func<string, Universe> builtin)
     {
         if (sc.Universe is not { } d) return Scenario.Minimal;
         string path = Path.Combine(Path.GetDirectoryName(d.Pos.File) ?? "", d.Value);
@@ -73,11 +76,13 @@ public static class ScenarioRunner
         bool amd = u.Config.Vendor == CpuVendor.Amd;
         string name = sc.Policy?.Value ?? (amd ? Policies.Linux70Svm.Name : Scenario.DefaultPolicy);
         if (name == Scenario.UniversePolicy) return u.Config.Policy;
-        var p = Policies.Find(name) ?? throw new InputException(
-            $"{sc.Policy!.Pos}: unknown policy '{name}'; known: {string.Join(", ", Policies.For(u.Config.Vendor).Select(x => x.Name))}, {Scenario.UniversePolicy}");
-        if (p.Vendor != u.Config.Vendor)
-            throw new InputException($"{sc.Policy!.Pos}: policy '{name}' describes kvm_{p.Vendor.Name()} but universe '{u.Name}' is vendor = \"{u.Config.Vendor.Name()}\"; use one of: {string.Join(", ", Policies.For(u.Config.Vendor).Select(x => x.Name))}");
-        return p;
+        var preset = Policies.Find(name.Split(':')[0]);
+        if (preset is null)
+            throw new InputException(
+                $"{sc.Policy!.Pos}: {Policies.Unknown(name.Split(':')[0], Policies.For(u.Config.Vendor))}{(Policies.Retired.ContainsKey(name.Split(':')[0]) ? "" : ", " + Scenario.UniversePolicy)}");
+        if (preset.Vendor != u.Config.Vendor)
+            throw new InputException($"{sc.Policy!.Pos}: policy '{name}' describes kvm_{preset.Vendor.Name()} but universe '{u.Name}' is vendor = \"{u.Config.Vendor.Name()}\"; use one of: {string.Join(", ", Policies.For(u.Config.Vendor).Select(x => x.Name))}");
+        return PolicySpec.Parse(name, sc.Policy?.Pos.ToString() ?? sc.File, u.Config.Vendor, u.PolicyOverrides);
     }
 
     /// <summary>The replay's state: the model, the current state, and the properties broken so far.</summary>
@@ -116,8 +121,8 @@ public static class ScenarioRunner
             int n = model.Config.Vcpus;
             if (item.Vcpu == "*") return Enumerable.Range(0, n);
             if (item.Vcpu == "$") return [n - 1];
-            int v = int.Parse(item.Vcpu);
-            return v < n ? [v] : throw new InputException($"{item.Pos}: vcpu{v} does not exist; this replay has {n} vCPU{(n == 1 ? "" : "s")}");
+            return int.TryParse(item.Vcpu, out int v) && v < n ? [v]
+                : throw new InputException($"{item.Pos}: vcpu{item.Vcpu} does not exist; this replay has {n} vCPU{(n == 1 ? "" : "s")}");
         }
 
         /// <summary>What the step stands for on vCPU v: label bodies, or the enter-guest pseudo-step.</summary>
@@ -136,6 +141,8 @@ public static class ScenarioRunner
 
         void Apply(StepItem item, int v, string target, List<ScenarioEvent> events)
         {
+            // A replay is not bounded: the use counts the universe's [events] caps are forgotten.
+            State.Used = default;
             Span<KvmStep> steps = stackalloc KvmStep[model.MaxSteps];
             int n = model.Enabled(State, steps);
             var labels = new List<string>();
@@ -159,6 +166,7 @@ public static class ScenarioRunner
                 throw new InputException($"{item.Pos}: vcpu{v} cannot enter the guest: it is {State.Vcpus[v].Life}, not created and published");
             for (int guard = 0; guard < 64 && State.Vcpus[v].Phase != VcpuPhase.InGuest; guard++)
             {
+                State.Used = default;
                 if (Setup.NextRunLoopStep(model, State, v) is not { } step) break;
                 Do(step, events);
             }
@@ -205,9 +213,9 @@ public static class ScenarioRunner
 
         ExpectEntry CheckField(ExpectFieldItem f)
         {
-            int v = f.Field.StartsWith("vcpu") ? int.Parse(f.Field.AsSpan(4, f.Field.IndexOf('.') - 4)) : -1;
-            if (v >= model.Config.Vcpus)
-                throw new InputException($"{f.Pos}: {f.Field}: vcpu{v} does not exist; this replay has {model.Config.Vcpus} vCPUs");
+            int v = -1;
+            if (f.Field.StartsWith("vcpu") && (!int.TryParse(f.Field.AsSpan(4, f.Field.IndexOf('.') - 4), out v) || v >= model.Config.Vcpus))
+                throw new InputException($"{f.Pos}: {f.Field}: vcpu{f.Field[4..f.Field.IndexOf('.')]} does not exist; this replay has {model.Config.Vcpus} vCPUs");
             var fields = model.Fields(State).ToDictionary(kv => kv.Key, kv => kv.Value);
             if (!fields.TryGetValue(f.Field, out var actual))
                 return new ExpectEntry(f, false, $"{f.Field} has no value: vcpu{v} is {State.Vcpus[v].Life}");

@@ -17,8 +17,8 @@ public static class ScenarioWriter
         w.WriteLine($"# {report.Property} on vcpu{report.Vcpu}: {report.Explanation}");
         w.WriteLine($"# `nestedapic run` on this file exits 0 while the violation reproduces.");
         w.WriteLine($"universe {universeRef}");
-        // A preset by name; a universe's own policy with overrides has no name a scenario can give.
-        w.WriteLine($"policy {(Policies.Find(policy.Name) is not null ? policy.Name : Scenario.UniversePolicy)}");
+        // The policy's name is its spec (PRESET[:switch=value,...]), which the policy line reads back.
+        w.WriteLine($"policy {(Policies.Find(policy.Name.Split(':')[0]) is not null ? policy.Name : Scenario.UniversePolicy)}");
         w.WriteLine($"vcpus {report.Vcpus}");
         w.WriteLine();
         w.WriteLine($"# {preludeNote}");

@@ -39,11 +39,14 @@ public static class Setup
     /// <summary>Applies one step given by its trace label; the error lists what was enabled.</summary>
     public static void ApplyLine(IKvmModel model, ref KvmState s, string line, string where)
     {
+        s.Used = default; // setup is not bounded: no event is "used up", however often it appears
+
         if (line.EndsWith("/L0: " + EnterGuest))
         {
             int v = ParseVcpu(line, where, model.Config.Vcpus);
             for (int guard = 0; guard < 64 && s.Vcpus[v].Phase != VcpuPhase.InGuest; guard++)
             {
+                s.Used = default;
                 if (NextRunLoopStep(model, s, v) is not { } step) break;
                 model.Apply(ref s, step);
             }

@@ -11,7 +11,7 @@ namespace NestedApic.Scenarios;
 /// may happen how often, the setup that builds the initial state, the bound and the expected
 /// verdict per preset. Loaded from TOML; every error names file, line and key.
 /// </summary>
-public sealed record Universe
+public sealed partial record Universe
 {
     public required string Name { get; init; }
     public required string File { get; init; }
@@ -25,6 +25,13 @@ public sealed record Universe
     public IReadOnlyDictionary<string, string> Expect { get; init; } = new Dictionary<string, string>();
     /// <summary>vCPU counts the built-in suite runs this universe with.</summary>
     public IReadOnlyList<int> SuiteVcpus { get; init; } = [1, 2];
+    /// <summary>The switches the [policy] table sets on its preset: kept when `--policy` changes only the preset.</summary>
+    public IReadOnlyList<PolicyOverride> PolicyOverrides { get; init; } = [];
+
+    /// <summary>The policy a `--policy` spec names for this universe: the spec's preset with this
+    /// universe's overrides, then the spec's own (PolicySpec).</summary>
+    public Policy PolicyFor(string spec, string where = "--policy") =>
+        PolicySpec.Parse(spec, where, Config.Vendor, PolicyOverrides);
 
     public string? ExpectationFor(string policy, int vcpus) =>
         Expect.TryGetValue($"{policy}@{vcpus}", out var exact) ? exact
@@ -33,11 +40,7 @@ public sealed record Universe
 
     public static Universe Load(string path)
     {
-        string text;
-        try { text = System.IO.File.ReadAllText(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        { throw new InputException($"{path}: cannot read the universe: {e.Message}"); }
-        return Parse(text, path);
+        return Parse(InputText.ReadFile(path, InputText.MaxUniverseBytes, "the universe"), path);
     }
 
     public static Universe Parse(string text, string file)
@@ -53,7 +56,8 @@ public sealed record Universe
         };
         bool amd = vendor == CpuVendor.Amd;
 
-        var policy = ParsePolicy(root.GetTableOrNull("policy"), root, vendor);
+        var overrides = new List<PolicyOverride>();
+        var policy = ParsePolicy(root.GetTableOrNull("policy"), root, vendor, overrides);
         var host = root.GetTableOrNull("host");
         if (amd) host?.RejectUnknownKeys("enable-apicv", "x2avic", "nested");
         else host?.RejectUnknownKeys("enable-apicv", "flexpriority", "x2apic-virtualization");
@@ -62,10 +66,11 @@ public sealed record Universe
         var vmcb12s = new List<Vmcb12>();
         if (amd && root.TryGet("vmcs12", out var wrong12)) throw wrong12.Error("an AMD universe describes L2 with [[vmcb12]], not [[vmcs12]]");
         if (!amd && root.TryGet("vmcb12", out var wrongB)) throw wrongB.Error("an Intel universe describes L2 with [[vmcs12]], not [[vmcb12]]");
+        var names = new HashSet<string>();
         if (root.GetArrayOrNull("vmcs12") is { } arr)
-            foreach (var item in arr.Items) vmcs12s.Add(ParseVmcs12(item));
+            foreach (var item in arr.Items) vmcs12s.Add(ParseVmcs12(item) with { Name = L2Name(item, "vmcs12", names) });
         if (root.GetArrayOrNull("vmcb12") is { } barr)
-            foreach (var item in barr.Items) vmcb12s.Add(SvmUniverse.ParseVmcb12(item));
+            foreach (var item in barr.Items) vmcb12s.Add(SvmUniverse.ParseVmcb12(item) with { Name = L2Name(item, "vmcb12", names) });
 
         var vectors = new List<byte>();
         if (root.GetArrayOrNull("vectors") is { } va)
@@ -134,6 +139,8 @@ public sealed record Universe
                 foreach (var key in t.Keys)
                 {
                     string preset = key.Split('@')[0];
+                    if (key != "*" && Policies.Retired.ContainsKey(preset))
+                        throw t[key].Error(Policies.Unknown(preset));
                     if (key != "*" && Policies.For(vendor).All(p => p.Name != preset))
                         throw t[key].Error($"unknown preset '{preset}' for vendor {vendorName}; known: {string.Join(", ", Policies.For(vendor).Select(p => p.Name))}");
                     if (key.Contains('@') && !(int.TryParse(key.Split('@')[1], out int n) && n is >= 1 and <= KvmState.MaxVcpus))
@@ -158,21 +165,43 @@ public sealed record Universe
             Depth = (int)root.GetIntegerOr("depth", 40, 1, 1000),
             Expect = expect,
             SuiteVcpus = suite.Count > 0 ? suite : [config.Vcpus],
+            PolicyOverrides = overrides,
         };
     }
+
+    /// <summary>The longest vmcs12/vmcb12 name.</summary>
+    public const int MaxL2NameLength = 40;
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+    private static partial System.Text.RegularExpressions.Regex L2NamePattern();
+
+    /// <summary>A vmcs12/vmcb12 name appears in trace labels and saved scenarios, so it is an
+    /// identifier (letters, digits, '-', '_', '.'; a letter or digit first; at most 40) and unique.</summary>
+    static string L2Name(TomlValue item, string kind, HashSet<string> seen)
+    {
+        var t = (TomlTable)item;
+        string name = t.GetString("name");
+        var at = t["name"];
+        if (name.Length > MaxL2NameLength || !L2NamePattern().IsMatch(name))
+            throw at.Error($"a {kind} name must be 1..{MaxL2NameLength} letters, digits, '-', '_' or '.', starting with a letter or digit; got {Quote(name)}");
+        if (!seen.Add(name)) throw at.Error($"{kind} name '{name}' is given twice; each [[{kind}]] needs its own name");
+        return name;
+    }
+
+    static string Quote(string s) => System.Text.Json.JsonSerializer.Serialize(s);
 
     static string CheckExpectation(TomlValue at, string v) =>
         v == "holds" || Properties.Parse(v) is not null ? v
             : throw at.Error($"unknown expectation '{v}'; use holds or one of: {string.Join(", ", Properties.All.Select(p => p.Id()))}");
 
-    static Policy ParsePolicy(TomlTable? t, TomlTable root, CpuVendor vendor)
+    static Policy ParsePolicy(TomlTable? t, TomlTable root, CpuVendor vendor, List<PolicyOverride> overrides)
     {
         var fallback = vendor == CpuVendor.Amd ? Policies.Linux70Svm : Policies.Linux70;
         if (t is null) return fallback;
         string preset = t.GetStringOrNull("preset") ?? fallback.Name;
         var at = t.TryGet("preset", out var pv) ? pv : root;
         var policy = Policies.Find(preset) ?? throw at.Error(
-            $"unknown policy '{preset}'; known: {string.Join(", ", Policies.For(vendor).Select(p => p.Name))}");
+            Policies.Unknown(preset, Policies.For(vendor)));
         if (policy.Vendor != vendor)
             throw at.Error($"policy '{preset}' describes kvm_{policy.Vendor.Name()} but vendor = \"{vendor.Name()}\"; use one of: {string.Join(", ", Policies.For(vendor).Select(p => p.Name))}");
         foreach (var key in t.Keys)
@@ -188,8 +217,9 @@ public sealed record Universe
                 var other => throw other.Error("a switch value must be a string, boolean or integer"),
             };
             policy = sw.Set(policy, value) ?? throw t[key].Error($"'{value}' is not a value of {key}; use one of: {string.Join(", ", sw.Values)}");
+            overrides.Add(new PolicyOverride(key, value));
         }
-        return policy with { Name = t.Keys.Count > 1 ? preset + "+overrides" : preset };
+        return policy with { Name = PolicySpec.Name(preset, overrides) };
     }
 
     static Vmcs12 ParseVmcs12(TomlValue item)

@@ -85,10 +85,22 @@ public static class UniverseCheck
             DepthBound = depth,
             Verdict = result.Verdict switch
             {
-                Verdict.Violated => "violated",
-                Verdict.Holds => "holds",
-                Verdict.Deadlock => "deadlock",
-                _ => "bounded",
+                Verdict.Violated => Verdicts.Violated,
+                Verdict.Deadlock => Verdicts.Deadlock,
+                _ => result.StopReason switch
+                {
+                    StopReason.Complete => Verdicts.Holds,
+                    StopReason.DepthBound => Verdicts.HoldsToDepth,
+                    _ => Verdicts.Bounded,
+                },
+            },
+            StoppedBy = result.Verdict is Verdict.Violated or Verdict.Deadlock ? null : result.StopReason switch
+            {
+                StopReason.DepthBound => "the depth bound",
+                StopReason.StateBound => "the state bound",
+                StopReason.MemoryBudget => "the memory budget",
+                StopReason.Cancelled => "Ctrl-C",
+                _ => null,
             },
             Property = property?.Id(),
             Vcpu = property is { } p ? model.VcpuOf(last, p) : null,

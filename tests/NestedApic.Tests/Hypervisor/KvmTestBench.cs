@@ -28,6 +28,9 @@ internal static class KvmTestBench
         return s;
     }
 
+    /// <summary>Applies one more step given by its trace label.</summary>
+    public static void Step(VmxModel model, ref KvmState s, string line) => Setup.ApplyLine(model, ref s, line, "test");
+
     public static readonly string[] TwoVcpusL1Running =
     [
         "vcpu0/user: create-vcpu", "vcpu0/user: publish-vcpu",

@@ -26,6 +26,7 @@ public class AmdUniverseVerdictTests
     [InlineData("linux-5.18-svm")]
     [InlineData("linux-5.19-svm")]
     [InlineData("linux-7.0-svm")]
+    [InlineData("linux-7.1-svm")]
     public void NestedIpi_RealPresets_EveryAmdPropertyHolds(string preset)
     {
         var u = Load("amd-nested-ipi");
@@ -72,6 +73,15 @@ public class AmdUniverseVerdictTests
         var r = Check(only, Policies.Linux70Svm);
         Assert.Equal("apicv-belief-incoherent", r.Property);
         Assert.Equal(7, r.Trace.Count);
+    }
+
+    [Theory]
+    [InlineData("linux-7.0-svm", "avic-running-in-l2")]
+    [InlineData("linux-7.1-svm", "holds")] // 24f7d36b824b: the fix upstream took
+    public void SetNestedState_FixedIn71(string preset, string outcome)
+    {
+        var r = Check(Load("amd-set-nested-state"), Policies.Find(preset)!);
+        Assert.Equal(outcome, r.Outcome);
     }
 
     [Fact]

@@ -33,7 +33,7 @@ public class UniverseTests
         Assert.Equal("t", u.Name);
         Assert.Equal(Vmcs01Update.OnDemandVmcs01, u.Config.Policy.ApicvRefresh);
         Assert.Equal(Vmcs01Update.DeferDirectCall, u.Config.Policy.SviUpdate);
-        Assert.Equal("linux-6.18+overrides", u.Config.Policy.Name);
+        Assert.Equal("linux-6.18:apicv-refresh=vmcs01-on-demand", u.Config.Policy.Name);
         Assert.Equal("plain", Assert.Single(u.Config.Vmcs12s).Name);
         Assert.Equal(1, u.Config.Budget[(int)EventKind.VmLaunch]);
         Assert.Equal("holds", u.ExpectationFor("linux-6.18", 2));

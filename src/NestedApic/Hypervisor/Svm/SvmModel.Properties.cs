@@ -84,7 +84,7 @@ public readonly partial struct SvmModel
             Property.KvmCausedVmentryFailure => (vc.Faults & Fault.BlamedL1) != 0
                 ? $"{who}: VMRUN of vmcb02 failed (rule {((VmrunRule)vc.FailedRule).Id()}) although vmcb12 '{_c.Vmcb12s[vc.Svm.Vmcb12].Name}' passed KVM's checks; L1 got SVM_EXIT_ERR"
                 : $"{who}: VMRUN of vmcb01 failed (rule {((VmrunRule)vc.FailedRule).Id()}); KVM_EXIT_FAIL_ENTRY",
-            Property.ApicvBeliefIncoherent => $"{who}: entered the guest ({(vc.GuestMode ? "L2" : "L1")}) with apicv_active={B(vc.ApicvActive)} while inhibits={ApicvInhibits.Describe(s.Inhibits)}{(Avic.VcpuGetApicvInhibitReasons(s, _c, v) ? " and the per-vCPU NESTED reason" : "")}",
+            Property.ApicvBeliefIncoherent => $"{who}: entered the guest ({(vc.GuestMode ? "L2" : "L1")}) with apicv_active={B(vc.ApicvActive)} while inhibits={ApicvInhibits.Describe(X86.InhibitReasons(s, _c))}{(Avic.VcpuGetApicvInhibitReasons(s, _c, v) ? " and the per-vCPU NESTED reason" : "")}",
             Property.InterruptNotDelivered => vc.Svm.Blocking
                 ? $"{who}: blocked in HLT with {vector} pending above PPR 0x{vc.Apic.Ppr:x2} and no wake-up coming"
                 : $"{who}: {vector} pending above PPR 0x{vc.Apic.Ppr:x2} with IF=1 while {(vc.GuestMode ? "L2" : "L1")} runs; vmcb01 AVIC={B(vc.Svm.Vmcb01Avic)} recognized={B(vc.Svm.Recognized)}, no kick or doorbell coming",

@@ -50,8 +50,8 @@ public static class SvmNested
 
     /// <summary>mirrors svm_set_nested_state into guest mode: svm_leave_nested if L2 was active,
     /// then vmcb02 and guest mode straight through nested_vmcb02_prepare_control, and
-    /// KVM_REQ_GET_NESTED_STATE_PAGES. Unlike enter_svm_guest_mode it requests no APICv update
-    /// (reference kvm-amd.md §2.7; a design switch adds it). False for -EINVAL.</summary>
+    /// KVM_REQ_GET_NESTED_STATE_PAGES. Before 24f7d36b824b (7.1) it requested no APICv update,
+    /// unlike enter_svm_guest_mode; since then it does when AVIC is active. False for -EINVAL.</summary>
     public static bool SetNestedState(ref KvmState s, KvmConfig c, int v, int vmcb12)
     {
         if (CheckControls(c.Vmcb12s[vmcb12]) != VmrunRule.None) return false;
@@ -64,14 +64,15 @@ public static class SvmNested
     }
 
     /// <summary>mirrors svm_leave_nested: back to vmcb01 without a #VMEXIT to L1; since
-    /// f44509f849fe it requests an APICv update if the VM has AVIC activated.</summary>
+    /// 3fdc6087df3b (6.6) it requests an APICv update if the VM has AVIC activated (5.19, with the
+    /// per-vCPU inhibit of f44509f849fe already in place, did not).</summary>
     public static void LeaveNested(ref KvmState s, KvmConfig c, int v)
     {
         ref var vc = ref s.Vcpus[v];
         vc.GuestMode = false;
         vc.Svm.Vmcb02Current = false;
         vc.Requests &= ~KvmRequest.GetNestedStatePages;
-        if (c.Policy.NestedAvicInhibit == NestedAvicInhibit.PerVcpu && s.Inhibits == 0) vc.Requests |= KvmRequest.ApicvUpdate;
+        if (c.Policy.LeaveNestedRequestsApicvUpdate && X86.ApicvActivated(s, c)) vc.Requests |= KvmRequest.ApicvUpdate;
     }
 
     /// <summary>mirrors nested_svm_vmexit: leave guest mode, back to vmcb01, then, if the VM
@@ -83,7 +84,7 @@ public static class SvmNested
         vc.GuestMode = false;
         vc.Svm.Vmcb02Current = false;
         vc.Requests &= ~KvmRequest.GetNestedStatePages;
-        if (s.Inhibits == 0) X86.VcpuUpdateApicv(ref s, c, v);
+        if (X86.ApicvActivated(s, c)) X86.VcpuUpdateApicv(ref s, c, v);
         if (X86.HasInjectableInterrupt(s, v)) vc.Requests |= KvmRequest.Event;
     }
 
@@ -95,7 +96,7 @@ public static class SvmNested
     {
         ref var vc = ref s.Vcpus[v];
         var v12 = c.Vmcb12s[vc.Svm.Vmcb12];
-        int irq = X86.PendingInterrupt(s, v);
+        int irq = X86.ApicHasInterrupt(ref s, v);
         if (irq < 0 || (v12.VIntrMasking && !vc.L1If)) return;
         if (v12.InterceptIntr) VmExit(ref s, c, v);
         else X86.AckInterrupt(ref s, c, v, (byte)irq);

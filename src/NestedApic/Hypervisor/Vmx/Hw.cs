@@ -23,11 +23,14 @@ public static class Hw
         return va;
     }
 
+    /// <summary>The CPU writes back the virtual-APIC page (KVM's APIC page), VPPR included when
+    /// it virtualizes interrupt delivery (SDM 29.1.3), and vmcs01's RVI/SVI.</summary>
     static void StoreL1(ref VcpuState vc, in VirtualApic va)
     {
         vc.Apic.Irr = va.Page.Virr;
         vc.Apic.Isr = va.Page.Visr;
         vc.Vmcs01.GuestIntrStatus = va.Status.Value;
+        if (vc.Vmcs01.Vid) vc.KvmPpr = (byte)va.Page.Vppr;
     }
 
     static VmxControls Vmcs01Controls(in VcpuState vc) => VmcsLayout.Controls(vc.Vmcs01, vc.Apic.Tpr);
@@ -72,7 +75,9 @@ public static class Hw
     {
         vc.Apic.Tpr = tpr;
         var va = L1View(vc);
-        return va.TprVirtualization(Vmcs01Controls(vc)) == ApicVirtualizationOutcome.TprBelowThresholdExit;
+        var outcome = va.TprVirtualization(Vmcs01Controls(vc));
+        if (vc.Vmcs01.Vid) vc.KvmPpr = (byte)va.Page.Vppr; // PPR virtualization writes VPPR
+        return outcome == ApicVirtualizationOutcome.TprBelowThresholdExit;
     }
 
     /// <summary>SDM 26.2.1.1: with TPR shadow and neither VID nor APIC-access virtualization,

@@ -53,21 +53,36 @@ public static class Nested
         vc.GuestMode = true;
         vc.PiPending = false; // prepare_vmcs02_early
         vc.L1TprThreshold = -1; // prepare_vmcs02_early (until 51ca2746078e)
+        var v12 = c.Vmcs12s[vmcs12];
+        if (v12.PostedInterrupts) vc.NestedPiNv = (byte)v12.PostedIntrNv;
+        else if (c.Policy.NestedPiNotification == NestedPiNotification.InCheckNestedEvents) vc.NestedPiNv = 0; // -1
         // L1, a hypervisor, moved its descriptor for L2 into L2's vIRR and vmcs12's RVI before
         // VMLAUNCH/VMRESUME (its own sync_pir_to_irr); prepare_vmcs02 copies RVI into vmcs02.
-        var v12 = c.Vmcs12s[vmcs12];
         if (v12.Vid && vc.Pid12.On) ProcessL2Descriptor(ref vc);
         if (v12.Vid) vc.Vmcs02.SetRvi(HighestOrZero(vc.L2Virr.Highest()));
         if (X86.HasInjectableInterrupt(s, v) || vc.InitPending) vc.Requests |= KvmRequest.Event;
     }
 
     /// <summary>mirrors nested_vmx_run (VMLAUNCH/VMRESUME exit from L1): KVM's consistency checks
-    /// fail the instruction with VMfailValid(7), a blame L1 deserves; otherwise L2 is entered.</summary>
+    /// fail the instruction with VMfailValid(7), a blame L1 deserves; otherwise L2 is entered with
+    /// nested_run_pending set. Before 6.12 an L1 interrupt that is vmcs12's notification vector is
+    /// turned into posted-interrupt processing here ("Emulate processing of posted interrupts on
+    /// VM-Enter").</summary>
     public static void Run(ref KvmState s, KvmConfig c, int v, int vmcs12)
     {
         if (CheckControls(c.Vmcs12s[vmcs12]) != VmEntryRule.None) return;
         EnterNonRootMode(ref s, c, v, vmcs12);
         if (c.Policy.NestedEarlyCheck) EarlyCheckVmentryHw(ref s, c, v);
+        ref var vc = ref s.Vcpus[v];
+        if (!vc.GuestMode) return;
+        vc.NestedRunPending = true;
+        if (c.Policy.NestedPiNotification == NestedPiNotification.AtVmEnter && c.Vmcs12s[vmcs12].PostedInterrupts
+            && vc.NestedPiNv != 0 && X86.ApicHasInterrupt(ref s, v) == vc.NestedPiNv)
+        {
+            vc.PiPending = true;
+            vc.Requests |= KvmRequest.Event;
+            vc.Apic.Irr.Clear(vc.NestedPiNv); // kvm_apic_clear_irr
+        }
     }
 
     /// <summary>mirrors nested_vmx_check_vmentry_hw (nested_early_check, until a175da6d430e): a
@@ -100,13 +115,16 @@ public static class Nested
 
     /// <summary>mirrors __nested_vmx_vmexit: service L2's pending TLB flush, leave guest mode,
     /// load vmcs01, then apply the updates deferred while L2 ran, in KVM's order (TPR threshold,
-    /// virtual APIC mode, PML, APIC-access page, APICv status, SVI).</summary>
+    /// virtual APIC mode, PML, APIC-access page, APICv status, SVI); since 982caaa11504 (6.14)
+    /// KVM_REQ_EVENT when L1 has an injectable interrupt.</summary>
     public static void VmExit(ref KvmState s, KvmConfig c, int v, bool failed)
     {
         ref var vc = ref s.Vcpus[v];
         if ((vc.Requests & KvmRequest.TlbFlushCurrent) != 0) VmxOps.FlushTlbCurrent(ref vc); // L2's context
         vc.GuestMode = false;
         vc.Vmcs02Loaded = false;
+        vc.NestedRunPending = false;
+        vc.ImmediateExit = false;
         if (vc.L1TprThreshold >= 0)
         {
             vc.Vmcs01.TprThreshold = (uint)vc.L1TprThreshold;
@@ -140,29 +158,46 @@ public static class Nested
             // kvm_apic_update_hwapic_isr: skipped while APICv is inactive.
             if (vc.ApicvActive) VmxOps.HwapicIsrUpdate(ref s, c, v, vc.Apic.Isr.Highest());
         }
-        if (!failed && X86.HasInjectableInterrupt(s, v)) vc.Requests |= KvmRequest.Event;
+        if (!failed && c.Policy.NestedVmexitRequestsEvent && CpuHasInjectableIntr(s, v)) vc.Requests |= KvmRequest.Event;
     }
+
+    /// <summary>mirrors kvm_cpu_has_injectable_intr for L1 (no ExtINT modelled): with APICv
+    /// active the CPU delivers LAPIC interrupts, so there is none for KVM to inject.</summary>
+    static bool CpuHasInjectableIntr(in KvmState s, int v) =>
+        !s.Vcpus[v].ApicvActive && X86.HasInjectableInterrupt(s, v);
 
     /// <summary>mirrors the INIT and interrupt parts of vmx_check_nested_events: an interrupt for L1 while
     /// L2 runs with external-interrupt exiting is a synthesized EXTERNAL_INTERRUPT exit to L1,
-    /// acknowledged on the way (vmcs12 has "acknowledge interrupt on exit").</summary>
+    /// acknowledged on the way (vmcs12 has "acknowledge interrupt on exit"); since 6.12 one that is
+    /// L2's notification vector becomes nested posted-interrupt processing instead. While
+    /// nested_run_pending the exit is blocked (-EBUSY): KVM forces an immediate exit after the
+    /// vmcs02 entry and looks again.</summary>
     public static void CheckNestedEvents(ref KvmState s, KvmConfig c, int v)
     {
         ref var vc = ref s.Vcpus[v];
         var v12 = c.Vmcs12s[vc.Vmcs12];
         if (vc.InitPending)
         {
+            if (vc.NestedRunPending) { vc.ImmediateExit = true; return; }
             // INIT is never blocked in L2: an INIT_SIGNAL exit (reason 3) to L1, which consumes it.
             vc.InitPending = false;
             VmExit(ref s, c, v, failed: false);
             return;
         }
-        int irq = X86.PendingInterrupt(s, v);
+        int irq = X86.ApicHasInterrupt(ref s, v);
         if (irq < 0 || !v12.ExtIntrExiting)
         {
             CompleteNestedPostedInterrupt(ref vc);
             return;
         }
+        if (c.Policy.NestedPiNotification == NestedPiNotification.InCheckNestedEvents && irq == vc.NestedPiNv)
+        {
+            vc.PiPending = true;
+            vc.Apic.Irr.Clear((byte)irq); // kvm_apic_clear_irr
+            CompleteNestedPostedInterrupt(ref vc);
+            return;
+        }
+        if (vc.NestedRunPending) { vc.ImmediateExit = true; return; }
         VmExit(ref s, c, v, failed: false);
         if ((v12.Exit & ExitControls.AcknowledgeInterruptOnExit) != 0)
             X86.AckInterrupt(ref s, c, v, (byte)irq);

@@ -110,7 +110,7 @@ public readonly partial struct VmxModel
     {
         s.Vcpus[v].Phase = VcpuPhase.InKernel; // the ICR write exits
         ref var t = ref s.Vcpus[target];
-        if (t.Pid12.Post(vector))
+        if (!t.Pid12.Pir.Test(vector) && t.Pid12.Post(vector))
             X86.AcceptFixedIrq(ref s, _c, target, (byte)_c.Vmcs12s[t.Vmcs12].PostedIntrNv);
     }
 
@@ -139,7 +139,19 @@ public readonly partial struct VmxModel
         if (rule == VmEntryRule.None)
         {
             vc.Phase = VcpuPhase.InGuest;
-            if (vc.Vmcs02Loaded) return;
+            if (vc.Vmcs02Loaded)
+            {
+                // vmx_vcpu_run clears nested_run_pending after the entry; a nested event it
+                // blocked made KVM request an immediate exit (and KVM_REQ_EVENT again).
+                vc.NestedRunPending = false;
+                if (vc.ImmediateExit)
+                {
+                    vc.ImmediateExit = false;
+                    vc.Phase = VcpuPhase.InKernel;
+                    vc.Requests |= KvmRequest.Event;
+                }
+                return;
+            }
             vc.Injected = 0; // delivered through L1's IDT
             if (Hw.TprBelowThresholdAfterEntry(vc)) HandleTprBelowThreshold(ref s, v);
             return;
@@ -147,6 +159,7 @@ public readonly partial struct VmxModel
         vc.FailedRule = (byte)rule;
         if (vc.Vmcs02Loaded)
         {
+            vc.NestedRunPending = false;
             // nested_vmx_vmexit fail path: L1 sees VMfailValid(7). KVM's fault unless L1's own
             // vmcs12 breaks the same hardware rules (the checks KVM leaves to hardware).
             if (VmEntryChecks.Check(_c.Vmcs12s[vc.Vmcs12].Controls, VmcsLayout.MaxPhyAddr) == VmEntryRule.None)

@@ -44,7 +44,11 @@ public readonly partial struct VmxModel
                 return Nested.OwnedBits(vc.Vmcs02) != Nested.OwnedBits(expected)
                     || (vc.Vmcs02.TprShadow && vc.Vmcs02.TprThreshold != v12.TprThreshold)
                     || vc.Vmcs02.ApicAccessPage != expected.ApicAccessPage
-                    || (!v12.Vid && vc.Vmcs02.GuestIntrStatus != 0);
+                    // With VID in vmcs12, SVI in vmcs02 is L2's (prepare_vmcs02 copies it in,
+                    // sync_vmcs02_to_vmcs12 out; L2 completes its interrupts at once in the
+                    // model, so it is 0): L1's SVI written there breaks it. Without VID the CPU
+                    // ignores the field.
+                    || (v12.Vid && vc.Vmcs02.Svi != 0);
             case Property.ApicModeControlsStale:
                 return vc.RunningL1 && (
                     v01.Has(SecondaryControls.VirtualizeX2ApicMode) != (vc.ApicMode == ApicMode.X2Apic && _c.X2ApicVirtualization) ||
@@ -74,6 +78,8 @@ public readonly partial struct VmxModel
                 return vc.RunningL1 && v01.VirtualizesApicAccesses && vc.L1TlbApicStale;
             case Property.DirtyPageNotLogged:
                 return (vc.Faults & Fault.DirtyNotLogged) != 0;
+            case Property.KvmWarned:
+                return (vc.Faults & Fault.KvmWarned) != 0;
         }
         return false;
     }
@@ -95,7 +101,7 @@ public readonly partial struct VmxModel
             Property.KvmCausedVmentryFailure => (vc.Faults & Fault.BlamedL1) != 0
                 ? $"{who}: hardware VM entry of vmcs02 failed with VM-instruction error 7 (rule {((VmEntryRule)vc.FailedRule).Id()}) although vmcs12 '{_c.Vmcs12s[vc.Vmcs12].Name}' passed KVM's checks; L1 was handed VMfailValid(7){((vc.Faults & Fault.KvmWarned) != 0 ? "; KVM WARNed (nested_early_check)" : "")}"
                 : $"{who}: hardware VM entry of vmcs01 failed with VM-instruction error 7 (rule {((VmEntryRule)vc.FailedRule).Id()}); KVM_EXIT_FAIL_ENTRY",
-            Property.ApicvBeliefIncoherent => $"{who}: entered the guest with apicv_active={B(vc.ApicvActive)} while inhibits={ApicvInhibits.Describe(s.Inhibits)}",
+            Property.ApicvBeliefIncoherent => $"{who}: entered the guest with apicv_active={B(vc.ApicvActive)} while inhibits={ApicvInhibits.Describe(X86.InhibitReasons(s, _c))}",
             Property.Vmcs01ApicvStale => $"{who}: L1 runs with vmcs01 {vc.Vmcs01.ApicvTuple} but apicv_active={B(vc.ApicvActive)}",
             Property.Vmcs02NotOwnedByVmcs12 => $"{who}: vmcs02 pin=0x{vc.Vmcs02.Pin:x8} secondary=0x{vc.Vmcs02.Secondary:x8} intr_status=0x{vc.Vmcs02.GuestIntrStatus:x4}, vmcs12 '{_c.Vmcs12s[vc.Vmcs12].Name}' asks pin=0x{_c.Vmcs12s[vc.Vmcs12].Pin:x8} secondary=0x{_c.Vmcs12s[vc.Vmcs12].EffectiveSecondary:x8}",
             Property.ApicModeControlsStale => $"{who}: L1's APIC is {vc.ApicMode} but vmcs01 has VIRTUALIZE_APIC_ACCESSES={B(vc.Vmcs01.Has(SecondaryControls.VirtualizeApicAccesses))} VIRTUALIZE_X2APIC_MODE={B(vc.Vmcs01.Has(SecondaryControls.VirtualizeX2ApicMode))}",
@@ -111,6 +117,7 @@ public readonly partial struct VmxModel
                 ? $"{who}: L2 runs while L1's descriptor for L2 has ON=1 PIR highest 0x{HighestOrZero(vc.Pid12.Pir.Highest()):x2} and no notification is coming"
                 : $"{who}: PIR={(vc.Pid.Pir.IsEmpty ? "empty" : $"highest 0x{vc.Pid.Pir.Highest():x2}")} ON={B(vc.Pid.On)} with the vCPU {vc.Phase} and no notification in flight",
             Property.NotificationVectorWrong => $"{who}: descriptor NV=0x{vc.Pid.Nv:x2}, vmcs01 NV=0x{vc.Vmcs01.PostedIntrNv:x2}, vmcs02 NV=0x{vc.Vmcs02.PostedIntrNv:x2}",
+            Property.KvmWarned => $"{who}: KVM hit a WARN_ON_ONCE of its own ({((vc.Faults & Fault.BlamedL1) != 0 ? "nested_early_check: a late VM-fail" : "vmx_hwapic_isr_update in KVM_RUN with L2 active and VID in vmcs12")})",
             Property.VectorStuckInService => $"{who}: an EOI left its vector in ISR (ISR highest 0x{HighestOrZero(vc.Apic.Isr.Highest()):x2}, SVI 0x{vc.Vmcs01.Svi:x2})",
             _ => p.Id(),
         };

@@ -51,14 +51,16 @@ public static partial class VmxOps
     }
 
     /// <summary>mirrors vmx_set_apic_access_page_addr (KVM_REQ_APIC_PAGE_RELOAD): when the VMCS it
-    /// reads virtualizes APIC accesses, point APIC_ACCESS_ADDR at the page that backs it now.
-    /// Before 51c821d6d0ba, with L2 active it only sets reload_vmcs01_apic_access_page.</summary>
+    /// reads virtualizes APIC accesses, point APIC_ACCESS_ADDR at the page that backs it now (5.17
+    /// also flushes the current TLB context). Before 51c821d6d0ba, with L2 active it only sets
+    /// reload_vmcs01_apic_access_page.</summary>
     public static void SetApicAccessPageAddr(ref KvmState s, KvmConfig c, int v)
     {
         ref var vc = ref s.Vcpus[v];
         ref var target = ref Vmcs01Target(ref vc, c.Policy.ApicAccessPage, DeferredUpdate.ApicAccessPage, out bool deferred);
         if (deferred || !target.VirtualizesApicAccesses) return;
         target.ApicAccessPage = (byte)(s.ApicAccessPage + 1);
+        if (c.Policy.ApicAccessPageFlushesTlb && !vc.GuestMode) vc.L1TlbApicStale = false; // 5.17: vmx_flush_tlb_current
     }
 
     /// <summary>mirrors vmx_update_cpu_dirty_logging (KVM_REQ_UPDATE_CPU_DIRTY_LOGGING):

@@ -79,10 +79,14 @@ public static partial class VmxOps
         target.Secondary = vc.ApicvActive ? target.Secondary | ApicvSecondary : target.Secondary & ~ApicvSecondary;
     }
 
-    /// <summary>mirrors vmx_hwapic_isr_update: SVI := max_isr (0 when none).</summary>
+    /// <summary>mirrors vmx_hwapic_isr_update: SVI := max_isr (0 when none). From 04bc93cf49d1
+    /// until b2849bec936b it WARNs when called inside KVM_RUN (wants_to_run) with L2 active and
+    /// VID in vmcs12: L2's EOIs should have gone to L1, and SVI is L2's field then.</summary>
     public static void HwapicIsrUpdate(ref KvmState s, KvmConfig c, int v, int maxIsr)
     {
         ref var vc = ref s.Vcpus[v];
+        if (c.Policy.SviUpdateWarnsOnVid && vc.GuestMode && vc.Phase != VcpuPhase.Userspace && c.Vmcs12s[vc.Vmcs12].Vid)
+            vc.Faults |= Fault.KvmWarned;
         ref var target = ref Vmcs01Target(ref vc, c.Policy.SviUpdate, DeferredUpdate.HwapicIsr, out bool deferred);
         if (deferred) return;
         target.SetSvi(maxIsr < 0 ? (byte)0 : (byte)maxIsr);
@@ -96,19 +100,19 @@ public static partial class VmxOps
         ref var vc = ref s.Vcpus[v];
         if (DeliverNestedPostedInterrupt(ref vc, c, vector)) return true;
         if (!vc.ApicvActive) return false;
-        if (vc.Pid.Post(vector))
+        // __vmx_deliver_posted_interrupt: nothing more when the PIR bit was already set
+        if (!vc.Pid.Pir.Test(vector) && vc.Pid.Post(vector))
             TriggerPostedInterrupt(ref vc);
         return true;
     }
 
-    /// <summary>mirrors vmx_deliver_nested_posted_interrupt: the vector is vmcs12's notification
-    /// vector and the target is in L2: pi_pending, KVM_REQ_EVENT, and POSTED_INTR_NESTED_VECTOR to
-    /// its pCPU if it is in the guest.</summary>
+    /// <summary>mirrors vmx_deliver_nested_posted_interrupt: the target is in L2 and the vector is
+    /// nested.posted_intr_nv (before 6.12 possibly a stale one from an earlier vmcs12 with posted
+    /// interrupts): pi_pending, KVM_REQ_EVENT, and POSTED_INTR_NESTED_VECTOR to its pCPU if it is
+    /// in the guest.</summary>
     static bool DeliverNestedPostedInterrupt(ref VcpuState vc, KvmConfig c, byte vector)
     {
-        if (!vc.GuestMode) return false;
-        var v12 = c.Vmcs12s[vc.Vmcs12];
-        if (!v12.PostedInterrupts || vector != v12.PostedIntrNv) return false;
+        if (!vc.GuestMode || vc.NestedPiNv == 0 || vector != vc.NestedPiNv) return false;
         vc.PiPending = true;
         vc.Requests |= KvmRequest.Event;
         if (vc.Phase == VcpuPhase.InGuest) vc.NestedNotificationInFlight = true;
@@ -133,7 +137,8 @@ public static partial class VmxOps
             vc.Pid.On = false;
             var pir = vc.Pid.TakePir();
             vc.Apic.Irr.UnionWith(pir);
-            gotPosted = !pir.IsEmpty;
+            // kvm_apic_update_irr: true only when the highest IRR vector came from PIR
+            gotPosted = !pir.IsEmpty && pir.Highest() == vc.Apic.Irr.Highest();
         }
         int maxIrr = vc.Apic.Irr.Highest();
         if (!vc.GuestMode && vc.ApicvActive)

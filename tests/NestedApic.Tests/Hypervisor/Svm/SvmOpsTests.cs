@@ -130,6 +130,23 @@ public class SvmOpsTests
 
         s = RanThenRestored(Model(Config(Policies.Linux70Svm with { SetNestedStateRequestsApicvUpdate = true })));
         Assert.Equal(KvmRequest.GetNestedStatePages | KvmRequest.ApicvUpdate, s.Vcpus[0].Requests);
+
+        s = RanThenRestored(Model(Config(Policies.Linux71Svm))); // 24f7d36b824b
+        Assert.Equal(KvmRequest.GetNestedStatePages | KvmRequest.ApicvUpdate, s.Vcpus[0].Requests);
+    }
+
+    [Theory]
+    [InlineData("linux-5.19-svm", false)] // f44509f849fe's svm_leave_nested made no request
+    [InlineData("linux-7.0-svm", true)]   // 3fdc6087df3b (6.6)
+    public void SetNestedState_FromL2_LeaveNestedRequestsTheUpdate_Since3fdc6087df3b(string preset, bool requested)
+    {
+        var m = Model(Config(Policies.Find(preset)!));
+        var s = Replay(m, Vcpu0InL2);
+        s.Vcpus[0].Requests = 0;
+        s.Vcpus[0].Phase = VcpuPhase.InKernel;
+        Step(m, ref s, "vcpu0/user: exit-to-userspace");
+        Step(m, ref s, "vcpu0/user: set-nested-state no-intercept");
+        Assert.Equal(requested, (s.Vcpus[0].Requests & KvmRequest.ApicvUpdate) != 0);
     }
 
     [Fact]

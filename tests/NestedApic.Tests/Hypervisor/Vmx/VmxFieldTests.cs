@@ -74,7 +74,7 @@ public class VmxFieldTests
     [Fact]
     public void ApicUpdatePpr_WithBb365a506b1e_RecomputesTheThreshold()
     {
-        var s = L1(Policies.Linux71y, out var c);
+        var s = L1(Policies.Linux72, out var c);
         ref var vc = ref s.Vcpus[0];
         vc.ApicvActive = false;
         vc.Vmcs01.TprThreshold = 5;
@@ -171,6 +171,9 @@ public class VmxFieldTests
         Assert.True(s.Vcpus[0].RunningL1);
         s = Replay(m, TwoVcpusL1Running.Then("vcpu1/L0: enter-guest", "vcpu1/L1: init vcpu0", "vcpu0/L0: service-request EVENT",
             "vcpu0/L0: vm-enter", "vcpu0/L1: vmlaunch no-tpr-shadow", "vcpu0/L0: service-request EVENT"));
+        Assert.True(s.Vcpus[0].GuestMode); // nested_run_pending: -EBUSY, vmcs02 is entered first
+        Step(m, ref s, "vcpu0/L0: vm-enter"); // ... and exits at once (req_immediate_exit)
+        Step(m, ref s, "vcpu0/L0: service-request EVENT");
         Assert.False(s.Vcpus[0].GuestMode); // INIT_SIGNAL exit to L1
         Assert.False(s.Vcpus[0].InitPending);
     }

@@ -1,0 +1,44 @@
+using Microsoft.Extensions.DependencyInjection;
+using NestedApic.Checking;
+using NestedApic.Cli;
+using Orleans.TestingHost;
+
+namespace NestedApic.Distributed.Tests;
+
+/// <summary>Two silos in this process (Orleans' testing host), each able to rebuild the CLI's models.</summary>
+public sealed class InProcessCluster : IAsyncLifetime
+{
+    public TestCluster Cluster { get; private set; } = null!;
+    public IGrainFactory Grains => Cluster.GrainFactory;
+
+    sealed class Models : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder silo) => silo.Services.AddSingleton<IModelCatalog, ClusterModels>();
+    }
+
+    public async Task InitializeAsync()
+    {
+        var builder = new TestClusterBuilder(2);
+        builder.AddSiloBuilderConfigurator<Models>();
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+    }
+
+    /// <summary>The cluster's search and the local engine's (one thread, so its count at a
+    /// violation is the states of the levels before it).</summary>
+    public async Task<(CheckResult<S, T> Cluster, CheckResult<S, T> Local)> Both<M, S, T>(ModelSpec spec, M model,
+        ClusterSearchOptions? options = null, CheckOptions? local = null)
+        where M : struct, IModel<S, T> where S : unmanaged where T : unmanaged
+    {
+        options ??= new ClusterSearchOptions { CheckDeadlock = true, Silos = 2 };
+        local ??= new CheckOptions { Threads = 1, CheckDeadlock = options.CheckDeadlock, MaxDepth = options.MaxDepth, Exact = options.Exact };
+        var onCluster = await ClusterSearch.Run<M, S, T>(Grains, spec, model, options);
+        return (onCluster, Checker.Run<M, S, T>(model, local));
+    }
+}

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace NestedApic.Distributed.Tests;
+
+/// <summary>
+/// Silos as separate processes of the CLI: `check --cluster local:2`, and silos joined through a
+/// PostgreSQL membership table (a server this class starts and stops), with one silo killed
+/// mid-search. The reports are compared with the local engine's (one thread).
+/// </summary>
+public class ProcessClusterTests(PostgresServer postgres) : IClassFixture<PostgresServer>
+{
+    static readonly TimeSpan Limit = TimeSpan.FromSeconds(120);
+
+    static JsonNode Check(params string[] args)
+    {
+        using var p = new CliProcess(["check", .. args, "--json"]);
+        int code = p.Wait(Limit);
+        Assert.True(code is 0 or 1, $"exit {code}; stderr:\n{p.Err}");
+        return JsonNode.Parse(p.Out)!;
+    }
+
+    static void SameReport(JsonNode local, JsonNode cluster)
+    {
+        Assert.Equal((string?)local["verdict"], (string?)cluster["verdict"]);
+        Assert.Equal((string?)local["property"], (string?)cluster["property"]);
+        Assert.Equal((long)local["stats"]!["states"]!, (long)cluster["stats"]!["states"]!);
+        Assert.Equal((int)local["stats"]!["depth"]!, (int)cluster["stats"]!["depth"]!);
+        Assert.Equal(local["trace"]!.AsArray().Count, cluster["trace"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public void Local_cluster_of_two_silo_processes_matches_the_local_engine()
+    {
+        var local = Check("seed", "--threads", "1");
+        var cluster = Check("seed", "--cluster", "local:2");
+        SameReport(local, cluster);
+    }
+
+    CliProcess Silo(string cluster) =>
+        new("silo", "--cluster", postgres.Url(cluster), "--port", CliProcess.FreePort().ToString(), "--gateway-port", CliProcess.FreePort().ToString());
+
+    [Fact]
+    public void Silos_joined_through_postgres_match_the_local_engine()
+    {
+        Assert.True(postgres.Problem is null, postgres.Problem);
+        string id = "match" + Guid.NewGuid().ToString("N")[..6];
+        using var a = Silo(id);
+        using var b = Silo(id);
+        a.WaitFor("silo: ready", Limit);
+        b.WaitFor("silo: ready", Limit);
+        foreach (var u in new[] { "tpr-threshold-ppr", "seed" })
+            SameReport(Check(u, "--threads", "1"), Check(u, "--cluster", postgres.Url(id) + "&silos=2"));
+    }
+
+    [Fact]
+    public void Killing_a_silo_mid_search_ends_the_run_with_exit_3_and_one_line()
+    {
+        Assert.True(postgres.Problem is null, postgres.Problem);
+        string id = "kill" + Guid.NewGuid().ToString("N")[..6];
+        using var a = Silo(id);
+        using var b = Silo(id);
+        a.WaitFor("silo: ready", Limit);
+        b.WaitFor("silo: ready", Limit);
+        // A bounded slice of the wide universe: long enough to be killed in, small enough for a test.
+        using var client = new CliProcess("check", "intel-wide", "--max-states", "100000", "--cluster", postgres.Url(id) + "&silos=2");
+        client.WaitFor("cluster: depth 3:", Limit);
+        var clock = Stopwatch.StartNew();
+        b.Process.Kill();
+        int code = client.Wait(TimeSpan.FromSeconds(30));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30));
+        Assert.Equal(3, code);
+        var last = client.Err.Trim().Split('\n')[^1];
+        Assert.StartsWith("cluster: lost", last);
+        Assert.Contains(b.Process.Id.ToString(), last);
+        Assert.Contains("no verdict", last);
+        Assert.Equal("", client.Out);
+    }
+}

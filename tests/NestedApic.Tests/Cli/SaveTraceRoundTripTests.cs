@@ -1,0 +1,69 @@
+using NestedApic.Cli;
+using NestedApic.Hypervisor;
+using NestedApic.Scenarios;
+
+namespace NestedApic.Tests.Cli;
+
+/// <summary>Every violation the built-in suite finds, on either vendor, saved as `--save-trace`
+/// writes it, replays with `run` to the same violation (exit 0).</summary>
+public class SaveTraceRoundTripTests
+{
+    /// <summary>The suite's runs that end in a violation, found under a state bound large enough
+    /// for every shortest counterexample of the shipped universes.</summary>
+    public static TheoryData<string, string, int> Violations()
+    {
+        var data = new TheoryData<string, string, int>();
+        foreach (var (u, p, n) in CheckCommand.SuiteRuns(null, null))
+            if (u.ExpectationFor(p.Name, n) is { } e && e != "holds")
+                data.Add(u.Name, p.Name, n);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Violations))]
+    public void SavedTrace_ReplaysToTheViolation(string universe, string policy, int vcpus)
+    {
+        string file = Path.Combine(Directory.CreateTempSubdirectory().FullName, "trace.scn");
+        var (o, e) = (new StringWriter(), new StringWriter());
+        int code = CheckCommand.Run([universe, "--policy", policy, "--vcpus", vcpus.ToString(), "--threads", "1", "--save-trace", file], o, e);
+        Assert.True(code == 0, $"check exit {code}: {e}{o}");
+        Assert.True(File.Exists(file), o.ToString());
+        var (ro, re) = (new StringWriter(), new StringWriter());
+        int replay = RunCommand.Run([file], ro, re);
+        Assert.True(replay == 0, $"run exit {replay}: {re}{ro}");
+        Assert.Contains("result: passed", ro.ToString());
+    }
+
+    [Fact]
+    public void TheSuite_HasViolationsOfBothVendors()
+    {
+        var vendors = Violations().Select(row => BuiltinUniverses.Load((string)row[0]).Config.Vendor).ToHashSet();
+        Assert.Contains(CpuVendor.Intel, vendors);
+        Assert.Contains(CpuVendor.Amd, vendors);
+    }
+
+    [Fact]
+    public void AmdTrace_UsesTheAmdEventNames_AndParses()
+    {
+        string file = Path.Combine(Directory.CreateTempSubdirectory().FullName, "amd.scn");
+        var (o, _) = (new StringWriter(), new StringWriter());
+        Assert.Equal(0, CheckCommand.Run(["amd-nested-ipi", "--policy", "no-nested-avic-inhibit", "--save-trace", file], o, TextWriter.Null));
+        string text = File.ReadAllText(file);
+        Assert.Contains(": vmrun ", text);
+        var sc = Scenario.Load(file);
+        Assert.Contains(sc.Items.OfType<StepItem>(), s => s.Body.StartsWith("vmrun"));
+    }
+
+    [Fact]
+    public void Replay_HasNoCapOnHowOftenAnEventHappens()
+    {
+        // 300 xAPIC ID writes (a use count once wrapped at 255 and the 256th was "not enabled").
+        string file = Path.Combine(Directory.CreateTempSubdirectory().FullName, "many.scn");
+        string pair = "vcpu0/L1: apic-id-write modified\nvcpu 0: enter-guest\nvcpu0/L1: apic-id-write restored\nvcpu 0: enter-guest\n";
+        File.WriteAllText(file, "vcpus 1\nvcpu 0: create\nvcpu 0: enter-guest\n" + string.Concat(Enumerable.Repeat(pair, 150)) + "expect vcpu0.apic_id_modified = 0\n");
+        var (o, e) = (new StringWriter(), new StringWriter());
+        int code = RunCommand.Run([file], o, e);
+        Assert.True(code == 0, e.ToString() + o);
+        Assert.Contains("1 expect held", o.ToString());
+    }
+}
