@@ -63,7 +63,7 @@ public static class UniverseCheck
     static CheckReport Run<TModel>(Universe u, Policy policy, int vcpus, Settings settings, TModel model) where TModel : struct, IKvmModel
     {
         int depth = settings.Depth ?? u.Depth;
-        var result = Checker.Run<TModel, KvmState, KvmStep>(model, new CheckOptions
+        var options = new CheckOptions
         {
             Threads = settings.Threads,
             MaxDepth = depth,
@@ -73,7 +73,13 @@ public static class UniverseCheck
             Exact = settings.Exact,
             Reduce = settings.Reduce,
             Symmetry = settings.Reduce,
-        });
+        };
+        var result = Checker.Run<TModel, KvmState, KvmStep>(model, options);
+        // A partial-order reduction covers every reachable state, not every path of at most the
+        // bound's length: a verdict up to the depth bound needs the paths, so search again
+        // without it (symmetry keeps depths and stays).
+        if (result.StopReason == StopReason.DepthBound && result.Stats.ReducedStates > 0)
+            result = Checker.Run<TModel, KvmState, KvmStep>(model, options with { Reduce = false });
         Property? property = result.Verdict == Verdict.Violated ? (Property)result.Invariant : null;
         var last = result.Trace.Count > 0 ? result.Trace[^1].After : result.Initial;
         return new CheckReport
