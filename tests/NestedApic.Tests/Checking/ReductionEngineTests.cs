@@ -8,8 +8,8 @@ namespace NestedApic.Tests.Checking;
 /// order of two processes' steps commutes. Invariant "corner" breaks when process 0 and process
 /// N-1 have both reached K, a property reading two processes only.
 /// </summary>
-readonly struct CountersModel(int processes, int k, bool bad = false, bool footprints = true)
-    : IModel<CountersModel.State, byte>, IReducibleModel<CountersModel.State, byte>
+readonly struct CountersModel(int processes, int k, bool bad = false, bool footprints = true, bool pairBad = false)
+    : IModel<CountersModel.State, byte>, IReducibleModel<CountersModel.State, byte>, ISymmetricModel<CountersModel.State, byte>
 {
     public struct State { public ulong Counters; }
 
@@ -28,7 +28,13 @@ readonly struct CountersModel(int processes, int k, bool bad = false, bool footp
     }
 
     public void Apply(ref State s, in byte step) => s.Counters += 1UL << (4 * step);
-    public int Violated(in State s) => bad && Get(s, 0) == k && Get(s, processes - 1) == k ? 0 : -1;
+    public int Violated(in State s)
+    {
+        if (bad && Get(s, 0) == k && Get(s, processes - 1) == k) return 0;
+        int top = 0;
+        for (int p = 0; p < processes; p++) if (Get(s, p) == k) top++;
+        return pairBad && top >= 2 ? 0 : -1;
+    }
     public bool IsFinal(in State s) => true;
     public string Label(in byte step) => $"p{step}++";
     public string Explain(int invariant, in State s) => "both at the top";
@@ -43,6 +49,21 @@ readonly struct CountersModel(int processes, int k, bool bad = false, bool footp
     public ulong Counters => 0;
     public int PropertyScopes => bad ? 1 : 0; // no invariant to see, nothing visible
     public ulong PropertyScope(int scope) => 1UL | 1UL << (processes - 1);
+
+    // The processes are interchangeable (the "corner" invariant is not: use pairBad with symmetry).
+    public int SymmetricAgents => processes;
+    public void Canonicalize(ref State state, Span<byte> perm)
+    {
+        Span<int> order = stackalloc int[processes];
+        for (int p = 0; p < processes; p++) order[p] = p;
+        ulong v = state.Counters;
+        order.Sort((a, b) => (v >> (4 * a) & 0xF) != (v >> (4 * b) & 0xF) ? (v >> (4 * a) & 0xF).CompareTo(v >> (4 * b) & 0xF) : a.CompareTo(b));
+        var s = state;
+        ulong c = 0;
+        for (int j = 0; j < processes; j++) { perm[order[j]] = (byte)j; c |= (ulong)Get(s, order[j]) << (4 * j); }
+        state.Counters = c;
+    }
+    public byte Permute(in byte step, ReadOnlySpan<byte> perm) => perm[step];
 }
 
 public class ReductionEngineTests
@@ -94,6 +115,24 @@ public class ReductionEngineTests
         var r = Checker.Run<GridModel, GridModel.State, byte>(new GridModel(5, 5), One with { Reduce = true });
         Assert.Equal(25, r.Stats.States);
         Assert.Null(r.Stats.Reduction);
+    }
+
+    [Fact]
+    public void Symmetry_OneStatePerMultiset_TraceIsARealPath()
+    {
+        var m = new CountersModel(3, 2, footprints: false, pairBad: true);
+        var full = Run(m, One);
+        var sym = Run(m, One with { Symmetry = true });
+        Assert.Equal(Verdict.Violated, full.Verdict);
+        Assert.Equal(Verdict.Violated, sym.Verdict);
+        Assert.Equal(full.Trace.Count, sym.Trace.Count); // depths are kept: still a shortest trace
+        // replayed on the real processes: the labels' steps rebuild the final state
+        var s = default(CountersModel.State);
+        foreach (var t in sym.Trace) { m.Apply(ref s, t.Step); Assert.Equal(s.Counters, t.After.Counters); }
+        Assert.Equal(0, m.Violated(s));
+        var holds = Run(new CountersModel(3, 2, footprints: false), One with { Symmetry = true });
+        Assert.Equal(10, holds.Stats.States); // multisets of 3 counters in 0..2: C(5, 3)
+        Assert.Equal("symmetry (interchangeable agents)", holds.Stats.Reduction);
     }
 
     [Fact]
