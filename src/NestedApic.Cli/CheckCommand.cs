@@ -8,13 +8,13 @@ namespace NestedApic.Cli;
 
 /// <summary>
 /// `nestedapic check [UNIVERSE] [--policy P] [--vcpus N] [--threads T] [--depth D]
-/// [--max-states N] [--json] [--save-trace FILE.scn] [--from FILE.scn]`. Without a universe: the built-in suite (every universe, every
+/// [--max-states N] [--max-memory SIZE] [--json] [--save-trace FILE.scn] [--from FILE.scn]`. Without a universe: the built-in suite (every universe, every
 /// preset, its vCPU counts) as a table. Exit 0 when every verdict meets its expectation, 1 when one
 /// does not, 2 on bad input.
 /// </summary>
 public static class CheckCommand
 {
-    public const string Usage = "usage: nestedapic check [UNIVERSE.toml|NAME] [--policy P] [--vcpus N] [--threads T] [--depth D] [--max-states N] [--json] [--save-trace FILE.scn] [--from FILE.scn] [--no-reduce] [--shortest]";
+    public const string Usage = "usage: nestedapic check [UNIVERSE.toml|NAME] [--policy P] [--vcpus N] [--threads T] [--depth D] [--max-states N] [--max-memory SIZE] [--json] [--save-trace FILE.scn] [--from FILE.scn] [--no-reduce]";
 
     sealed record Options(string? Universe, string? Policy, int? Vcpus, int Threads, int? Depth, long? MaxStates, bool Json,
         string? SaveTrace = null, string? From = null, string? Html = null)
@@ -24,8 +24,7 @@ public static class CheckCommand
         public bool Exact { get; init; }
         /// <summary>Partial-order reduction (on unless --no-reduce).</summary>
         public bool Reduce { get; init; } = true;
-        /// <summary>--shortest: a violation found under reduction is searched again without it, up to its depth.</summary>
-        public bool Shortest { get; init; }
+        public long? MaxMemory { get; init; }
     }
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
@@ -43,16 +42,17 @@ public static class CheckCommand
         var threads = Cli.IntOption("--threads", "worker threads; default: all cores", 1, 1024);
         var depth = Cli.IntOption("--depth", "depth bound; default: the universe's", 1, 1000);
         var maxStates = Cli.LongOption("--max-states", "stop after this many states (verdict: bounded, exit 3)", 1, long.MaxValue);
-        var exact = new Option<bool>("--exact") { Description = "store whole states instead of 64-bit fingerprints (collision-free, more memory)" };
+        var exact = new Option<bool>("--exact") { Description = "kept for scripts: states are always stored exactly (compressed, collision-free)" };
+        var maxMemory = new Option<string?>("--max-memory") { Description = "stop cleanly (verdict: bounded, exit 3) before the process holds more than SIZE (512M, 16G); default: about 75% of the memory it may use" };
+        maxMemory.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } v && NestedApic.Checking.Memory.ParseSize(v) is null) r.AddError($"--max-memory: '{v}' is not a size (e.g. 512M, 16G)"); });
         var json = new Option<bool>("--json") { Description = "print the report as one JSON document (docs/check-report.schema.json)" };
         var html = new Option<string?>("--html") { Description = "also write a self-contained HTML timeline of the report" };
         var saveTrace = new Option<string?>("--save-trace") { Description = "write a violation as a scenario that `run` replays" };
         var from = new Option<string?>("--from") { Description = "explore from the state a scenario's steps reach" };
         var noReduce = new Option<bool>("--no-reduce") { Description = "explore every interleaving (no partial-order reduction)" };
-        var shortest = new Option<bool>("--shortest") { Description = "a violation found under reduction: search again without it, up to its depth, for a shortest trace" };
         var cmd = new Command("check", "Explore every interleaving of a universe's events under a policy; no universe: the built-in suite.")
         {
-            universe, policy, vcpus, threads, depth, maxStates, exact, json, html, saveTrace, from, noReduce, shortest,
+            universe, policy, vcpus, threads, depth, maxStates, maxMemory, exact, json, html, saveTrace, from, noReduce,
         };
         cmd.Validators.Add(r =>
         {
@@ -63,7 +63,11 @@ public static class CheckCommand
         cmd.SetAction(r => Execute(new Options(r.GetValue(universe), r.GetValue(policy), r.GetValue(vcpus),
             r.GetValue(threads) ?? Environment.ProcessorCount, r.GetValue(depth), r.GetValue(maxStates), r.GetValue(json),
             r.GetValue(saveTrace), r.GetValue(from), r.GetValue(html))
-            { Exact = r.GetValue(exact), Reduce = !r.GetValue(noReduce), Shortest = r.GetValue(shortest) }, io));
+        {
+            Exact = r.GetValue(exact),
+            MaxMemory = r.GetValue(maxMemory) is { } m ? NestedApic.Checking.Memory.ParseSize(m) : null,
+            Reduce = !r.GetValue(noReduce),
+        }, io));
         return cmd;
     }
 
@@ -96,8 +100,6 @@ public static class CheckCommand
         var (report, prelude, note) = o.From is null
             ? (UniverseCheck.Run(u, policy, o.Vcpus ?? u.Config.Vcpus, Settings(o)), u.Setup.Select(s => s.Step).ToList(), "the universe's setup")
             : FromScenario(o, u, policy);
-        if (o.Shortest && report.Verdict == "violated" && report.Reduction is not null)
-            report = Shortest(o, u, policy, report);
         ctrlC.Searching = false;
         o.Progress?.Done();
         if (o.Json) stdout.WriteLine(CheckOutput.JsonText(CheckOutput.Json(report)));
@@ -105,15 +107,6 @@ public static class CheckCommand
         if (o.SaveTrace is not null) SaveTrace(o, report, policy, prelude, note, stdout);
         if (o.Html is not null) WriteHtml(o.Html, report, o.Json ? null : stdout);
         return ExitCode(report);
-    }
-
-    /// <summary>--shortest: breadth-first search without reduction, bounded by the depth the
-    /// reduced search found, returns a shortest violation (possibly another property's).</summary>
-    static CheckReport Shortest(Options o, Universe u, Policy policy, CheckReport reduced)
-    {
-        var again = o with { Reduce = false, Depth = reduced.Trace.Count };
-        var full = o.From is null ? UniverseCheck.Run(u, policy, o.Vcpus ?? u.Config.Vcpus, Settings(again)) : FromScenario(again, u, policy).Item1;
-        return full with { DepthBound = reduced.DepthBound };
     }
 
     /// <summary>--html: the report as a self-contained timeline page.</summary>
@@ -205,7 +198,7 @@ public static class CheckCommand
     }
 
     static UniverseCheck.Settings Settings(Options o) =>
-        new(o.Threads, o.Depth, o.MaxStates, o.Progress is { } p ? p.Report : null, o.Cancel) { Exact = o.Exact, Reduce = o.Reduce };
+        new(o.Threads, o.Depth, o.MaxStates, o.Progress is { } p ? p.Report : null, o.Cancel) { Exact = o.Exact, MaxMemory = o.MaxMemory, Reduce = o.Reduce };
 
     /// <summary>0: the verdict meets the expectation; 1: it does not; 3: a bound or budget (or
     /// Ctrl-C) stopped the search before a verdict.</summary>

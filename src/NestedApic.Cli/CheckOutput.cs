@@ -20,14 +20,16 @@ public static class CheckOutput
         w.WriteLine("verdict: " + Paint($"{r.Verdict}{(r.Property is null ? "" : $" {r.Property} on vcpu{r.Vcpu}")}", r.Verdict, UseColour(w)));
         w.WriteLine($"  {r.VerdictLine}");
         w.WriteLine($"  {StatsLine(r.Stats)}");
-        w.WriteLine(r.Stats.CollisionProbability == 0 ? "  no fingerprint collision possible (exact mode or nothing revisited)"
+        if (r.Stats.PeakMemoryBytes > 0)
+            w.WriteLine($"  peak memory {NestedApic.Checking.Memory.Format(r.Stats.PeakMemoryBytes)} (the whole process), {r.Stats.BytesPerState:F1} bytes/state; budget {NestedApic.Checking.Memory.Format(r.Stats.MemoryBudgetBytes)}");
+        w.WriteLine(r.Stats.CollisionProbability == 0 ? "  states stored exactly: no fingerprint collision possible"
             : $"  probability that a fingerprint collision hid a state: {r.Stats.CollisionProbability:G2} (TLC's optimistic estimate)");
         w.WriteLine(r.Reduction is { } red
             ? $"  reduction: {red.Kind}: {red.ReducedStates:N0} states expanded partially, {red.SkippedSteps:N0} steps skipped (--no-reduce for the full graph)"
             : "  reduction: none (every interleaving explored)");
         if (r.Trace.Count > 0 || r.Verdict == "violated")
         {
-            w.WriteLine($"trace ({r.Trace.Count} step{(r.Trace.Count == 1 ? "" : "s")}{(r.TraceKnownShortest ? "" : "; not known to be shortest: --shortest searches again without reduction")}):");
+            w.WriteLine($"trace ({r.Trace.Count} step{(r.Trace.Count == 1 ? "" : "s")}{(r.TraceKnownShortest ? "" : "; not known to be shortest: a search without reduction (--no-reduce) gives one")}):");
             foreach (var step in r.Trace)
             {
                 w.WriteLine($"  {step.Index,3}. {step.Label}");
@@ -43,13 +45,12 @@ public static class CheckOutput
     public static string Expectation(CheckReport r) =>
         r.Stopped ? $"unknown (stopped by {r.StoppedBy})" : r.MeetsExpectation ? "met" : "NOT met";
 
-    /// <summary>Rates only where they mean something: states/s over at least half a second,
-    /// bytes/state over enough states that the tables' fixed cost does not dominate.</summary>
+    /// <summary>Rates only where they mean something: states/s over at least half a second
+    /// (bytes/state, from the peak memory, is on the next line).</summary>
     public static string StatsLine(CheckStats s)
     {
         string line = $"{s.States:N0} states, {s.Transitions:N0} transitions, depth {s.Depth}, {s.Seconds:F2} s";
         if (s.Seconds >= 0.5) line += $", {s.StatesPerSecond:N0} states/s";
-        if (s.States >= 100_000) line += $", {s.BytesPerState:F1} bytes/state";
         return line;
     }
 
@@ -77,6 +78,8 @@ public static class CheckOutput
             ["states_per_second"] = Math.Round(r.Stats.StatesPerSecond),
             ["bytes_per_state"] = Math.Round(r.Stats.BytesPerState, 2),
             ["collision_probability"] = r.Stats.CollisionProbability,
+            ["peak_memory_bytes"] = r.Stats.PeakMemoryBytes,
+            ["memory_budget_bytes"] = r.Stats.MemoryBudgetBytes,
         },
         ["reduction"] = r.Reduction is { } red ? new JsonObject
         {

@@ -37,56 +37,48 @@ public static class ClusterCheck
             var spec = ClusterSpec.Parse(specText);
             if (universe is null) throw new InputException("--cluster needs a universe (the built-in suite runs locally)");
             if (r.GetValue<string?>("--from") is not null) throw new InputException("--from is not supported with --cluster");
-            var (text, file) = UniverseText(universe);
-            var u = Universe.Parse(text, file);
-            var policy = u.Config.Policy;
-            if (r.GetValue<string?>("--policy") is { } name)
-                policy = Policies.Find(name) ?? throw new InputException(
-                    $"--policy: unknown policy '{name}'; known: {string.Join(", ", Policies.Presets.Select(p => p.Name))}");
+            // A typo in an output path must not cost a long search its result.
+            if (r.GetValue<string?>("--html") is { } html) OutputPath.CheckWritable(html, "--html");
+            if (r.GetValue<string?>("--save-trace") is { } save) OutputPath.CheckWritable(save, "--save-trace");
+            var u = BuiltinUniverses.Resolve(universe);
+            string? policySpec = r.GetValue<string?>("--policy");
+            var policy = policySpec is null ? u.Config.Policy : u.PolicyFor(policySpec);
             int vcpus = r.GetValue<int?>("--vcpus") ?? u.Config.Vcpus;
             var model = UniverseCheck.Build(u, policy, vcpus).Model;
-            var modelSpec = ClusterModels.ForUniverse(text, file, policy, vcpus);
+            // The silos parse the same text and resolve the same --policy spec.
+            var modelSpec = ClusterModels.ForUniverse(UniverseText(universe, u), u.File, policySpec, vcpus);
             int depth = r.GetValue<int?>("--depth") ?? u.Depth;
 
-            using var cancel = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
-            Console.CancelKeyPress += onCancel;
-            try
+            using var ctrlC = CtrlC.Install(io);
+            var options = new ClusterSearchOptions
             {
-                var options = new ClusterSearchOptions
-                {
-                    MaxDepth = depth,
-                    MaxStates = r.GetValue<long?>("--max-states") ?? long.MaxValue,
-                    Exact = r.GetValue<bool>("--exact"),
-                    PartitionsPerSilo = spec.PartitionsPerSilo,
-                    Silos = spec.Silos,
-                    Cancel = cancel.Token,
-                    Progress = line => io.Err.WriteLine($"cluster: {line}"),
-                };
-                var (result, stats) = Search(spec, modelSpec, model, options).GetAwaiter().GetResult();
-                var report = Report(u, policy, vcpus, depth, model, result);
-                io.Err.WriteLine(Figures(stats, result.Stats));
-                return Print(r, report, policy, universe, io);
-            }
-            finally { Console.CancelKeyPress -= onCancel; }
+                MaxDepth = depth,
+                MaxStates = r.GetValue<long?>("--max-states") ?? long.MaxValue,
+                Exact = r.GetValue<bool>("--exact"),
+                PartitionsPerSilo = spec.PartitionsPerSilo,
+                Silos = spec.Silos,
+                Cancel = ctrlC.Token,
+                Progress = line => io.Err.WriteLine($"cluster: {line}"),
+            };
+            ctrlC.Searching = true;
+            var (result, stats) = Search(spec, modelSpec, model, options).GetAwaiter().GetResult();
+            ctrlC.Searching = false;
+            var report = UniverseCheck.Report(u, policy, vcpus, depth, model, result);
+            io.Err.WriteLine(Figures(stats, result.Stats));
+            return Print(r, report, policy, universe, io);
         }
-        catch (FormatException e) { io.Err.WriteLine($"nestedapic check: {e.Message}"); return 2; }
-        catch (Exception e) when (e is TomlException or InputException) { io.Err.WriteLine(e.Message); return 2; }
-        catch (ClusterLostException e) { io.Err.WriteLine(e.Message); return 3; }
+        catch (FormatException e) { io.Err.WriteLine($"nestedapic check: {e.Message}"); return ExitCodes.BadInput; }
+        catch (Exception e) when (e is TomlException or InputException) { io.Err.WriteLine(e.Message); return ExitCodes.BadInput; }
+        catch (ClusterLostException e) { io.Err.WriteLine(e.Message); return ExitCodes.Stopped; }
     }
 
-    /// <summary>The universe's text and the file name it reports: a file, or a built-in one.</summary>
-    static (string Text, string File) UniverseText(string arg)
+    /// <summary>The text of a universe <see cref="BuiltinUniverses.Resolve"/> accepted: its file's,
+    /// or the embedded one's.</summary>
+    static string UniverseText(string arg, Universe u)
     {
-        if (File.Exists(arg) || arg.EndsWith(".toml"))
-        {
-            try { return (File.ReadAllText(arg), arg); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            { throw new InputException($"{arg}: cannot read the universe: {e.Message}"); }
-        }
-        BuiltinUniverses.Load(arg); // the usual error for an unknown name
-        using var stream = typeof(BuiltinUniverses).Assembly.GetManifestResourceStream($"universes/{arg}.toml")!;
-        return (new StreamReader(stream).ReadToEnd(), $"universes/{arg}.toml");
+        var stream = typeof(BuiltinUniverses).Assembly.GetManifestResourceStream(u.File);
+        if (stream is null || File.Exists(arg)) return File.ReadAllText(arg);
+        using (stream) return new StreamReader(stream).ReadToEnd();
     }
 
     static async Task<(CheckResult<KvmState, KvmStep>, ClusterStats)> Search(ClusterSpec spec, ModelSpec modelSpec, IKvmModel model, ClusterSearchOptions options)
@@ -131,37 +123,6 @@ public static class ClusterCheck
         $"{c.BytesSent:N0} bytes sent ({(s.States == 0 ? 0 : (double)c.BytesSent / s.States):F1} B/state), {s.StatesPerSecond:N0} states/s, " +
         $"peak working set per silo: {string.Join(", ", c.PeakWorkingSet.OrderBy(kv => kv.Key).Select(kv => $"{kv.Value / (1 << 20)} MiB"))}";
 
-    /// <summary>The report UniverseCheck would give for the same result (see UniverseCheck.Run).</summary>
-    static CheckReport Report(Universe u, Policy policy, int vcpus, int depth, IKvmModel model, CheckResult<KvmState, KvmStep> result)
-    {
-        Property? property = result.Verdict == Verdict.Violated ? (Property)result.Invariant : null;
-        var last = result.Trace.Count > 0 ? result.Trace[^1].After : result.Initial;
-        return new CheckReport
-        {
-            Universe = u.Name,
-            File = u.File,
-            Policy = policy.Name,
-            Vcpus = vcpus,
-            DepthBound = depth,
-            Verdict = result.Verdict switch
-            {
-                Verdict.Violated => "violated",
-                Verdict.Holds => "holds",
-                Verdict.Deadlock => "deadlock",
-                _ => "bounded",
-            },
-            Property = property?.Id(),
-            Vcpu = property is { } p ? model.VcpuOf(last, p) : null,
-            Explanation = result.Explanation,
-            VerdictLine = result.VerdictLine,
-            Stats = new CheckStats(result.Stats.States, result.Stats.Transitions, result.Stats.Depth, result.Stats.Seconds,
-                result.Stats.StatesPerSecond, result.Stats.BytesPerState, result.Stats.CollisionProbability),
-            Initial = model.Fields(result.Initial).Select(kv => $"{kv.Key}: {kv.Value}").ToArray(),
-            Trace = result.Trace.Select((t, i) => new TraceStep(i + 1, t.Label, t.Step.Actor, t.Step.Vcpu, t.Changes)).ToArray(),
-            Expected = u.ExpectationFor(policy.Name, vcpus),
-        };
-    }
-
     static int Print(ParseResult r, CheckReport report, Policy policy, string universe, Io io)
     {
         bool json = r.GetValue<bool>("--json");
@@ -182,6 +143,6 @@ public static class ClusterCheck
             }
         }
         if (r.GetValue<string?>("--html") is { } html) CheckCommand.WriteHtml(html, report, json ? null : io.Out);
-        return report.Verdict == "bounded" ? 3 : report.MeetsExpectation ? 0 : 1;
+        return report.Stopped ? ExitCodes.Stopped : report.MeetsExpectation ? ExitCodes.AsExpected : ExitCodes.Violation;
     }
 }

@@ -23,8 +23,9 @@ public sealed class ClusterModels : IModelCatalog
         _ => throw new ArgumentException($"unknown model kind '{spec.Kind}' (known: universe, peterson, philosophers, abp)"),
     };
 
-    public static ModelSpec ForUniverse(string text, string file, Policy policy, int vcpus) =>
-        new("universe", file, text, new Dictionary<string, string> { ["policy"] = policy.Name, ["vcpus"] = vcpus.ToString() });
+    /// <summary>A universe under a --policy spec (null: the universe's own policy).</summary>
+    public static ModelSpec ForUniverse(string text, string file, string? policySpec, int vcpus) =>
+        new("universe", file, text, new Dictionary<string, string> { ["policy"] = policySpec ?? "", ["vcpus"] = vcpus.ToString() });
 
     public static ModelSpec Classic(string kind, int n, bool bug = false, int modulus = 2) =>
         new(kind, kind, "", new Dictionary<string, string> { ["n"] = n.ToString(), ["bug"] = bug.ToString(), ["modulus"] = modulus.ToString() });
@@ -32,7 +33,8 @@ public sealed class ClusterModels : IModelCatalog
     public static IKvmModel UniverseModel(ModelSpec spec)
     {
         var u = Scenarios.Universe.Parse(spec.Text, spec.Name);
-        var policy = Policies.Find(spec.Settings["policy"]) ?? throw new ArgumentException($"unknown policy '{spec.Settings["policy"]}'");
+        string policySpec = spec.Settings["policy"];
+        var policy = policySpec.Length == 0 ? u.Config.Policy : u.PolicyFor(policySpec);
         return UniverseCheck.Build(u, policy, int.Parse(spec.Settings["vcpus"])).Model;
     }
 

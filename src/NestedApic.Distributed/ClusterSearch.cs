@@ -46,9 +46,12 @@ public sealed record ClusterStats
 /// frontier it owns and sends each successor to the partition owning its fingerprint, which
 /// deduplicates it and keeps it for the next level; then every partition reports what it
 /// received. The search stops at the first level with a violation, so traces stay shortest, and
-/// the trace is rebuilt from parent references (partition, index) and replayed here. Verdicts,
-/// state counts and trace lengths match the local engine's (its counts at a violation: the states
-/// of the levels before it).
+/// the trace is rebuilt from parent references (partition, index) and replayed here. Partitions
+/// keep, for each state, the parent of its least path (see PartitionEngine), so verdicts, the
+/// broken property and the trace itself are the local engine's, and so are state counts; at a
+/// violation the count is the states
+/// of the levels before it (at a deadlock, up to its level), which the local engine reports too
+/// when it expanded that level in one round (it stops mid-level, after the rounds before).
 /// </summary>
 public sealed class ClusterSearch<TModel, TState, TStep>
     where TModel : struct, IModel<TState, TStep>
@@ -96,13 +99,13 @@ public sealed class ClusterSearch<TModel, TState, TStep>
                 if (_o.Cancel.IsCancellationRequested) return Finished(initial, StopReason.Cancelled, frontier);
                 var expanded = await All("expanding", p => p.Expand());
                 foreach (var e in expanded) { _transitions += e.Transitions; _bytesSent += e.BytesSent; _messages += e.Messages; }
-                int dead = Array.FindIndex(expanded, e => e.Deadlock >= 0);
+                int dead = Least(expanded.Select(e => e.DeadlockPath).ToArray());
                 if (dead >= 0) return Deadlock(initial, await PathTo(dead, expanded[dead].Deadlock));
                 var levels = await All("collecting", p => p.EndLevel());
                 _structBytes = levels.Sum(l => l.Bytes);
                 foreach (var l in levels) _peak[l.Silo] = Math.Max(_peak.GetValueOrDefault(l.Silo), l.WorkingSet);
                 if (expanded.Any(e => e.OverBudget)) return Finished(initial, StopReason.MemoryBudget, frontier);
-                int broken = Array.FindIndex(levels, l => l.Violation >= 0);
+                int broken = Least(levels.Select(l => l.ViolationPath).ToArray());
                 if (broken >= 0)
                 {
                     var path = await PathTo(broken, levels[broken].Violation);
@@ -117,6 +120,15 @@ public sealed class ClusterSearch<TModel, TState, TStep>
             return Finished(initial, StopReason.Complete, 0);
         }
         finally { await StopAll(); }
+    }
+
+    /// <summary>The partition whose path is least (as the local engine meets them), or -1.</summary>
+    static int Least(byte[]?[] paths)
+    {
+        int best = -1;
+        for (int i = 0; i < paths.Length; i++)
+            if (paths[i] is { } p && (best < 0 || p.AsSpan().SequenceCompareTo(paths[best]) < 0)) best = i;
+        return best;
     }
 
     async Task Start()

@@ -9,7 +9,9 @@ public interface IPartitionGrain : IGrainWithStringKey
 {
     Task<PartitionPlace> Start(JobSpec job, int index);
     Task<ExpandReport> Expand();
-    [AlwaysInterleave] Task Receive(int from, ReadOnlyMemory<byte> batch);
+    /// <summary>The sender hands the batch over (a fresh buffer each time), so a call within one
+    /// silo passes it without a copy.</summary>
+    [AlwaysInterleave] Task Receive(int from, [Immutable] ReadOnlyMemory<byte> batch);
     Task<LevelReport> EndLevel();
     Task<ParentRef> Parent(int index);
     /// <summary>The client is still there: keeps the lease (see JobSpec.LeaseSeconds).</summary>

@@ -30,20 +30,23 @@ public sealed record ExpandReport(
     [property: Id(0)] long Transitions,
     [property: Id(1)] long BytesSent,
     [property: Id(2)] long Messages,
-    /// <summary>Partition index of a deadlocked frontier state, or -1.</summary>
+    /// <summary>Partition index of the deadlocked frontier state with the least path, or -1.</summary>
     [property: Id(3)] int Deadlock,
-    [property: Id(4)] bool OverBudget);
+    /// <summary>That state's path (step ordinals, see PartitionEngine): the least across partitions is reported.</summary>
+    [property: Id(4)] byte[]? DeadlockPath,
+    [property: Id(5)] bool OverBudget);
 
 /// <summary>What a partition received in one level, read once every partition has expanded.</summary>
 [GenerateSerializer, Immutable]
 public sealed record LevelReport(
     [property: Id(0)] long NewStates,
-    /// <summary>Partition index of the first new state that broke an invariant, or -1.</summary>
+    /// <summary>Partition index of the new state with the least path that broke an invariant, or -1.</summary>
     [property: Id(1)] int Violation,
     [property: Id(2)] int Invariant,
-    [property: Id(3)] long WorkingSet,
-    [property: Id(4)] long Bytes,
-    [property: Id(5)] string Silo);
+    [property: Id(3)] byte[]? ViolationPath,
+    [property: Id(4)] long WorkingSet,
+    [property: Id(5)] long Bytes,
+    [property: Id(6)] string Silo);
 
 /// <summary>How a state was first reached: its parent's partition and index there, and the
 /// ordinal of the step among the parent's enabled steps. Partition -1: the initial state.</summary>

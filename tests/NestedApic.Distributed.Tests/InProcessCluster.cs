@@ -30,15 +30,16 @@ public sealed class InProcessCluster : IAsyncLifetime
         await Cluster.DisposeAsync();
     }
 
-    /// <summary>The cluster's search and the local engine's (one thread, so its count at a
-    /// violation is the states of the levels before it).</summary>
-    public async Task<(CheckResult<S, T> Cluster, CheckResult<S, T> Local)> Both<M, S, T>(ModelSpec spec, M model,
+    /// <summary>The cluster's search and the local engine's, and the local engine's count of the
+    /// states up to a depth (what the cluster reports at a violation: see Same).</summary>
+    public async Task<(CheckResult<S, T> Cluster, CheckResult<S, T> Local, Func<int, long> Through)> Both<M, S, T>(ModelSpec spec, M model,
         ClusterSearchOptions? options = null, CheckOptions? local = null)
         where M : struct, IModel<S, T> where S : unmanaged where T : unmanaged
     {
         options ??= new ClusterSearchOptions { CheckDeadlock = true, Silos = 2 };
         local ??= new CheckOptions { Threads = 1, CheckDeadlock = options.CheckDeadlock, MaxDepth = options.MaxDepth, Exact = options.Exact };
         var onCluster = await ClusterSearch.Run<M, S, T>(Grains, spec, model, options);
-        return (onCluster, Checker.Run<M, S, T>(model, local));
+        var bounded = local;
+        return (onCluster, Checker.Run<M, S, T>(model, local), depth => Checker.Run<M, S, T>(model, bounded with { MaxDepth = depth }).Stats.States);
     }
 }

@@ -12,9 +12,11 @@ public sealed record CheckOptions
     /// <summary>States at this depth are not expanded.</summary>
     public int MaxDepth { get; init; } = int.MaxValue;
     public long MaxStates { get; init; } = long.MaxValue;
-    /// <summary>Bytes the search may use; by default what the machine has, less a quarter.</summary>
+    /// <summary>Bytes the process may hold (its resident set) before the search stops with
+    /// <see cref="StopReason.MemoryBudget"/>; by default <see cref="Memory.DefaultBudget"/>.</summary>
     public long MemoryBudgetBytes { get; init; } = DefaultMemoryBudget();
-    /// <summary>Store whole states instead of fingerprints: no collision can hide a state.</summary>
+    /// <summary>Kept for callers of the fingerprint engine: storage is always exact now (a stored
+    /// state is its compressed form, no fingerprint), so this changes nothing.</summary>
     public bool Exact { get; init; }
     /// <summary>Report a state with no enabled step that the model does not call final.</summary>
     public bool CheckDeadlock { get; init; }
@@ -27,7 +29,7 @@ public sealed record CheckOptions
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(250);
     public CancellationToken Cancel { get; init; }
 
-    public static long DefaultMemoryBudget() => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4 * 3;
+    public static long DefaultMemoryBudget() => Memory.DefaultBudget();
 }
 
 public sealed record Statistics
@@ -43,8 +45,15 @@ public sealed record Statistics
     public long Queue { get; init; }
     public double Seconds { get; init; }
     public double StatesPerSecond => Seconds > 0 ? States / Seconds : 0;
-    /// <summary>Bytes kept per visited state: visited set and parent links (the frontier is transient).</summary>
+    /// <summary>The process's peak resident set during the search (frontier, tables, runtime: all of it).</summary>
+    public long PeakMemoryBytes { get; init; }
+    /// <summary>Bytes per state from the peak: <see cref="PeakMemoryBytes"/> / <see cref="States"/>.</summary>
     public double BytesPerState { get; init; }
+    /// <summary>The budget the search ran under.</summary>
+    public long MemoryBudgetBytes { get; init; }
+    /// <summary>Bytes in the search's own structures at the end (visited set, component tables,
+    /// parent links, frontier).</summary>
+    public long StoreBytes { get; init; }
     public long FrontierBytes { get; init; }
     /// <summary>Probability that a fingerprint collision hid a state (0 in exact mode).</summary>
     public double CollisionProbability { get; init; }
@@ -77,7 +86,7 @@ public sealed record CheckResult<TState, TStep> where TState : unmanaged where T
             StopReason.Complete => $"no violation: all {Count(Stats.States)} reachable states explored (depth {Stats.Depth})",
             StopReason.DepthBound => $"no violation up to depth {Stats.Depth}, {Count(Stats.States)} states; depth bound reached",
             StopReason.StateBound => $"no violation up to depth {Stats.Depth}, {Count(Stats.States)} states; state bound reached",
-            StopReason.MemoryBudget => $"no violation up to depth {Stats.Depth}, {Count(Stats.States)} states; memory budget reached",
+            StopReason.MemoryBudget => $"no violation up to depth {Stats.Depth}, {Count(Stats.States)} states; memory budget of {Memory.Format(Stats.MemoryBudgetBytes)} reached",
             _ => $"no violation up to depth {Stats.Depth}, {Count(Stats.States)} states; cancelled",
         },
     };

@@ -1,363 +1,199 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using NestedApic.Checking.Reduction;
 
 namespace NestedApic.Checking;
 
 /// <summary>
 /// Breadth-first explicit-state search over a model, level by level, so the error reported is at
-/// the smallest depth, violation or deadlock (a violation first at equal depth), and its trace is a
-/// shortest one. Each level is expanded in rounds; in a round the threads take contiguous slices of
-/// the frontier and insert successors into the lock-free visited set; between rounds the
-/// coordinator merges successors in slice order, grows the table, checks bounds and reports progress.
+/// the smallest depth, violation or deadlock (a deadlock met while expanding depth d wins over a
+/// violation at d + 1 found earlier in that level), and its trace is a shortest one. States are stored compressed
+/// (<see cref="StateStore{TState}"/>): the visited set and the frontier hold 64-bit keys, and a
+/// state is decoded before it is expanded. A level is expanded in rounds; in a round the threads
+/// take slices of the frontier (more slices than threads, handed out as threads free up), insert
+/// successors into the lock-free visited set, where the smallest parent wins each new state, and
+/// then keep, in parallel, the successors they won. Between rounds the coordinator only appends
+/// the kept keys and the parent links, grows tables and checks bounds. State ids, links and traces
+/// are the same on any number of threads.
 /// </summary>
-public sealed class Checker<TModel, TState, TStep>
+public sealed partial class Checker<TModel, TState, TStep>
     where TModel : struct, IModel<TState, TStep>
     where TState : unmanaged
     where TStep : unmanaged
 {
     readonly TModel _model;
     readonly CheckOptions _o;
-    readonly FingerprintSet<TState>? _fingerprints;
-    readonly ExactSet<TState>? _exact;
+    readonly StateStore<TState> _store;
+    readonly RootSet _root = new();
+    readonly OwnerTable _owners = new();
     readonly ParentLinks _links = new();
+    long _transitions, _reduced, _skipped;
     /// <summary>Partial-order reduction, when on and the model declares footprints.</summary>
     readonly Reducer<TState, TStep>? _reducer;
     /// <summary>Symmetry reduction, when on and the model declares its agents interchangeable.</summary>
     readonly Symmetry<TState, TStep>? _symmetry;
-    long _transitions, _reduced, _skipped;
     int _depth;
+    long _baseline, _lastRoundBytes, _garbage, _resident, _accountedThen;
     readonly Stopwatch _clock = new();
+    Frontier _frontier = new(), _next = new();
+    /// <summary>A violation at the next depth found in this level: reported once the rest of the
+    /// level has been searched for deadlocks, which are one step shallower.</summary>
+    (uint Parent, int Step, int Invariant)? _pending;
 
     public Checker(TModel model, CheckOptions? options = null)
     {
         _model = model;
         _o = options ?? new CheckOptions();
-        if (_o.Exact) _exact = new ExactSet<TState>();
-        else _fingerprints = new FingerprintSet<TState>();
+        _store = new StateStore<TState>(model.Layout);
         if (_o.Reduce) _reducer = Reducer<TState, TStep>.For(model);
         if (_o.Symmetry) _symmetry = Symmetry<TState, TStep>.For(model);
     }
 
-    /// <summary>What one thread found in its slice of a round: new states in order, each expanded
-    /// state's count of new successors and each new state's step ordinal (see ParentLinks).</summary>
-    sealed class Slice
-    {
-        public TState[] States = new TState[1024];
-        public byte[] Steps = new byte[1024];
-        public byte[] Counts = new byte[256];
-        public int Count, Parents;
-        public Dictionary<int, int>? BigCounts, BigSteps;
-        public long Transitions, Reduced, Skipped;
-        /// <summary>First event in the slice: a violation (invariant ≥ 0) or a deadlock (-2).</summary>
-        public int Found = -1;
-        /// <summary>The violating state's parent, or the deadlocked state.</summary>
-        public long FoundId;
-        public int FoundStep;
-
-        public void Reset(int parents)
-        {
-            Count = Parents = 0; Transitions = Reduced = Skipped = 0; Found = -1;
-            BigCounts?.Clear(); BigSteps?.Clear();
-            if (Counts.Length < parents) Counts = new byte[parents];
-        }
-
-        public void Push(in TState s, int step)
-        {
-            if (Count == States.Length) { Array.Resize(ref States, Count * 2); Array.Resize(ref Steps, Count * 2); }
-            States[Count] = s;
-            if (step >= 255) (BigSteps ??= [])[Count] = step;
-            Steps[Count++] = (byte)Math.Min(step, 255);
-        }
-
-        public void Expanded(int children)
-        {
-            if (children >= 255) (BigCounts ??= [])[Parents] = children;
-            Counts[Parents++] = (byte)Math.Min(children, 255);
-        }
-    }
-
-    IVisitedSet<TState> Visited => _exact is not null ? _exact : _fingerprints!;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    bool AddVisited(in TState s) =>
-        _fingerprints is not null ? _fingerprints.Add(s, StateHash.Fingerprint(s)) : _exact!.Add(s, StateHash.Fingerprint(s));
+    const int SlicesPerThread = 16, RoundParents = 1 << 14;
 
     public CheckResult<TState, TStep> Run()
     {
+        Memory.ResetPeak();
+        _baseline = Memory.WorkingSet;
+        SampleResident();
         _clock.Start();
         var initial = _model.Initial();
-        AddVisited(initial);
-        Visited.Added(1);
+        var idx = new int[_store.IndexCount];
+        var blocks = new IndexBlock[_store.TableCount + RootSet.Shards + 1];
+        ulong key = _store.EncodeFresh(initial, idx, blocks);
+        _root.Add(key, 0, _owners, blocks.AsSpan(_store.TableCount), out int slot, out _);
+        _root.Settle(slot);
         _links.AddRoot();
+        _frontier.Append([key]);
         int bad = _model.Violated(initial);
         if (bad >= 0) return Violation(initial, bad, []);
 
         int threads = Math.Max(1, _o.Threads);
-        // More slices than threads: Parallel.For hands them out as threads free up, so one slow
-        // slice does not leave a core idle; the merge stays in slice order (deterministic ids).
-        var slices = Enumerable.Range(0, threads == 1 ? 1 : threads * SlicesPerThread).Select(_ => new Slice()).ToArray();
-        var frontier = new TState[1024];
-        frontier[0] = initial;
-        int frontierCount = 1, nextCount = 0;
-        long frontierStart = 0; // id of frontier[0]
-        var next = new TState[1024];
+        var slices = Enumerable.Range(0, threads == 1 ? 1 : threads * SlicesPerThread).Select(_ => new Slice(_store)).ToArray();
+        long frontierStart = 0; // id of the frontier's first state
         var lastProgress = TimeSpan.Zero;
-        int stateSize = Unsafe.SizeOf<TState>();
 
-        while (frontierCount > 0)
+        while (_frontier.Count > 0)
         {
-            if (_depth >= _o.MaxDepth) return Finished(initial, StopReason.DepthBound, frontierCount);
-            nextCount = 0;
-            int pos = 0;
-            while (pos < frontierCount)
+            if (_depth >= _o.MaxDepth) return Finished(initial, StopReason.DepthBound, _frontier.Count);
+            long pos = 0;
+            while (pos < _frontier.Count)
             {
-                if (_o.Cancel.IsCancellationRequested) return Finished(initial, StopReason.Cancelled, frontierCount - pos);
-                int round = RoundSize(frontierCount - pos);
-                if (round == 0 || Visited.NeedsGrowth)
-                {
-                    if (MemoryUsed(frontier, next, slices) + Visited.GrowthBytes > _o.MemoryBudgetBytes) return Finished(initial, StopReason.MemoryBudget, frontierCount - pos);
-                    Visited.Grow();
-                    continue;
-                }
-                Expand(frontier, frontierStart, pos, round, slices, threads);
+                if (_o.Cancel.IsCancellationRequested) return Finished(initial, StopReason.Cancelled, _frontier.Count - pos + _next.Count);
+                SampleResident();
+                if (!GrowTables()) return Finished(initial, StopReason.MemoryBudget, _frontier.Count - pos + _next.Count);
+                int round = (int)Math.Min(_frontier.Count - pos, RoundParents);
+                if (!Affordable(RoundBytes(round))) return Finished(initial, StopReason.MemoryBudget, _frontier.Count - pos + _next.Count);
+                long before = Accounted();
+                if (!ExpandRound(slices, threads, frontierStart, pos, round)) return Finished(initial, StopReason.MemoryBudget, _frontier.Count - pos + _next.Count);
                 pos += round;
-                // Merge in slice order: ids follow the frontier order, which ParentLinks relies on,
-                // and with one thread the ids and the trace are the same every run.
-                foreach (var sl in slices)
-                {
-                    _transitions += sl.Transitions;
-                    _reduced += sl.Reduced; _skipped += sl.Skipped;
-                    if (sl.Found != -1)
-                    {
-                        // A violation is one level deeper than the state that generated it; a
-                        // deadlocked state later in this level is nearer, so it wins.
-                        long dead = sl.Found == -2 ? sl.FoundId : FirstDeadlock(frontier, frontierStart, (int)(sl.FoundId - frontierStart) + 1, frontierCount);
-                        if (dead >= 0) return Deadlock(initial, _links.PathTo(dead));
-                        var path = _links.PathTo(sl.FoundId);
-                        path.Add(sl.FoundStep);
-                        return Violation(initial, sl.Found, path);
-                    }
-                    if (nextCount + sl.Count > next.Length) Array.Resize(ref next, Math.Max(next.Length * 2, nextCount + sl.Count));
-                    sl.States.AsSpan(0, sl.Count).CopyTo(next.AsSpan(nextCount));
-                    nextCount += sl.Count;
-                    _links.Add(sl.Counts.AsSpan(0, sl.Parents), sl.Steps.AsSpan(0, sl.Count), sl.BigCounts, sl.BigSteps);
-                    Visited.Added(sl.Count);
-                }
-                if (_links.Count > _o.MaxStates) return Finished(initial, StopReason.StateBound, frontierCount - pos + nextCount);
-                // next may double when it is merged into again
-                if (MemoryUsed(frontier, next, slices) + (long)next.Length * stateSize > _o.MemoryBudgetBytes) return Finished(initial, StopReason.MemoryBudget, frontierCount - pos + nextCount);
+                if (slices.FirstOrDefault(s => s.Deadlock >= 0) is { } dead)
+                    return Deadlock(initial, _links.PathTo(frontierStart + dead.Deadlock));
+                if (_pending is null) _pending = FirstViolation(slices, frontierStart + pos - round);
+                if (_pending is { } p && !_o.CheckDeadlock) return PendingViolation(initial, p);
+                if (_pending is null && !Merge(slices)) return Finished(initial, StopReason.MemoryBudget, _frontier.Count - pos + _next.Count);
+                _frontier.Release(pos);
+                _lastRoundBytes = Math.Max(0, Accounted() - before);
+                if (_links.Count > Math.Min(_o.MaxStates, uint.MaxValue - (long)RoundParents * MaxSteps) && _pending is null) return Finished(initial, StopReason.StateBound, _frontier.Count - pos + _next.Count);
                 if (_o.Progress is not null && _clock.Elapsed - lastProgress >= _o.ProgressInterval)
                 {
                     lastProgress = _clock.Elapsed;
-                    _o.Progress(Stats(frontierCount - pos + nextCount, frontierCount + nextCount));
+                    _o.Progress(Stats(_frontier.Count - pos + _next.Count, _frontier.Count + _next.Count));
                 }
             }
-            frontierStart += frontierCount;
-            (frontier, next) = (next, frontier);
-            frontierCount = nextCount;
-            if (frontierCount > 0) _depth++;
+            if (_pending is { } v) return PendingViolation(initial, v);
+            frontierStart += _frontier.Count;
+            (_frontier, _next) = (_next, new Frontier());
+            if (_frontier.Count > 0) _depth++;
         }
         return Finished(initial, StopReason.Complete, 0);
     }
 
-    /// <summary>What the search holds now: the larger of our own accounting (array lengths, not
-    /// counts) and the process's working set. Checked before every allocation that could push past
-    /// the budget, so the budget stops the search, not the kernel's OOM killer.</summary>
-    long MemoryUsed(TState[] frontier, TState[] next, Slice[] slices)
+    /// <summary>What the search's own structures hold, in bytes.</summary>
+    long Accounted() => _root.Bytes + _owners.Bytes + _store.Bytes + _links.Bytes + _frontier.Bytes + _next.Bytes;
+
+    /// <summary>Whether <paramref name="extra"/> more bytes stay within the budget: the larger of
+    /// our accounting (plus what the process held before the search) and the resident set, so the
+    /// budget stops the search before the kernel's OOM killer would.</summary>
+    bool Affordable(long extra) =>
+        Math.Max(Accounted() + _baseline, _resident + Accounted() - _accountedThen) + extra <= _o.MemoryBudgetBytes;
+
+    /// <summary>Reads the resident set (a /proc read) once a round; within the round the
+    /// accounting's growth since then is added to it.</summary>
+    void SampleResident()
     {
-        long states = frontier.Length + next.Length;
-        foreach (var sl in slices) states += sl.States.Length;
-        long ours = Visited.Bytes + _links.Bytes + states * Unsafe.SizeOf<TState>();
-        return Math.Max(ours, Environment.WorkingSet);
+        _resident = Memory.WorkingSet;
+        _accountedThen = Accounted();
     }
 
-    /// <summary>How many frontier states the next round may expand without the visited table
-    /// passing its hard load limit (each may add MaxSteps states); 0 means grow first.</summary>
-    int RoundSize(int remaining) =>
-        (int)Math.Min(Math.Min(remaining, 1 << 16), Visited.Room / Math.Max(1, _model.MaxSteps));
+    /// <summary>A round's likely growth: twice the last round's, plus room for its keys.</summary>
+    long RoundBytes(int round) => 2 * _lastRoundBytes + _next.AppendBytes(round) + (1L << 20);
 
-    const int SlicesPerThread = 8;
-
-    void Expand(TState[] frontier, long frontierStart, int pos, int round, Slice[] slices, int threads)
+    bool GrowTables()
     {
-        int used = Math.Min(slices.Length, Math.Max(1, round / 256));
-        int per = (round + used - 1) / used;
-        for (int t = 0; t < slices.Length; t++) slices[t].Reset(per);
-        if (used == 1) { ExpandSlice(frontier, frontierStart, pos, pos + round, slices[0]); return; }
-        Parallel.For(0, used, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        long root = _root.GrowAsNeeded(Affordable), store = root < 0 ? -1 : _store.GrowAsNeeded(Affordable);
+        if (root < 0 || store < 0) return false;
+        if (_owners.Exhausted)
         {
-            int from = pos + t * per, to = Math.Min(pos + round, from + per);
-            if (from < to) ExpandSlice(frontier, frontierStart, from, to, slices[t]);
-        });
-    }
-
-    void ExpandSlice(TState[] frontier, long frontierStart, int from, int to, Slice sl)
-    {
-        var model = _model;
-        Span<TStep> steps = model.MaxSteps <= 512 ? stackalloc TStep[model.MaxSteps] : new TStep[model.MaxSteps];
-        Span<byte> perm = stackalloc byte[AmpleSets.MaxAgents];
-        Span<int> order = _reducer is null ? default : model.MaxSteps <= 512 ? stackalloc int[model.MaxSteps] : new int[model.MaxSteps];
-        bool deadlocks = _o.CheckDeadlock;
-        for (int i = from; i < to; i++)
-        {
-            ref readonly TState state = ref frontier[i];
-            int n = model.Enabled(state, steps);
-            if (n == 0 && deadlocks && !model.IsFinal(state))
-            {
-                // A deadlocked state is reported by its own path, rebuilt from the links.
-                sl.Found = -2; sl.FoundId = frontierStart + i;
-                return;
-            }
-            // Partial-order reduction: the ample steps first (ordinals in `order`); the rest only
-            // if the proviso fails, i.e. an ample successor was visited before (AmpleSets, C3).
-            int m = _reducer is null ? n : _reducer.Select(state, steps[..n], order);
-            bool full = m == n;
-            int before = sl.Count;
-            for (int j = 0; j < n; j++)
-            {
-                if (j == m && !full) { sl.Reduced++; sl.Skipped += n - m; break; }
-                int k = full && m == n ? j : Ordinal(order, m, n, j);
-                sl.Transitions++;
-                var succ = state;
-                model.Apply(ref succ, steps[k]);
-                _symmetry?.Canonicalize(ref succ, perm);
-                if (!AddVisited(succ)) { full |= j < m; continue; }
-                int bad = model.Violated(succ);
-                if (bad >= 0)
-                {
-                    sl.Found = bad; sl.FoundId = frontierStart + i; sl.FoundStep = k;
-                    return;
-                }
-                sl.Push(succ, k);
-            }
-            sl.Expanded(sl.Count - before);
+            if (!Affordable(_owners.GrowthBytes)) return false;
+            store += _owners.Bytes;
+            _owners.Grow();
         }
-    }
-
-    /// <summary>The j-th step to expand: the m ample ordinals first, then the others in order.
-    /// Writes the others after the ample ones in <paramref name="order"/> on first use.</summary>
-    static int Ordinal(Span<int> order, int m, int n, int j)
-    {
-        if (j == m)
+        // Give the old arrays back before they pile up: the resident set is what the budget
+        // checks and what the report calls peak memory.
+        _garbage += root + store;
+        if (_garbage > Math.Max(8L << 20, Accounted() / 16))
         {
-            // fill order[m..n) with the ordinals not chosen, ascending
-            Span<bool> taken = n <= 512 ? stackalloc bool[n] : new bool[n];
-            for (int a = 0; a < m; a++) taken[order[a]] = true;
-            int w = m;
-            for (int k = 0; k < n; k++) if (!taken[k]) order[w++] = k;
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true);
+            _garbage = 0;
+            SampleResident();
         }
-        return order[j];
+        return true;
     }
 
-    /// <summary>The id of the first deadlocked state among frontier[from..to), or -1 (also when
-    /// deadlocks are not checked). Run once, when a violation ends the search: the states of the
-    /// level before <paramref name="from"/> were expanded, so had no deadlock.</summary>
-    long FirstDeadlock(TState[] frontier, long frontierStart, int from, int to)
-    {
-        if (!_o.CheckDeadlock) return -1;
-        var steps = new TStep[Math.Max(1, _model.MaxSteps)];
-        for (int i = from; i < to; i++)
-            if (_model.Enabled(frontier[i], steps) == 0 && !_model.IsFinal(frontier[i])) return frontierStart + i;
-        return -1;
-    }
+    /// <summary>The most successors of one state (Enabled's bound).</summary>
+    int MaxSteps => Math.Max(1, _model.MaxSteps);
 
-    CheckResult<TState, TStep> Violation(in TState initial, int invariant, List<int> path)
+    /// <summary>The steps the search takes from <paramref name="state"/>: the enabled steps. A
+    /// partial-order reduction narrows them to an ample subset here; expansion and trace replay
+    /// both call this, so step ordinals stay consistent.</summary>
+    int Successors(in TState state, Span<TStep> steps) => _model.Enabled(state, steps);
+
+    /// <summary>Appends the kept successors of a round's slices, in slice order, to the next level
+    /// and their links to the parent links.</summary>
+    bool Merge(Slice[] slices)
     {
-        var trace = Replay(initial, path);
-        var last = trace.Count > 0 ? trace[^1].After : initial;
-        return new()
+        foreach (var sl in slices)
         {
-            Verdict = Verdict.Violated,
-            StopReason = StopReason.Complete,
-            Invariant = invariant,
-            InvariantName = _model.Invariants[invariant],
-            Explanation = _model.Explain(invariant, last),
-            Initial = initial,
-            Trace = trace,
-            Stats = Stats(0, 0) with { Depth = trace.Count },
-        };
-    }
-
-    CheckResult<TState, TStep> Deadlock(in TState initial, List<int> path)
-    {
-        var trace = Replay(initial, path);
-        return new()
-        {
-            Verdict = Verdict.Deadlock,
-            StopReason = StopReason.Complete,
-            Initial = initial,
-            Trace = trace,
-            Stats = Stats(0, 0) with { Depth = trace.Count },
-        };
-    }
-
-    CheckResult<TState, TStep> Finished(in TState initial, StopReason why, long queue) => new()
-    {
-        Verdict = why is StopReason.Complete or StopReason.DepthBound ? Verdict.Holds : Verdict.Bounded,
-        StopReason = why,
-        Initial = initial,
-        Stats = Stats(queue, 0),
-    };
-
-    /// <summary>Replays step ordinals from the initial state, recording labels, states and diffs.
-    /// Under symmetry the ordinals index the canonical states' steps: each is renamed back to the
-    /// real vCPUs (canonical = perm(real)), so the trace is a path of the model itself.</summary>
-    List<TraceEntry<TState, TStep>> Replay(TState state, List<int> path)
-    {
-        var trace = new List<TraceEntry<TState, TStep>>(path.Count);
-        var steps = new TStep[Math.Max(1, _model.MaxSteps)];
-        int agents = _symmetry?.Agents ?? 0;
-        byte[] perm = Enumerable.Range(0, agents).Select(i => (byte)i).ToArray(), inverse = new byte[agents], next = new byte[agents];
-        var canonical = state;
-        foreach (int ordinal in path)
-        {
-            int n = _model.Enabled(canonical, steps);
-            if (ordinal >= n) throw new InvalidOperationException($"replay diverged: step {ordinal} of {n}; the model is not deterministic");
-            var step = steps[ordinal];
-            if (_symmetry is not null)
-            {
-                for (int i = 0; i < agents; i++) inverse[perm[i]] = (byte)i;
-                _model.Apply(ref canonical, step);
-                _symmetry.Canonicalize(ref canonical, next);
-                step = _symmetry.Permute(step, inverse);
-                for (int i = 0; i < agents; i++) perm[i] = next[perm[i]];
-            }
-            var before = state;
-            _model.Apply(ref state, step);
-            if (_symmetry is null) canonical = state;
-            trace.Add(new(step, _model.Label(step), state, _model.Diff(before, state)));
+            if (sl.To == sl.From) continue;
+            if (!Affordable(_next.AppendBytes(sl.Kept))) return false;
+            _next.Append(sl.Keys.AsSpan(0, sl.Kept));
+            _links.Add(sl.Counts.AsSpan(0, sl.To - sl.From), sl.StepBytes.AsSpan(0, sl.Kept), sl.BigCounts, sl.BigSteps);
         }
-        return trace;
+        return true;
     }
 
-    Statistics Stats(long queue, long frontierStates)
+    /// <summary>The violation with the smallest (parent, step) among those the round's inserts
+    /// found: each state's owner is final once the round is over.</summary>
+    (uint Parent, int Step, int Invariant)? FirstViolation(Slice[] slices, long roundStart)
     {
-        long states = _links.Count;
-        double secs = _clock.Elapsed.TotalSeconds;
-        long generated = _transitions;
-        return new()
+        (uint Parent, int Step, int Invariant)? best = null;
+        foreach (var sl in slices)
         {
-            States = states,
-            Transitions = _transitions,
-            ReducedStates = _reduced,
-            SkippedSteps = _skipped,
-            Reduction = (_reducer, _symmetry) switch
-            {
-                (null, null) => null,
-                (_, null) => "partial-order (ample sets)",
-                (null, _) => "symmetry (interchangeable agents)",
-                _ => "partial-order (ample sets), symmetry (interchangeable agents)",
-            },
-            Depth = _depth,
-            Queue = queue,
-            Seconds = secs,
-            BytesPerState = states == 0 ? 0 : (double)(Visited.Bytes + _links.Bytes) / states,
-            FrontierBytes = frontierStates * Unsafe.SizeOf<TState>(),
-            // TLC's optimistic estimate: each of the (generated - distinct) hits on a known
-            // fingerprint could have been a different state, each with chance distinct / 2^64.
-            CollisionProbability = _exact is not null ? 0 : (double)states * Math.Max(0, generated - states) / Math.Pow(2, 64),
-        };
+            if (sl.ViolationKey == 0) continue;
+            uint owner = _owners.Owner(sl.ViolationKey);
+            int local = (int)(owner - roundStart);
+            var owning = slices.First(s => s.From <= local && local < s.To);
+            int step = owning.StepOf(sl.ViolationKey, local);
+            if (best is not { } b || owner < b.Parent || owner == b.Parent && step < b.Step) best = (owner, step, sl.ViolationInvariant);
+        }
+        return best;
+    }
+
+    CheckResult<TState, TStep> PendingViolation(in TState initial, (uint Parent, int Step, int Invariant) v)
+    {
+        var path = _links.PathTo(v.Parent);
+        path.Add(v.Step);
+        return Violation(initial, v.Invariant, path);
     }
 }
 

@@ -39,6 +39,11 @@ public interface IModel<TState, TStep>
     /// disagree. Called only when reporting.</summary>
     string Explain(int invariant, in TState state);
 
+    /// <summary>How the state splits into components for compressed storage and the wire form
+    /// (<see cref="StateLayout"/>). By default the state is cut into equal pieces; a model with a
+    /// structure (a VM part and per-vCPU parts) names it here. Called once per search.</summary>
+    StateLayout Layout => StateLayout.Of<TState>();
+
     /// <summary>The fields that differ between two states, as "name: old → new" lines. Called only
     /// when reporting a trace.</summary>
     IReadOnlyList<string> Diff(in TState before, in TState after);

@@ -31,7 +31,8 @@ public static class KvmCommon
     public static int UserspaceSteps(in KvmState s, KvmConfig c, int v, ReadOnlySpan<bool> nestedValid, Span<KvmStep> steps, int n)
     {
         ref readonly var vc = ref s.Vcpus[v];
-        if (Allowed(s, c, EventKind.KvmRun)) steps[n++] = new(EventKind.KvmRun, Actor.Userspace, v);
+        if (Allowed(s, c, EventKind.KvmRun) && KvmCpuid.MayRun(vc, c)) steps[n++] = new(EventKind.KvmRun, Actor.Userspace, v);
+        if (Allowed(s, c, EventKind.SetCpuid) && KvmCpuid.CanSetCpuid(vc)) steps[n++] = new(EventKind.SetCpuid, Actor.Userspace, v);
         if (Allowed(s, c, EventKind.SetNestedState))
             for (int i = 0; i < nestedValid.Length; i++)
                 if (nestedValid[i]) steps[n++] = new(EventKind.SetNestedState, Actor.Userspace, v, i);
@@ -41,6 +42,7 @@ public static class KvmCommon
         {
             steps[n++] = new(EventKind.SetLapic, Actor.Userspace, v, 0);
             for (int i = 0; i < c.Vectors.Count; i++) steps[n++] = new(EventKind.SetLapic, Actor.Userspace, v, c.Vectors[i]);
+            for (int i = 0; i < c.LapicStates.Count; i++) steps[n++] = new(EventKind.SetLapic, Actor.Userspace, v, 0, i + 1);
         }
         return n;
     }
@@ -127,7 +129,10 @@ public static class KvmCommon
                 vc.AutoEoi = step.Arg != 0;
                 X86.UpdateHyperVInhibit(ref s, c);
                 return true;
-            case EventKind.SetLapic: X86.SetLapicState(ref s, c, v, step.Arg); return true;
+            case EventKind.SetLapic:
+                if (step.Arg2 != 0) X86.RestoreLapic(ref s, c, v, c.LapicStates[step.Arg2 - 1]);
+                else X86.SetLapicState(ref s, c, v, step.Arg);
+                return true;
             case EventKind.ApicIdWrite:
                 vc.Phase = VcpuPhase.InKernel;
                 vc.ApicIdModified = step.Arg != 0;
@@ -138,6 +143,7 @@ public static class KvmCommon
                 X86.SetApicMode(ref s, c, v, (ApicMode)step.Arg);
                 return true;
             case EventKind.Eoi: Eoi(ref s, c, v, step.Actor); return true;
+            case EventKind.Sti when step.Actor == Actor.L2: return false; // the vendor's L2
             case EventKind.Sti:
                 vc.L1If = true;
                 // KVM armed an interrupt window (VMX interrupt-window exiting, SVM V_IRQ+VINTR) if it
@@ -149,12 +155,15 @@ public static class KvmCommon
                 }
                 return true;
             case EventKind.ServiceRequest: ServiceRequest(ref s, c, v, (KvmRequest)(1 << step.Arg)); return true;
+            case EventKind.SetCpuid: KvmCpuid.SetCpuid(ref s, c, v); return true;
+            case EventKind.KvmRun: KvmCpuid.OnKvmRun(ref vc, c); return false; // the vendor's KVM_RUN follows
         }
         return false;
     }
 
     /// <summary>mirrors kvm_arch_vcpu_create: before 423ecfea77dd apicv_active is read from the VM
-    /// once; after it, it starts true with KVM_REQ_APICV_UPDATE pending. Then the vendor's vcpu_create.</summary>
+    /// once; after it, it starts true with KVM_REQ_APICV_UPDATE pending. Then the vendor's
+    /// vcpu_create and kvm_vcpu_reset(vcpu, false), whose kvm_lapic_reset is the APIC's RESET.</summary>
     static void CreateVcpu(ref KvmState s, KvmConfig c, int v)
     {
         ref var vc = ref s.Vcpus[v];
@@ -171,6 +180,8 @@ public static class KvmCommon
             else vc.ApicvActive = X86.ApicvActivated(s, c);
         }
         Vendor.VcpuCreate(ref s, c, v);
+        X86.LapicReset(ref s, c, v, initEvent: false); // kvm_vcpu_reset(vcpu, false): RESET
+        KvmDirtyLogging.VcpuCreate(ref s, c, v);
     }
 
     /// <summary>An EOI: virtualized by the CPU when the vendor's hardware takes it (VMX EOI
@@ -202,7 +213,12 @@ public static class KvmCommon
             case KvmRequest.UpdateCpuDirtyLogging: Vendor.UpdateCpuDirtyLogging(ref s, c, v); break;
             case KvmRequest.Event:
                 if (vc.GuestMode) Vendor.CheckNestedEvents(ref s, c, v);
-                else X86.InjectPendingEvent(ref s, c, v);
+                else
+                {
+                    // kvm_apic_accept_events: INIT is blocked in VMX root operation (vmx_apic_init_signal_blocked)
+                    if (vc.InitPending && vc.L1VmxOff) X86.AcceptInitEvent(ref s, c, v);
+                    X86.InjectPendingEvent(ref s, c, v);
+                }
                 if (vc.ApicMode != ApicMode.Disabled) X86.UpdateCr8Intercept(ref s, c, v); // kvm_lapic_enabled
                 break;
         }

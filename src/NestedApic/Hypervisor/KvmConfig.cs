@@ -28,12 +28,20 @@ public sealed record KvmConfig
     public int NestedConfigs => Vendor == CpuVendor.Amd ? Vmcb12s.Count : Vmcs12s.Count;
     /// <summary>Vectors guests use in IPIs.</summary>
     public IReadOnlyList<byte> Vectors { get; init; } = [0xE0];
+    /// <summary>Saved APICs userspace may restore with `set-lapic NAME` (KVM_SET_MSRS of the APIC
+    /// base, then KVM_SET_LAPIC).</summary>
+    public IReadOnlyList<LapicSave> LapicStates { get; init; } = [];
     /// <summary>The values guests write to CR8 (TPR priority classes 0..15).</summary>
     public IReadOnlyList<byte> Cr8Values { get; init; } = [0x0, 0xF];
     /// <summary>The properties checked, as bits indexed by Property (default: all).</summary>
     public uint CheckedProperties { get; init; } = uint.MaxValue;
     /// <summary>Maximum count per bounded event, indexed by EventKind (0: not allowed).</summary>
     public byte[] Budget { get; init; } = new byte[(int)EventKind.Count];
+    /// <summary>Userspace calls KVM_SET_CPUID2 on a vCPU before its first KVM_RUN (universe key
+    /// cpuid-before-run): KVM_RUN is withheld until then.</summary>
+    public bool CpuidBeforeRun { get; init; }
+    /// <summary>Whether the model tracks KVM_SET_CPUID2 and the first KVM_RUN (<see cref="VcpuCpuid"/>).</summary>
+    public bool TracksCpuid => CpuidBeforeRun || Budget[(int)EventKind.SetCpuid] > 0;
 
     public KvmConfig WithBudget(EventKind k, int n)
     {

@@ -20,6 +20,7 @@ public enum EventKind : byte
     GuestDebugBlockIrq,  // KVM_SET_GUEST_DEBUG, Arg = 1 set / 0 clear BLOCKIRQ
     SynicAutoEoi,        // KVM_SET_MSRS on a SynIC SINT, Arg = 1 AutoEOI on / 0 off
     SetLapic,            // KVM_SET_LAPIC, Arg = the vector restored in ISR (0: none)
+    SetCpuid,            // KVM_SET_CPUID2 (Cpuid.cs)
     // Guest L1
     VmLaunch,            // VMLAUNCH/VMRESUME, Arg = vmcs12 index
     ApicIdWrite,         // xAPIC ID write, Arg = 1 modified / 0 restored to vcpu_id (L1, or L2 through L1's APIC)
@@ -42,6 +43,8 @@ public enum EventKind : byte
     // AMD
     Hlt,                 // L1 executes HLT: kvm_vcpu_block
     DeviceIrq,           // a device MSI routed to vCPU Vcpu through the IOMMU, Arg2 = vector
+    // Intel, added for issue 11
+    VmxOperation,        // L1 executes VMXOFF (Arg = 1) or VMXON (Arg = 0)
     // KVM and hardware (L0)
     ServiceRequest,      // vcpu_enter_guest services the first pending request
     VmEnter,             // sync_pir_to_irr, then the hardware VM entry of the loaded VMCS
@@ -82,6 +85,7 @@ public static class KvmEvents
         EventKind.GuestDebugBlockIrq => "guest-debug-blockirq",
         EventKind.SynicAutoEoi => "synic-autoeoi",
         EventKind.SetLapic => "set-lapic",
+        EventKind.SetCpuid => "set-cpuid",
         EventKind.VmLaunch => "vmlaunch",
         EventKind.ApicIdWrite => "apic-id-write",
         EventKind.ApicModeSwitch => "apic-mode",
@@ -108,6 +112,7 @@ public static class KvmEvents
         EventKind.AvicIncompleteIpi => "avic-incomplete-ipi",
         EventKind.ApicvRefresh => "apicv-refresh",
         EventKind.Unblock => "unblock",
+        EventKind.VmxOperation => "vmx",
         _ => k.ToString(),
     };
 
@@ -123,7 +128,7 @@ public static class KvmEvents
 
     /// <summary>The events a vendor's model can produce (the rest never appear in its universes).</summary>
     public static bool AppliesTo(this EventKind k, CpuVendor vendor) => vendor == CpuVendor.Amd
-        ? k is not (EventKind.PostToL2 or EventKind.Notification or EventKind.NestedNotification or EventKind.L2VirtualInterrupt)
+        ? k is not (EventKind.PostToL2 or EventKind.Notification or EventKind.NestedNotification or EventKind.L2VirtualInterrupt or EventKind.VmxOperation)
         : k is not (EventKind.Hlt or EventKind.DeviceIrq or EventKind.AvicIncompleteIpi or EventKind.ApicvRefresh or EventKind.Unblock);
 
     public static EventKind? Parse(string name, CpuVendor vendor)

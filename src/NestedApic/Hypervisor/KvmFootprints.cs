@@ -44,15 +44,17 @@ public static class KvmFootprints
         switch (kind)
         {
             case EventKind.CreateVcpu:
-                // the guard reads vCPU v-1's life; kvm_amd's vcpu_create may set the VM-wide
-                // NESTED inhibit (5.18), which requests an update on every vCPU
-                ulong prev = v > 0 ? Vcpu(v - 1) : 0;
-                return amd ? Footprint.ReadWrite(AllVcpus | used | KernelReads) : local | new Footprint(prev, 0);
+                // the guard reads vCPU v-1's life; the RESET rebuilds the APIC map (every vCPU, the
+                // inhibit), and kvm_amd's vcpu_create may set the VM-wide NESTED inhibit (5.18)
+                return Footprint.ReadWrite(AllVcpus | used | 1UL << Inhibits) | local;
+            case EventKind.SetLapic:
+                // a restored xAPIC ID or mode rebuilds the APIC map: the APIC_ID_MODIFIED inhibit
+                // may flip and request an update on every vCPU
+                return Footprint.ReadWrite(AllVcpus | used | 1UL << Inhibits) | local;
             case EventKind.PublishVcpu:
             case EventKind.KvmRun:
             case EventKind.ExitToUserspace:
             case EventKind.SetNestedState:
-            case EventKind.SetLapic:
             case EventKind.VmLaunch:
             case EventKind.Eoi:
             case EventKind.Sti:
@@ -62,7 +64,7 @@ public static class KvmFootprints
             case EventKind.Vmcall:
             case EventKind.VectoringExit:
             case EventKind.Hlt:
-            case EventKind.ServiceRequest:
+            case EventKind.ServiceRequest:      // an INIT it accepts rebuilds the APIC map from unchanged IDs and modes: no flip
             case EventKind.VmEnter:             // on AMD, VMRUN evaluates only its own core's backing page
             case EventKind.Notification:
             case EventKind.NestedNotification:

@@ -13,6 +13,9 @@ public interface IKvmModel : IModel<KvmState, KvmStep>
     bool Breaks(in KvmState s, int v, Property p);
     /// <summary>The state as named fields, for traces, diffs and scenario expects.</summary>
     IReadOnlyList<KeyValuePair<string, string>> Fields(in KvmState s);
+
+    /// <summary>The VM part and one set of parts per existing vCPU (KvmModel.Components.cs).</summary>
+    StateLayout IModel<KvmState, KvmStep>.Layout => KvmStateLayout.For(Config.Vcpus);
 }
 
 public static class KvmModels

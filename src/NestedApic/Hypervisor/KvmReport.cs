@@ -24,11 +24,12 @@ public static class KvmReport
             EventKind.ApicModeSwitch => ModeName((ApicMode)step.Arg),
             EventKind.SendIpi or EventKind.PostToL2 => $"vcpu{step.Arg} 0x{step.Arg2:x2}",
             EventKind.DeviceIrq => $"0x{step.Arg2:x2}",
-            EventKind.SetLapic => step.Arg == 0 ? "isr=none" : $"isr=0x{step.Arg:x2}",
+            EventKind.SetLapic => step.Arg2 != 0 ? c.LapicStates[step.Arg2 - 1].Name : step.Arg == 0 ? "isr=none" : $"isr=0x{step.Arg:x2}",
             EventKind.ServiceRequest => RequestName((KvmRequest)(1 << step.Arg)),
             EventKind.Cr8Write => $"0x{step.Arg:x}",
             EventKind.InitSignal => $"vcpu{step.Arg}",
             EventKind.DirtyLogging => step.Arg != 0 ? "on" : "off",
+            EventKind.VmxOperation => step.Arg != 0 ? "off" : "on",
             _ => "",
         };
         return args.Length == 0 ? $"{lane}: {name}" : $"{lane}: {name} {args}";

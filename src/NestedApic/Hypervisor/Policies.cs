@@ -44,6 +44,7 @@ public static class Policies
         Name = "linux-6.19",
         ApicvRefresh = Vmcs01Update.DeferDirectCall,
         SviOnActivation = true,
+        HostX2ApicToXApicResetsId = true,
         SviUpdateWarnsOnVid = false, // b2849bec936b dropped the WARN
     };
 
@@ -120,8 +121,46 @@ public static class Policies
         NestedAvicInhibit = NestedAvicInhibit.None,
     };
 
+    /// <summary>Design, not a release: linux-7.0 whose KVM_CREATE_VCPU pends
+    /// KVM_REQ_UPDATE_CPU_DIRTY_LOGGING (as 423ecfea77dd does KVM_REQ_APICV_UPDATE), closing the
+    /// PML creation race (docs/findings.md).</summary>
+    public static readonly Policy PmlCreateRequest = Linux70 with
+    {
+        Name = "pml-create-request",
+        CreateVcpuPendsDirtyLogging = true,
+    };
+
+    /// <summary>Design under review: the Intel side of the AMD PML series v5, i.e. its 4/8 ("Move
+    /// nested CPU dirty logging logic to common code", posted as "No functional change") on the
+    /// kvm/next it was based on, whose PML code is linux-6.19's.</summary>
+    public static readonly Policy IntelPmlV5 = Linux619 with
+    {
+        Name = "intel-pml-v5",
+        CommonDirtyLoggingDeferral = true,
+    };
+
+    /// <summary>Design under review: linux-7.0-svm with "KVM: SVM: Add Page Modification Logging
+    /// (PML) support" v5 as posted (2026-01-05): PML_ENABLE only through
+    /// KVM_REQ_UPDATE_CPU_DIRTY_LOGGING, the deferred update applied in leave_guest_mode (4/8).</summary>
+    public static readonly Policy AmdPmlV5 = Linux70Svm with
+    {
+        Name = "amd-pml-v5",
+        SvmPml = SvmPml.V5,
+        PendingDirtyLoggingUpdate = PendingDirtyLoggingUpdate.LeaveGuestModeCall,
+    };
+
+    /// <summary>Design: amd-pml-v5 with the two smallest changes that remove what the checker
+    /// finds in it: the request pended at vCPU creation, and leave_guest_mode pending the request
+    /// instead of calling the hook on vmcb02 (docs/findings.md).</summary>
+    public static readonly Policy AmdPmlV5Fixed = AmdPmlV5 with
+    {
+        Name = "amd-pml-v5-fixed",
+        CreateVcpuPendsDirtyLogging = true,
+        PendingDirtyLoggingUpdate = PendingDirtyLoggingUpdate.LeaveGuestModeRequest,
+    };
+
     public static IReadOnlyList<Policy> Presets { get; } =
-        [Linux517, Linux518, Linux618, Linux619, Linux70, Linux71, Linux72, Linux518Svm, Linux519Svm, Linux70Svm, Linux71Svm, NoNestedAvicInhibit];
+        [Linux517, Linux518, Linux618, Linux619, Linux70, Linux71, Linux72, Linux518Svm, Linux519Svm, Linux70Svm, Linux71Svm, NoNestedAvicInhibit, PmlCreateRequest, IntelPmlV5, AmdPmlV5, AmdPmlV5Fixed];
 
     public static Policy? Find(string name) => Presets.FirstOrDefault(p => p.Name == name);
 
@@ -214,6 +253,8 @@ public static class Policies
             (p, v) => v switch { "at-vmenter" => p with { NestedPiNotification = NestedPiNotification.AtVmEnter }, "check-nested-events" => p with { NestedPiNotification = NestedPiNotification.InCheckNestedEvents }, _ => null }) with { Vendor = CpuVendor.Intel },
         Flag("apic-access-page-flushes-tlb", "vmx_set_apic_access_page_addr flushes the current TLB context (5.17)", p => p.ApicAccessPageFlushesTlb, (p, v) => p with { ApicAccessPageFlushesTlb = v }) with { Vendor = CpuVendor.Intel },
         Flag("set-lapic-clears-pir-always", "KVM_SET_LAPIC resets the posted-interrupt descriptor even with APICv inactive (6.19; 5.17 only with APICv)", p => p.SetLapicClearsPirAlways, (p, v) => p with { SetLapicClearsPirAlways = v }) with { Vendor = CpuVendor.Intel },
+        Flag("lapic-reset-updates-svi", "kvm_lapic_reset (INIT, RESET) clears SVI with APICv active (every release; false: a design that drops it)", p => p.LapicResetUpdatesSvi, (p, v) => p with { LapicResetUpdatesSvi = v }),
+        Flag("host-x2apic-to-xapic-resets-id", "a host x2APIC-to-xAPIC write resets the xAPIC ID (6.19)", p => p.HostX2ApicToXApicResetsId, (p, v) => p with { HostX2ApicToXApicResetsId = v }),
         Flag("nested-early-check", "nested_early_check: a late VM-fail on vmcs02 WARNs", p => p.NestedEarlyCheck, (p, v) => p with { NestedEarlyCheck = v }) with { Vendor = CpuVendor.Intel },
         Vector("posted-intr-vector", "POSTED_INTR_VECTOR (vmcs01, L1's descriptor)", p => p.PostedIntrVector, (p, v) => p with { PostedIntrVector = v }) with { Vendor = CpuVendor.Intel },
         Vector("nested-posted-intr-vector", "POSTED_INTR_NESTED_VECTOR (vmcs02)", p => p.NestedPostedIntrVector, (p, v) => p with { NestedPostedIntrVector = v }) with { Vendor = CpuVendor.Intel },
@@ -225,6 +266,24 @@ public static class Policies
             ["scan", "keep-on-deactivate", "always"], p => p.IrrPendingUpdate switch { IrrPendingUpdate.Scan => "scan", IrrPendingUpdate.KeepOnDeactivate => "keep-on-deactivate", _ => "always" },
             (p, v) => v switch { "scan" => p with { IrrPendingUpdate = IrrPendingUpdate.Scan }, "keep-on-deactivate" => p with { IrrPendingUpdate = IrrPendingUpdate.KeepOnDeactivate }, "always" => p with { IrrPendingUpdate = IrrPendingUpdate.Always }, _ => null })
         { Vendor = CpuVendor.Amd },
+        Flag("create-vcpu-pends-dirty-logging", "design: KVM_CREATE_VCPU pends KVM_REQ_UPDATE_CPU_DIRTY_LOGGING (as 423ecfea77dd does KVM_REQ_APICV_UPDATE)", p => p.CreateVcpuPendsDirtyLogging, (p, v) => p with { CreateVcpuPendsDirtyLogging = v }),
+        Flag("common-dirty-logging-deferral", "AMD PML series 4/8 on VMX: leave_guest_mode applies a PML update deferred while L2 ran", p => p.CommonDirtyLoggingDeferral, (p, v) => p with { CommonDirtyLoggingDeferral = v }) with { Vendor = CpuVendor.Intel },
+        new Switch("svm-pml", "PML in kvm_amd: none (upstream) or v5 (the series posted 2026-01-05)",
+            ["none", "v5"], p => p.SvmPml == SvmPml.V5 ? "v5" : "none",
+            (p, v) => v switch { "none" => p with { SvmPml = SvmPml.None }, "v5" => p with { SvmPml = SvmPml.V5 }, _ => null })
+        { Vendor = CpuVendor.Amd },
+        new Switch("pending-dirty-logging-update", "AMD PML series (svm-pml; common-dirty-logging-deferral on Intel): a PML update that arrived while L2 ran: leave-guest-mode-call (v4/v5), after-vmcb01-switch (v3), leave-guest-mode-request (design), write-vmcb01 (design, AMD: no deferral)",
+            ["leave-guest-mode-call", "after-vmcb01-switch", "leave-guest-mode-request", "write-vmcb01"],
+            p => p.PendingDirtyLoggingUpdate switch { PendingDirtyLoggingUpdate.AfterVmcb01Switch => "after-vmcb01-switch", PendingDirtyLoggingUpdate.LeaveGuestModeRequest => "leave-guest-mode-request", PendingDirtyLoggingUpdate.WriteVmcb01 => "write-vmcb01", _ => "leave-guest-mode-call" },
+            (p, v) => v switch
+            {
+                "leave-guest-mode-call" => p with { PendingDirtyLoggingUpdate = PendingDirtyLoggingUpdate.LeaveGuestModeCall },
+                "after-vmcb01-switch" => p with { PendingDirtyLoggingUpdate = PendingDirtyLoggingUpdate.AfterVmcb01Switch },
+                "leave-guest-mode-request" => p with { PendingDirtyLoggingUpdate = PendingDirtyLoggingUpdate.LeaveGuestModeRequest },
+                "write-vmcb01" when p.Vendor == CpuVendor.Amd => p with { PendingDirtyLoggingUpdate = PendingDirtyLoggingUpdate.WriteVmcb01 },
+                _ => null,
+            })
+        { Vendor = null },
         Flag("set-nested-state-requests-apicv-update", "svm_set_nested_state into L2 requests KVM_REQ_APICV_UPDATE as nested VMRUN does (24f7d36b824b, 7.1)", p => p.SetNestedStateRequestsApicvUpdate, (p, v) => p with { SetNestedStateRequestsApicvUpdate = v }) with { Vendor = CpuVendor.Amd },
         Flag("leave-nested-requests-apicv-update", "svm_leave_nested requests KVM_REQ_APICV_UPDATE when the VM has AVIC activated (3fdc6087df3b, 6.6)", p => p.LeaveNestedRequestsApicvUpdate, (p, v) => p with { LeaveNestedRequestsApicvUpdate = v }) with { Vendor = CpuVendor.Amd },
     ];

@@ -61,6 +61,29 @@ public enum IrrPendingUpdate : byte
     Always = 2,
 }
 
+/// <summary>AMD: Page Modification Logging in kvm_amd.</summary>
+public enum SvmPml : byte
+{
+    /// <summary>Upstream: no PML on AMD; dirty logging write-protects (cpu_dirty_log_size = 0).</summary>
+    None = 0,
+    /// <summary>"KVM: SVM: Add Page Modification Logging (PML) support" v5 as posted (2026-01-05).</summary>
+    V5 = 1,
+}
+
+/// <summary>Where a PML update that arrived while L2 ran is applied, in the AMD PML series' design.</summary>
+public enum PendingDirtyLoggingUpdate : byte
+{
+    /// <summary>v4/v5 4/8: leave_guest_mode calls update_cpu_dirty_logging, before the vendor switches back to vmcb01.</summary>
+    LeaveGuestModeCall = 0,
+    /// <summary>v3 (2025-09-25): svm->nested.update_vmcb01_cpu_dirty_logging, consumed after svm_switch_vmcb(vmcb01).</summary>
+    AfterVmcb01Switch = 1,
+    /// <summary>Design: leave_guest_mode pends KVM_REQ_UPDATE_CPU_DIRTY_LOGGING, as it does KVM_REQ_LOAD_EOI_EXITMAP.</summary>
+    LeaveGuestModeRequest = 2,
+    /// <summary>Design, SVM only: no deferral; svm_update_cpu_dirty_logging writes svm->vmcb01.ptr
+    /// (plain memory) even while L2 runs, as avic_refresh_apicv_exec_ctrl does.</summary>
+    WriteVmcb01 = 3,
+}
+
 public sealed record Policy
 {
     public string Name { get; init; } = "custom";
@@ -112,6 +135,17 @@ public sealed record Policy
     public Vmcs01Update CpuDirtyLogging { get; init; } = Vmcs01Update.DeferDirectCall;
     /// <summary>The TLB flush of a switch to xAPIC while L2 is active.</summary>
     public ModeChangeFlush ModeChangeFlush { get; init; } = ModeChangeFlush.FlushCurrent;
+    /// <summary>AMD: PML in kvm_amd (none upstream; the v5 series as posted).</summary>
+    public SvmPml SvmPml { get; init; }
+    /// <summary>AMD PML series: how a PML update deferred while L2 ran reaches vmcb01.</summary>
+    public PendingDirtyLoggingUpdate PendingDirtyLoggingUpdate { get; init; }
+    /// <summary>Design: KVM_CREATE_VCPU pends KVM_REQ_UPDATE_CPU_DIRTY_LOGGING, as 423ecfea77dd
+    /// does KVM_REQ_APICV_UPDATE, so the first KVM_RUN reads the live dirty-logging count.</summary>
+    public bool CreateVcpuPendsDirtyLogging { get; init; }
+    /// <summary>Intel with the AMD PML series' 4/8 applied: the guest-mode deferral of PML updates
+    /// lives in common code (kvm_vcpu_update_cpu_dirty_logging, leave_guest_mode) and
+    /// vmx_update_cpu_dirty_logging(vcpu, enable) writes the loaded VMCS. On AMD svm-pml implies it.</summary>
+    public bool CommonDirtyLoggingDeferral { get; init; }
     /// <summary>982caaa11504 (6.14, Cc stable): nested VM-exit raises KVM_REQ_EVENT when L1 has an
     /// injectable interrupt (kvm_cpu_has_injectable_intr: none from the LAPIC with APICv active).</summary>
     public bool NestedVmexitRequestsEvent { get; init; }
@@ -130,6 +164,13 @@ public sealed record Policy
     /// <summary>kvm_apic_set_state resets the posted-interrupt descriptor even with APICv inactive
     /// (6.19's pi_apicv_pre_state_restore); 5.17 does it only with APICv active.</summary>
     public bool SetLapicClearsPirAlways { get; init; }
+    /// <summary>kvm_lapic_reset (RESET and INIT) tells the CPU the ISR is empty with APICv active
+    /// (hwapic_isr_update(-1); inside kvm_apic_update_apicv since 000d75b0b186). Every release
+    /// does; false is a design that drops it.</summary>
+    public bool LapicResetUpdatesSvi { get; init; } = true;
+    /// <summary>6.19: a host-initiated IA32_APIC_BASE write from x2APIC straight to xAPIC resets
+    /// the xAPIC ID (kvm_apic_set_xapic_id), as enabling the APIC does.</summary>
+    public bool HostX2ApicToXApicResetsId { get; init; }
 }
 
 /// <summary>How KVM handles an L1 interrupt that is vmcs12's posted-interrupt notification vector.</summary>

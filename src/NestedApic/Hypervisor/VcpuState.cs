@@ -110,6 +110,12 @@ public struct VcpuState
     /// <summary>req_immediate_exit: a nested event was blocked by nested_run_pending; the vmcs02
     /// entry exits at once and KVM_REQ_EVENT is raised again.</summary>
     public bool ImmediateExit;
+    /// <summary>L1 executed VMXOFF: outside VMX operation, so an INIT is not blocked but resets it.</summary>
+    public bool L1VmxOff;
+    /// <summary>RFLAGS.IF of L2 (loaded from vmcs12 at nested VM-entry).</summary>
+    public bool L2If;
+    /// <summary>KVM_SET_CPUID2 and the first KVM_RUN, where a universe tracks them (Cpuid.cs).</summary>
+    public VcpuCpuid Cpuid;
     /// <summary>kvm_amd's per-vCPU state (zero on Intel).</summary>
     public SvmVcpu Svm;
 

@@ -48,10 +48,19 @@ public static class Vendor
         if (c.Vendor == CpuVendor.Intel) VmxOps.SetApicAccessPageAddr(ref s, c, v);
     }
 
-    /// <summary>update_cpu_dirty_logging (PML is modelled on VMX only).</summary>
+    /// <summary>KVM_REQ_UPDATE_CPU_DIRTY_LOGGING: vmx_update_cpu_dirty_logging on VMX; on SVM the
+    /// AMD PML series' common kvm_vcpu_update_cpu_dirty_logging (nothing without PML).</summary>
     public static void UpdateCpuDirtyLogging(ref KvmState s, KvmConfig c, int v)
     {
-        if (c.Vendor == CpuVendor.Intel) VmxOps.UpdateCpuDirtyLogging(ref s, c, v);
+        if (c.Vendor == CpuVendor.Intel && !c.Policy.CommonDirtyLoggingDeferral) VmxOps.UpdateCpuDirtyLogging(ref s, c, v);
+        else KvmDirtyLogging.VcpuUpdateCpuDirtyLogging(ref s, c, v);
+    }
+
+    /// <summary>vcpu_after_set_cpuid (KVM_SET_CPUID2).</summary>
+    public static void VcpuAfterSetCpuid(ref KvmState s, KvmConfig c, int v)
+    {
+        if (c.Vendor == CpuVendor.Amd) SvmPmlOps.VcpuAfterSetCpuid(ref s, c, v);
+        else VmxOps.VcpuAfterSetCpuid(ref s, c, v);
     }
 
     /// <summary>update_cr8_intercept: TPR_THRESHOLD on VMX; SVM's CR8-write intercept is not modelled.</summary>

@@ -122,6 +122,44 @@ public static class X86
         MakeRequest(ref s, target, KvmRequest.Event);
     }
 
+    /// <summary>mirrors kvm_lapic_reset for the registers modelled (RESET: vCPU creation; INIT:
+    /// <paramref name="initEvent"/>): TPR, IRR, ISR and TMR cleared, kvm_apic_update_apicv,
+    /// apic_update_ppr, and with APICv active the descriptor reset (apicv_post_state_restore) and
+    /// SVI cleared (hwapic_isr_update(-1)); the APIC map rebuilt. RESET also resets the xAPIC ID;
+    /// INIT leaves IA32_APIC_BASE and the ID alone.</summary>
+    public static void LapicReset(ref KvmState s, KvmConfig c, int v, bool initEvent)
+    {
+        ref var vc = ref s.Vcpus[v];
+        if (!initEvent) vc.ApicIdModified = false;
+        vc.Apic.Tpr = 0;
+        vc.Apic.Irr = default;
+        vc.Apic.Isr = default;
+        vc.Apic.Tmr = default;
+        Vendor.ApicUpdateApicv(ref s, c, v);
+        ApicUpdatePpr(ref s, c, v);
+        if (vc.ApicvActive)
+        {
+            vc.Pid.TakePir();
+            vc.Pid.On = false;
+            if (c.Policy.LapicResetUpdatesSvi) Vendor.HwapicIsrUpdate(ref s, c, v, -1);
+        }
+        RecalculateApicMap(ref s, c);
+    }
+
+    /// <summary>mirrors kvm_apic_accept_events for a latched INIT that is no longer blocked (L1
+    /// outside VMX operation, not in L2): kvm_vcpu_reset(vcpu, true): the event queues cleared,
+    /// kvm_lapic_reset, vmx_vcpu_reset (kvm_set_cr8(0), KVM_REQ_APIC_PAGE_RELOAD), RFLAGS = 0x2.
+    /// The SIPI that follows for an AP is taken as immediate.</summary>
+    public static void AcceptInitEvent(ref KvmState s, KvmConfig c, int v)
+    {
+        ref var vc = ref s.Vcpus[v];
+        vc.InitPending = false;
+        vc.Injected = 0;
+        LapicReset(ref s, c, v, initEvent: true);
+        vc.L1If = false;
+        vc.Requests |= KvmRequest.ApicPageReload | KvmRequest.Event;
+    }
+
     /// <summary>mirrors apic_set_eoi: KVM completes the highest in-service vector in software and,
     /// with APICv active, tells the CPU the new highest (hwapic_isr_update); it always ends with
     /// KVM_REQ_EVENT, so the CR8 intercept is recomputed before the next entry.</summary>
@@ -212,12 +250,15 @@ public static class X86
     /// x2APIC sets the x2APIC ID, so APIC_ID_MODIFIED no longer holds for the vCPU (map rebuilt);
     /// a change to or from "disabled" requests an APICv update (8fc9c7a3079e), and the VMX mode
     /// controls follow.</summary>
-    public static void SetApicMode(ref KvmState s, KvmConfig c, int v, ApicMode mode)
+    public static void SetApicMode(ref KvmState s, KvmConfig c, int v, ApicMode mode, bool hostInitiated = false)
     {
         ref var vc = ref s.Vcpus[v];
         var old = vc.ApicMode;
         vc.ApicMode = mode;
         if (mode == ApicMode.X2Apic || (old == ApicMode.Disabled && mode != ApicMode.Disabled)) vc.ApicIdModified = false;
+        // 6.19: a host write from x2APIC straight to xAPIC also resets the xAPIC ID (only
+        // userspace may make that transition)
+        if (hostInitiated && old == ApicMode.X2Apic && mode == ApicMode.XApic && c.Policy.HostX2ApicToXApicResetsId) vc.ApicIdModified = false;
         RecalculateApicMap(ref s, c);
         // 8fc9c7a3079e (6.0) updated APICv when the APIC left or entered "disabled" (modelled as the
         // request); 1459f5c6b8b8 (6.3) requests it on any EN/EXTD change.
@@ -234,11 +275,34 @@ public static class X86
     /// follows the new ISR (hwapic_isr_update: through the policy's path when L2 is active).</summary>
     public static void SetLapicState(ref KvmState s, KvmConfig c, int v, byte isrVector)
     {
+        var isr = new VectorSet();
+        if (isrVector != 0) isr.Set(isrVector);
+        SetLapicState(ref s, c, v, default, isr, 0, null);
+    }
+
+    /// <summary>A VMM restoring a saved APIC (QEMU's kvm_apic_put): kvm_set_apic_base with
+    /// host_initiated (any EN/EXTD transition, disabled straight to x2APIC included), then
+    /// KVM_SET_LAPIC with the saved IRR, ISR, TPR and xAPIC ID. IRR is replaced: a pending
+    /// interrupt the save does not carry is gone, as is the descriptor's PIR.</summary>
+    public static void RestoreLapic(ref KvmState s, KvmConfig c, int v, LapicSave save)
+    {
+        if (s.Vcpus[v].ApicMode != save.Mode) SetApicMode(ref s, c, v, save.Mode, hostInitiated: true);
+        SetLapicState(ref s, c, v, save.Irr, save.Isr, save.Tpr, save.ApicIdModified);
+    }
+
+    /// <summary>kvm_apic_set_state with the register page's IRR, ISR, TPR and (xAPIC) ID.</summary>
+    public static void SetLapicState(ref KvmState s, KvmConfig c, int v, VectorSet irr, VectorSet isr, byte tpr, bool? apicIdModified)
+    {
         ref var vc = ref s.Vcpus[v];
-        vc.Apic.Irr = default;
-        vc.Apic.Isr = default;
-        vc.Apic.Tpr = 0;
-        if (isrVector != 0) vc.Apic.Isr.Set(isrVector);
+        vc.Apic.Irr = irr;
+        vc.Apic.Isr = isr;
+        vc.Apic.Tpr = tpr;
+        if (apicIdModified is { } idm)
+        {
+            // x2APIC: kvm_apic_state_fixup keeps the ID at vcpu_id
+            vc.ApicIdModified = idm && vc.ApicMode == ApicMode.XApic;
+            RecalculateApicMap(ref s, c);
+        }
         if (vc.ApicvActive || c.Policy.SetLapicClearsPirAlways)
         {
             vc.Pid.TakePir();

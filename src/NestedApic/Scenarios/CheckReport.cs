@@ -6,7 +6,13 @@ namespace NestedApic.Scenarios;
 public sealed record TraceStep(int Index, string Label, Actor Actor, int Vcpu, IReadOnlyList<string> Changes);
 
 public sealed record CheckStats(long States, long Transitions, int Depth, double Seconds, double StatesPerSecond,
-    double BytesPerState, double CollisionProbability);
+    double BytesPerState, double CollisionProbability)
+{
+    /// <summary>The process's peak resident set during the search; BytesPerState is this over States.</summary>
+    public long PeakMemoryBytes { get; init; }
+    /// <summary>The memory budget the search ran under (--max-memory or the default).</summary>
+    public long MemoryBudgetBytes { get; init; }
+}
 
 /// <summary>Which reduction ran, how many states it expanded partially and how many steps it
 /// skipped there. The states saved are known only by a run without it (`--no-reduce`).</summary>
@@ -39,9 +45,9 @@ public sealed record CheckReport
     /// <summary>The reduction that ran, or null for a full search.</summary>
     public ReductionStats? Reduction { get; init; }
 
-    /// <summary>Breadth-first search over the full graph gives a shortest trace; over a reduced
-    /// graph only if no state was expanded partially (`check --shortest` searches again).</summary>
-    public bool TraceKnownShortest => Reduction is null || Reduction.ReducedStates == 0;
+    /// <summary>Breadth-first search over the full graph gives a shortest trace, and so does a
+    /// violation found under reduction: it is searched again in full up to its depth.</summary>
+    public bool TraceKnownShortest => Reduction is null || Reduction.ReducedStates == 0 || Reduction.Kind.Contains("searched again in full");
 
     /// <summary>What the run shows, in the vocabulary of expectations: "holds" or a property id.</summary>
     public string Outcome => Verdict == "violated" ? Property! : Verdict;

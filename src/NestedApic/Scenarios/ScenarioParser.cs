@@ -38,6 +38,9 @@ public static partial class ScenarioParser
         [
             KvmModels.Create(new KvmConfig { Policy = Policies.Linux70, Vcpus = 1 }, default),
             KvmModels.Create(new KvmConfig { Policy = Policies.Linux70Svm, Vendor = CpuVendor.Amd, Vcpus = 1 }, default),
+            // fields shown only where a universe tracks KVM_SET_CPUID2 or the design has AMD PML
+            KvmModels.Create(new KvmConfig { Policy = Policies.Linux70, Vcpus = 1, CpuidBeforeRun = true }, default),
+            KvmModels.Create(new KvmConfig { Policy = Policies.AmdPmlV5, Vendor = CpuVendor.Amd, Vcpus = 1, CpuidBeforeRun = true }, default),
         ];
         return models.SelectMany(m => m.Fields(s)).Select(kv => kv.Key).Where(k => k.StartsWith("vcpu0.")).Select(k => k[6..]).Distinct().ToArray();
     }

@@ -46,7 +46,7 @@ public sealed partial record Universe
     public static Universe Parse(string text, string file)
     {
         var root = Toml.Toml.Parse(text, file);
-        root.RejectUnknownKeys("name", "description", "vendor", "vcpus", "depth", "policy", "host", "vmcs12", "vmcb12", "vectors", "cr8-values", "events", "setup", "expect", "suite-vcpus", "properties");
+        root.RejectUnknownKeys("name", "description", "vendor", "vcpus", "depth", "policy", "host", "vmcs12", "vmcb12", "vectors", "cr8-values", "events", "setup", "expect", "suite-vcpus", "properties", "lapic-state", "cpuid-before-run");
         string vendorName = root.GetStringOrNull("vendor") ?? "intel";
         var vendor = vendorName switch
         {
@@ -71,6 +71,10 @@ public sealed partial record Universe
             foreach (var item in arr.Items) vmcs12s.Add(ParseVmcs12(item) with { Name = L2Name(item, "vmcs12", names) });
         if (root.GetArrayOrNull("vmcb12") is { } barr)
             foreach (var item in barr.Items) vmcb12s.Add(SvmUniverse.ParseVmcb12(item) with { Name = L2Name(item, "vmcb12", names) });
+
+        var lapicStates = new List<LapicSave>();
+        if (root.GetArrayOrNull("lapic-state") is { } la)
+            foreach (var item in la.Items) lapicStates.Add(LapicSaveToml.Parse(item));
 
         var vectors = new List<byte>();
         if (root.GetArrayOrNull("vectors") is { } va)
@@ -123,7 +127,9 @@ public sealed partial record Universe
             Vmcb12s = vmcb12s,
             Vectors = vectors,
             Cr8Values = cr8,
+            LapicStates = lapicStates,
             Budget = budget,
+            CpuidBeforeRun = root.GetBooleanOr("cpuid-before-run", false),
         };
 
         var setup = new List<(string, int)>();
@@ -225,7 +231,7 @@ public sealed partial record Universe
     static Vmcs12 ParseVmcs12(TomlValue item)
     {
         if (item is not TomlTable t) throw item.Error("each [[vmcs12]] must be a table");
-        t.RejectUnknownKeys("name", "pin", "primary", "secondary", "exit", "tpr-threshold", "posted-intr-nv", "apic-passthrough");
+        t.RejectUnknownKeys("name", "pin", "primary", "secondary", "exit", "tpr-threshold", "posted-intr-nv", "apic-passthrough", "guest-if");
         return new Vmcs12
         {
             Name = t.GetString("name"),
@@ -236,6 +242,7 @@ public sealed partial record Universe
             TprThreshold = (uint)t.GetIntegerOr("tpr-threshold", 0, 0, uint.MaxValue),
             PostedIntrNv = (ushort)t.GetIntegerOr("posted-intr-nv", 0, 0, 0xFFFF),
             ApicPassthrough = t.GetBooleanOr("apic-passthrough", false),
+            GuestIf = t.GetBooleanOr("guest-if", true),
         };
     }
 }

@@ -13,7 +13,9 @@ public static class UniverseCheck
     {
         /// <summary>Store whole states: no fingerprint collision can hide a state.</summary>
         public bool Exact { get; init; }
-        /// <summary>Partial-order reduction (Checking/Reduction): the same verdicts, fewer states.</summary>
+        /// <summary>--max-memory: bytes the process may hold; null: the engine's default.</summary>
+        public long? MaxMemory { get; init; }
+        /// <summary>Partial-order and symmetry reduction (Checking/Reduction): the same verdicts, fewer states.</summary>
         public bool Reduce { get; init; }
     }
 
@@ -71,6 +73,7 @@ public static class UniverseCheck
             Progress = settings.Progress,
             Cancel = settings.Cancel,
             Exact = settings.Exact,
+            MemoryBudgetBytes = settings.MaxMemory ?? CheckOptions.DefaultMemoryBudget(),
             Reduce = settings.Reduce,
             Symmetry = settings.Reduce,
         };
@@ -80,6 +83,24 @@ public static class UniverseCheck
         // without it (symmetry keeps depths and stays).
         if (result.StopReason == StopReason.DepthBound && result.Stats.ReducedStates > 0)
             result = Checker.Run<TModel, KvmState, KvmStep>(model, options with { Reduce = false });
+        // A reduced search finds a violation whenever the full one does, but maybe deeper, or at
+        // the same depth another property first: the full search, bounded by the depth found,
+        // gives the full search's verdict and a shortest trace.
+        if (result.Verdict is Verdict.Violated or Verdict.Deadlock && result.Stats.Reduction is { } kind)
+        {
+            var reduced = result.Stats;
+            var full = Checker.Run<TModel, KvmState, KvmStep>(model,
+                options with { Reduce = false, Symmetry = false, MaxDepth = result.Trace.Count + (result.Verdict == Verdict.Deadlock ? 1 : 0) });
+            // (a bound or budget may stop the full search: then the reduced search's real, maybe longer, trace stands)
+            if (full.Verdict is Verdict.Violated or Verdict.Deadlock)
+                result = full with { Stats = full.Stats with { Reduction = kind + "; the violation searched again in full up to its depth", ReducedStates = reduced.ReducedStates, SkippedSteps = reduced.SkippedSteps } };
+        }
+        return Report(u, policy, vcpus, depth, model, result);
+    }
+
+    /// <summary>A search's result in the CLI's terms; also for results found elsewhere (a cluster).</summary>
+    public static CheckReport Report(Universe u, Policy policy, int vcpus, int depth, IKvmModel model, CheckResult<KvmState, KvmStep> result)
+    {
         Property? property = result.Verdict == Verdict.Violated ? (Property)result.Invariant : null;
         var last = result.Trace.Count > 0 ? result.Trace[^1].After : result.Initial;
         return new CheckReport
@@ -113,7 +134,11 @@ public static class UniverseCheck
             Explanation = result.Explanation,
             VerdictLine = result.VerdictLine,
             Stats = new CheckStats(result.Stats.States, result.Stats.Transitions, result.Stats.Depth, result.Stats.Seconds,
-                result.Stats.StatesPerSecond, result.Stats.BytesPerState, result.Stats.CollisionProbability),
+                result.Stats.StatesPerSecond, result.Stats.BytesPerState, result.Stats.CollisionProbability)
+            {
+                PeakMemoryBytes = result.Stats.PeakMemoryBytes,
+                MemoryBudgetBytes = result.Stats.MemoryBudgetBytes,
+            },
             Initial = model.Fields(result.Initial).Select(kv => $"{kv.Key}: {kv.Value}").ToArray(),
             Trace = result.Trace.Select((t, i) => new TraceStep(i + 1, t.Label, t.Step.Actor, t.Step.Vcpu, t.Changes)).ToArray(),
             Expected = u.ExpectationFor(policy.Name, vcpus),

@@ -43,7 +43,7 @@ public class CheckCommandTests
         Assert.Contains("amd-nested-ipi", o);
         Assert.Contains("amd-set-nested-state", o);
         Assert.DoesNotContain("seed", o);
-        Assert.Contains("suite: 2 runs, 2 as expected, 0 not", o);
+        Assert.Contains("suite: 5 runs, 5 as expected, 0 not", o); // amd-nested-ipi, amd-set-nested-state, the three amd-pml universes
     }
 
     [Fact]
@@ -147,18 +147,52 @@ public class CheckCommandExitAndReportTests
     [Fact]
     public void Exact_CountsTheSameStates_AndRulesOutCollisions()
     {
-        var (_, fp, _) = Run("vmx-apicv-updates", "--policy", "linux-7.0", "--threads", "1", "--json");
+        // Storage is exact either way now (a stored state is its compressed form); --exact stays accepted.
+        var (_, plain, _) = Run("vmx-apicv-updates", "--policy", "linux-7.0", "--threads", "1", "--json");
         var (_, exact, _) = Run("vmx-apicv-updates", "--policy", "linux-7.0", "--threads", "1", "--json", "--exact");
         static (long, double) Stats(string json)
         {
             var s = System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("stats");
             return (s.GetProperty("states").GetInt64(), s.GetProperty("collision_probability").GetDouble());
         }
-        var (n1, p1) = Stats(fp);
+        var (n1, p1) = Stats(plain);
         var (n2, p2) = Stats(exact);
         Assert.Equal(n1, n2);
-        Assert.True(p1 > 0);
+        Assert.Equal(0, p1);
         Assert.Equal(0, p2);
+    }
+
+    [Fact]
+    public void MemoryBudget_StopsBeforeAVerdict_ExitsThree_AndReportsTheBudget()
+    {
+        var (code, o, _) = Run("intel-wide", "--policy", "linux-7.0", "--vcpus", "3", "--max-memory", "1M", "--threads", "1", "--json");
+        Assert.Equal(3, code);
+        var root = System.Text.Json.JsonDocument.Parse(o).RootElement;
+        Assert.Equal("bounded", root.GetProperty("verdict").GetString());
+        var s = root.GetProperty("stats");
+        Assert.Equal("the memory budget", root.GetProperty("stopped_by").GetString());
+        Assert.Equal(1L << 20, s.GetProperty("memory_budget_bytes").GetInt64());
+        Assert.True(s.GetProperty("peak_memory_bytes").GetInt64() > 0);
+        Assert.Contains("memory budget of 1 MiB reached", root.GetProperty("verdict_line").GetString());
+    }
+
+    [Theory]
+    [InlineData("12Q")]
+    [InlineData("-1G")]
+    [InlineData("G")]
+    public void MemoryBudget_BadSize_ExitsTwo(string size)
+    {
+        var (code, _, e) = Run("seed", "--max-memory", size);
+        Assert.Equal(2, code);
+        Assert.Contains($"--max-memory: '{size}' is not a size", e);
+    }
+
+    [Fact]
+    public void Report_StatesPeakMemoryAndBytesPerStateFromIt()
+    {
+        var (code, o, _) = Run("seed", "--policy", "linux-7.0", "--threads", "1");
+        Assert.Equal(0, code);
+        Assert.Matches(@"peak memory [\d.]+ (MiB|GiB) \(the whole process\), [\d.]+ bytes/state; budget", o);
     }
 
     [Fact]
@@ -168,7 +202,7 @@ public class CheckCommandExitAndReportTests
         var io = new NestedApic.Cli.Io(TextReader.Null, o, e);
         int code = NestedApic.Cli.Cli.Invoke(NestedApic.Cli.Cli.Root(io), ["check", "--help"], io);
         Assert.Equal(0, code);
-        foreach (var opt in new[] { "--policy", "--vcpus", "--threads", "--json", "--html", "--save-trace", "--from", "--max-states" })
+        foreach (var opt in new[] { "--policy", "--vcpus", "--threads", "--json", "--html", "--save-trace", "--from", "--max-states", "--max-memory" })
             Assert.Contains(opt, o.ToString());
     }
 }

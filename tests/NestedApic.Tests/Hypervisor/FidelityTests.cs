@@ -115,6 +115,18 @@ public class FidelityTests
     }
 
     [Fact]
+    public void Reset_AtVcpuCreation_RunsKvmLapicReset_IrrPendingScannedWithApicvInactive()
+    {
+        // linux-5.18-svm: AVIC inhibited VM-wide (NESTED) once a vCPU exists, so without 423ecfea77dd
+        // a second vCPU starts with apicv_active false; with the b26a695a1d78 scan, kvm_apic_update_apicv finds IRR empty.
+        var p = Policies.Linux518Svm with { CreateVcpuPendsRequest = false, IrrPendingUpdate = IrrPendingUpdate.Scan };
+        var m = Svm.SvmTestBench.Model(Svm.SvmTestBench.Config(p));
+        var s = Svm.SvmTestBench.Replay(m, "vcpu0/user: create-vcpu", "vcpu0/user: publish-vcpu", "vcpu1/user: create-vcpu");
+        Assert.False(s.Vcpus[1].ApicvActive); // vCPU 0's creation set NESTED
+        Assert.True(s.Vcpus[1].Svm.IrrNotPending);
+    }
+
+    [Fact]
     public void EveryInhibitReasonOfAModelledRelease_Exists()
     {
         // 5.17's #defines, the 6.3+ enum, and PHYSICAL_ID_TOO_BIG (1aa6e256e46f, 6.17)

@@ -31,6 +31,8 @@ public readonly partial struct SvmModel
             case EventKind.AvicIncompleteIpi: SvmOps.IncompleteIpiInterception(ref s, _c, v); break;
             case EventKind.ApicvRefresh: Avic.CompleteDeactivation(ref s, _c, v); break;
             case EventKind.Unblock: SvmOps.Unblock(ref s, v); break;
+            case EventKind.DirtyLogging: KvmDirtyLogging.SetLogDirtyPages(ref s, _c, step.Arg != 0); break;
+            case EventKind.GuestWrite: SvmPmlOps.GuestWrite(ref s, _c, v); break;
         }
     }
 }

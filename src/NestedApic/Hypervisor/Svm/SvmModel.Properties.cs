@@ -11,7 +11,7 @@ public readonly partial struct SvmModel
     [
         Property.AvicDoorbellIntoL2, Property.AvicRunningInL2, Property.Vmcb01AvicStale, Property.IrrPendingHintLost,
         Property.KvmCausedVmentryFailure, Property.ApicvBeliefIncoherent, Property.InterruptNotDelivered,
-        Property.VectorStuckInService,
+        Property.VectorStuckInService, Property.DirtyPageNotLogged,
     ];
 
     public int Violated(in KvmState s)
@@ -39,6 +39,7 @@ public readonly partial struct SvmModel
             case Property.ApicvBeliefIncoherent: return (vc.Faults & Fault.BeliefIncoherent) != 0;
             case Property.InterruptNotDelivered: return Stranded(s, v);
             case Property.VectorStuckInService: return (vc.Faults & Fault.VectorStuck) != 0;
+            case Property.DirtyPageNotLogged: return (vc.Faults & Fault.DirtyNotLogged) != 0;
         }
         return false;
     }
@@ -89,6 +90,7 @@ public readonly partial struct SvmModel
                 ? $"{who}: blocked in HLT with {vector} pending above PPR 0x{vc.Apic.Ppr:x2} and no wake-up coming"
                 : $"{who}: {vector} pending above PPR 0x{vc.Apic.Ppr:x2} with IF=1 while {(vc.GuestMode ? "L2" : "L1")} runs; vmcb01 AVIC={B(vc.Svm.Vmcb01Avic)} recognized={B(vc.Svm.Recognized)}, no kick or doorbell coming",
             Property.VectorStuckInService => $"{who}: an EOI left its vector in ISR (ISR highest 0x{vc.Apic.Isrv:x2})",
+            Property.DirtyPageNotLogged => $"{who}: L1 wrote a page while dirty logging was on (NPT dirty bits cleared for PML) but vmcb01 had PML_ENABLE={((vc.Svm.Vmcb01NestedCtl & (ushort)NestedCtl.PmlEnable) != 0 ? 1 : 0)}: the write is missing from the dirty log",
             _ => $"{p.Id()}: not a property of the AMD model",
         };
     }

@@ -14,6 +14,9 @@ public readonly partial struct SvmModel
     static string IntCtlFields(uint intCtl) =>
         $"AVIC={B((intCtl & IntCtl.AvicEnable) != 0)} X2AVIC={B((intCtl & IntCtl.X2AvicEnable) != 0)} V_INTR_MASKING={B((intCtl & IntCtl.VIntrMasking) != 0)}";
 
+    static string NestedCtlFields(ushort ctl) =>
+        $"NP_ENABLE={B((ctl & (ushort)NestedCtl.NpEnable) != 0)} PML_ENABLE={B((ctl & (ushort)NestedCtl.PmlEnable) != 0)}";
+
     static string IrteName(IrteBits b) =>
         (b & IrteBits.GuestMode) == 0 ? "legacy" : $"GA IsRun={B((b & IrteBits.IsRun) != 0)} GALogIntr={B((b & IrteBits.GaLogIntr) != 0)}";
 
@@ -35,6 +38,13 @@ public readonly partial struct SvmModel
             Add("vmcb01", IntCtlFields(vc.Svm.Vmcb01IntCtl));
             Add("vmcb02", vc.GuestMode ? IntCtlFields(vc.Svm.Vmcb02IntCtl) : "-");
             Add("refresh_pending", B(vc.Svm.RefreshPending).ToString());
+            if (c.Policy.SvmPml != SvmPml.None)
+            {
+                Add("vmcb01.nested_ctl", NestedCtlFields(vc.Svm.Vmcb01NestedCtl));
+                Add("vmcb02.nested_ctl", NestedCtlFields(vc.Svm.Vmcb02NestedCtl)); // kept after the exit: where a late write landed
+                Add("dirty_logging_pending", B((vc.Deferred & DeferredUpdate.CpuDirtyLogging) != 0).ToString());
+            }
+            if (c.TracksCpuid) Add("cpuid", vc.Cpuid.ToString().ToLowerInvariant());
             Add("incomplete_ipi", vc.Svm.HasIncompleteIpi
                 ? $"{(IncompleteIpiCause)(vc.Svm.IncompleteIpiCause - 1)} vcpu{vc.Svm.IncompleteIpiDest} 0x{vc.Svm.IncompleteIpiVector:x2}" : "-");
             Add("faults", Faults(vc));

@@ -25,7 +25,7 @@ public readonly partial struct SvmModel : IKvmModel
     public KvmState Initial() => _initial;
     /// <summary>Per vCPU at most: the userspace ioctls (4 + vmcb12s + vectors) or the guest's
     /// events (vmcb12s, 4 APIC accesses, IPIs, STI, HLT, delivery), plus device interrupts.</summary>
-    public int MaxSteps => _c.Vcpus * (14 + 2 * _c.Vmcb12s.Count + (_c.Vcpus + 2) * _c.Vectors.Count);
+    public int MaxSteps => 1 + _c.Vcpus * (16 + _c.LapicStates.Count + 2 * _c.Vmcb12s.Count + (_c.Vcpus + 2) * _c.Vectors.Count);
     public IReadOnlyList<string> Invariants => Properties.Ids;
     public bool IsFinal(in KvmState state) => true;
 
@@ -47,6 +47,9 @@ public readonly partial struct SvmModel : IKvmModel
                 case VcpuPhase.InGuest: n = vc.GuestMode ? L2Steps(s, v, steps, n) : L1Steps(s, v, steps, n); break;
             }
         }
+        // VM-wide: KVM_SET_USER_MEMORY_REGION toggling dirty logging, drawn in vCPU 0's lane.
+        if (s.Vcpus[0].Life != VcpuLife.Absent && Allowed(s, EventKind.DirtyLogging))
+            steps[n++] = new(EventKind.DirtyLogging, Actor.Userspace, 0, s.DirtyLogging ? 0 : 1);
         return n;
     }
 
@@ -73,6 +76,7 @@ public readonly partial struct SvmModel : IKvmModel
         n = KvmCommon.IpiSteps(s, _c, v, steps, n);
         n = KvmCommon.StiStep(s, _c, v, steps, n);
         if (Allowed(s, EventKind.Hlt) && vc.L1If) steps[n++] = new(EventKind.Hlt, Actor.L1, v);
+        if (Allowed(s, EventKind.GuestWrite)) steps[n++] = new(EventKind.GuestWrite, Actor.L1, v);
         if (SvmHw.CanDeliver(vc)) steps[n++] = new(EventKind.VirtualInterrupt, Actor.L0, v);
         return n;
     }

@@ -31,6 +31,7 @@ public static class SvmNested
         vc.Svm.Vmcb02Current = true;
         vc.Svm.Vmcb02IntCtl = PrepareVmcb02IntCtl(vc.Svm.Vmcb01IntCtl, c.Vmcb12s[vmcb12]);
         vc.Svm.Vmcb12 = (byte)vmcb12;
+        SvmPmlOps.PrepareVmcb02(ref vc, c);
         vc.GuestMode = true;
     }
 
@@ -70,6 +71,7 @@ public static class SvmNested
     {
         ref var vc = ref s.Vcpus[v];
         vc.GuestMode = false;
+        KvmDirtyLogging.LeaveGuestMode(ref s, c, v); // leave_guest_mode, still on vmcb02
         vc.Svm.Vmcb02Current = false;
         vc.Requests &= ~KvmRequest.GetNestedStatePages;
         if (c.Policy.LeaveNestedRequestsApicvUpdate && X86.ApicvActivated(s, c)) vc.Requests |= KvmRequest.ApicvUpdate;
@@ -82,7 +84,9 @@ public static class SvmNested
     {
         ref var vc = ref s.Vcpus[v];
         vc.GuestMode = false;
+        KvmDirtyLogging.LeaveGuestMode(ref s, c, v); // leave_guest_mode, still on vmcb02
         vc.Svm.Vmcb02Current = false;
+        KvmDirtyLogging.AfterVmcb01Switch(ref s, c, v);
         vc.Requests &= ~KvmRequest.GetNestedStatePages;
         if (X86.ApicvActivated(s, c)) X86.VcpuUpdateApicv(ref s, c, v);
         if (X86.HasInjectableInterrupt(s, v)) vc.Requests |= KvmRequest.Event;

@@ -19,6 +19,7 @@ public static class SvmOps
         vc.Svm.Vmcb01IntCtl = IntCtl.VIntrMasking | (vc.ApicvActive ? IntCtl.AvicEnable : 0);
         vc.Svm.PhysicalIdEntry = Avic.InitialEntry(v).Value;
         vc.Svm.Irte = vc.ApicvActive ? IrteBits.GuestMode : IrteBits.None;
+        SvmPmlOps.InitVmcb(ref vc);
         if (c.Policy.NestedAvicInhibit == NestedAvicInhibit.VmWide && c.NestedSvm)
             X86.SetOrClearApicvInhibit(ref s, c, ApicvInhibit.Nested, true);
     }

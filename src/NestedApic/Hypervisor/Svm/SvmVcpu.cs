@@ -37,6 +37,10 @@ public struct SvmVcpu
     public uint Vmcb01IntCtl;
     /// <summary>vmcb02's int_ctl as nested_vmcb02_prepare_control built it.</summary>
     public uint Vmcb02IntCtl;
+    /// <summary>vmcb01's nested_ctl (090h), bits 15:0 (NP_ENABLE, SEV, SEV-ES, PML_ENABLE; <see cref="NestedCtl"/>).</summary>
+    public ushort Vmcb01NestedCtl;
+    /// <summary>vmcb02's nested_ctl as nested_vmcb02_prepare_control built it, bits 15:0.</summary>
+    public ushort Vmcb02NestedCtl;
     /// <summary>This vCPU's entry in the hardware physical APIC ID table (AvicPhysicalIdEntry).</summary>
     public ulong PhysicalIdEntry;
     /// <summary>svm->vmcb == vmcb02.</summary>
@@ -71,4 +75,6 @@ public struct SvmVcpu
     /// <summary>int_ctl of the VMCB KVM runs now.</summary>
     public readonly uint CurrentIntCtl => Vmcb02Current ? Vmcb02IntCtl : Vmcb01IntCtl;
     public readonly bool HasIncompleteIpi => IncompleteIpiCause != 0;
+    /// <summary>nested_ctl of the VMCB KVM runs now (svm->vmcb).</summary>
+    public readonly ushort CurrentNestedCtl => Vmcb02Current ? Vmcb02NestedCtl : Vmcb01NestedCtl;
 }

@@ -134,9 +134,9 @@ public static class Hw
         return true;
     }
 
-    /// <summary>SDM 29.2.1/29.2.2 in L2 (which runs with RFLAGS.IF = 1).</summary>
+    /// <summary>SDM 29.2.1/29.2.2 in L2 (delivered only with L2's RFLAGS.IF = 1).</summary>
     public static bool CanDeliverL2VirtualInterrupt(in VcpuState vc) =>
-        vc.RunningL2 && vc.Vmcs02.Vid &&
+        vc.RunningL2 && vc.L2If && vc.Vmcs02.Vid &&
         L2View(vc).EvaluatePendingVirtualInterrupts(Vmcs02Controls(vc)) == ApicVirtualizationOutcome.VirtualInterruptRecognized;
 
     public static void DeliverL2VirtualInterrupt(ref VcpuState vc)

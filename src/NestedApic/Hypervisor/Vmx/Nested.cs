@@ -51,6 +51,7 @@ public static class Nested
         vc.Vmcs02 = PrepareVmcs02(vc.Vmcs01, c.Vmcs12s[vmcs12], c);
         vc.Vmcs12 = (byte)vmcs12;
         vc.GuestMode = true;
+        vc.L2If = c.Vmcs12s[vmcs12].GuestIf;
         vc.PiPending = false; // prepare_vmcs02_early
         vc.L1TprThreshold = -1; // prepare_vmcs02_early (until 51ca2746078e)
         var v12 = c.Vmcs12s[vmcs12];
@@ -108,6 +109,7 @@ public static class Nested
         if (s.Vcpus[v].GuestMode) VmExit(ref s, c, v, failed: false);
         if (CheckControls(c.Vmcs12s[vmcs12]) != VmEntryRule.None) return false;
         s.Vcpus[v].Injected = 0; // userspace restores the vCPU's events with its nested state
+        s.Vcpus[v].L1VmxOff = false; // the restored state has VMXON
         EnterNonRootMode(ref s, c, v, vmcs12);
         s.Vcpus[v].Requests |= KvmRequest.GetNestedStatePages;
         return true;
@@ -122,9 +124,14 @@ public static class Nested
         ref var vc = ref s.Vcpus[v];
         if ((vc.Requests & KvmRequest.TlbFlushCurrent) != 0) VmxOps.FlushTlbCurrent(ref vc); // L2's context
         vc.GuestMode = false;
+        KvmDirtyLogging.LeaveGuestMode(ref s, c, v); // the AMD PML series' leave_guest_mode, before vmx_switch_vmcs(vmcs01)
         vc.Vmcs02Loaded = false;
+        KvmDirtyLogging.AfterVmcb01Switch(ref s, c, v);
         vc.NestedRunPending = false;
         vc.ImmediateExit = false;
+        // An interrupt KVM was injecting into L2 goes to vmcs12's IDT-vectoring info
+        // (vmcs12_save_pending_event): L1 re-injects it; it is already in L1's ISR.
+        vc.Injected = 0;
         if (vc.L1TprThreshold >= 0)
         {
             vc.Vmcs01.TprThreshold = (uint)vc.L1TprThreshold;
@@ -188,6 +195,7 @@ public static class Nested
         if (irq < 0 || !v12.ExtIntrExiting)
         {
             CompleteNestedPostedInterrupt(ref vc);
+            if (irq >= 0) InjectIntoL2(ref s, c, v, (byte)irq);
             return;
         }
         if (c.Policy.NestedPiNotification == NestedPiNotification.InCheckNestedEvents && irq == vc.NestedPiNv)
@@ -201,6 +209,38 @@ public static class Nested
         VmExit(ref s, c, v, failed: false);
         if ((v12.Exit & ExitControls.AcknowledgeInterruptOnExit) != 0)
             X86.AckInterrupt(ref s, c, v, (byte)irq);
+    }
+
+    /// <summary>mirrors the interrupt part of inject_pending_event in guest mode when vmcs12 does not
+    /// exit on external interrupts: the interrupt is L2's (kvm_cpu_has_injectable_intr holds in guest
+    /// mode even with APICv). With L2's RFLAGS.IF set KVM acknowledges it in L1's APIC and injects
+    /// it through vmcs02's VM_ENTRY_INTR_INFO; otherwise it arms vmcs02's interrupt-window exiting
+    /// (enable_irq_window), which the nested VM-exit discards with vmcs02. While
+    /// nested_run_pending, vmx_interrupt_allowed says -EBUSY: an immediate exit, then again.</summary>
+    static void InjectIntoL2(ref KvmState s, KvmConfig c, int v, byte irq)
+    {
+        ref var vc = ref s.Vcpus[v];
+        if (vc.Injected != 0) return;
+        if (vc.NestedRunPending) { vc.ImmediateExit = true; return; }
+        if (!vc.L2If)
+        {
+            vc.Vmcs02.Primary |= PrimaryControls.InterruptWindowExiting;
+            return;
+        }
+        X86.AckInterrupt(ref s, c, v, irq);
+        vc.Injected = irq;
+    }
+
+    /// <summary>L2 executes STI. With vmcs02's interrupt-window exiting armed by KVM (vmcs12 does
+    /// not ask for it), the window exit goes to L0: handle_interrupt_window clears the control and
+    /// raises KVM_REQ_EVENT.</summary>
+    public static void L2Sti(ref VcpuState vc)
+    {
+        vc.L2If = true;
+        if ((vc.Vmcs02.Primary & PrimaryControls.InterruptWindowExiting) == 0) return;
+        vc.Vmcs02.Primary &= ~PrimaryControls.InterruptWindowExiting;
+        vc.Phase = VcpuPhase.InKernel;
+        vc.Requests |= KvmRequest.Event;
     }
 
     /// <summary>mirrors vmx_complete_nested_posted_interrupt: with pi_pending, software does the

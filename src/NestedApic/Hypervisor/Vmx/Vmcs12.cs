@@ -17,6 +17,8 @@ public sealed record Vmcs12
     public ushort PostedIntrNv { get; init; }
     /// <summary>L1 does not intercept its xAPIC MMIO page, x2APIC MSRs or IA32_APIC_BASE for L2.</summary>
     public bool ApicPassthrough { get; init; }
+    /// <summary>RFLAGS.IF in vmcs12's guest state: L2 starts with interrupts enabled (the default) or not.</summary>
+    public bool GuestIf { get; init; } = true;
 
     public bool ExtIntrExiting => (Pin & PinBasedControls.ExternalInterruptExiting) != 0;
     public bool PostedInterrupts => (Pin & PinBasedControls.ProcessPostedInterrupts) != 0;

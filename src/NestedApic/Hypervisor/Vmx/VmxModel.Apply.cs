@@ -23,6 +23,13 @@ public readonly partial struct VmxModel
                 X86.AcceptFixedIrq(ref s, _c, step.Arg, step.Arg2);
                 break;
             case EventKind.PostToL2: PostToL2(ref s, v, step.Arg, step.Arg2); break;
+            case EventKind.Sti: Nested.L2Sti(ref vc); break; // L2 (KvmCommon takes L1's)
+            case EventKind.VmxOperation:
+                // handle_vmxoff (free_nested; KVM_REQ_EVENT when an INIT waits) / handle_vmxon
+                vc.Phase = VcpuPhase.InKernel;
+                vc.L1VmxOff = step.Arg != 0;
+                if (vc.L1VmxOff && vc.InitPending) vc.Requests |= KvmRequest.Event;
+                break;
             case EventKind.Vmcall:
                 vc.Phase = VcpuPhase.InKernel;
                 Nested.VmExit(ref s, _c, v, failed: false);
@@ -144,6 +151,7 @@ public readonly partial struct VmxModel
                 // vmx_vcpu_run clears nested_run_pending after the entry; a nested event it
                 // blocked made KVM request an immediate exit (and KVM_REQ_EVENT again).
                 vc.NestedRunPending = false;
+                vc.Injected = 0; // delivered through L2's IDT
                 if (vc.ImmediateExit)
                 {
                     vc.ImmediateExit = false;

@@ -44,6 +44,7 @@ public readonly partial struct VmxModel
             Add("notification_in_flight", B(vc.NotificationInFlight).ToString());
             Add("nested_notification_in_flight", B(vc.NestedNotificationInFlight).ToString());
             Add("pi_pending", B(vc.PiPending).ToString());
+            if (c.TracksCpuid) Add("cpuid", vc.Cpuid.ToString().ToLowerInvariant());
             Add("pid12", $"PIR={Vectors(vc.Pid12.Pir)} ON={B(vc.Pid12.On)}");
             Add("l2.virr", Vectors(vc.L2Virr));
             Add("vmcs01", VmcsFields(vc.Vmcs01));
@@ -52,6 +53,11 @@ public readonly partial struct VmxModel
             Add("vmcs02.other", vc.GuestMode ? VmcsOtherFields(vc.Vmcs02) : "-");
             Add("deferred", vc.Deferred == 0 ? "-" : vc.Deferred.ToString());
             Add("faults", vc.Faults == 0 ? "-" : vc.Faults.ToString());
+            Add("kvm_ppr", $"0x{vc.KvmPpr:x2}");
+            Add("nested.posted_intr_nv", vc.NestedPiNv == 0 ? "-1" : $"0x{vc.NestedPiNv:x2}");
+            Add("nested_run_pending", B(vc.NestedRunPending).ToString());
+            Add("l2_if", vc.GuestMode ? B(vc.L2If).ToString() : "-");
+            Add("vmcs02.irq_window", vc.GuestMode ? B((vc.Vmcs02.Primary & PrimaryControls.InterruptWindowExiting) != 0).ToString() : "-");
         });
     }
 

@@ -30,7 +30,7 @@ public readonly partial struct VmxModel : IKvmModel
     /// <summary>Two VM-wide events, then per vCPU at most: notifications, then either the userspace
     /// ioctls (4 + vmcs12s + vectors), the run loop (3), or the guest's events (vmcs12s, APIC
     /// accesses, CR8 values, INIT and IPIs to each vCPU and vector, STI, memory, delivery).</summary>
-    public int MaxSteps => 2 + _c.Vcpus * (17 + _c.Vcpus + 2 * _c.Cr8Values.Count + 2 * _c.Vmcs12s.Count + (2 * _c.Vcpus + 1) * _c.Vectors.Count);
+    public int MaxSteps => 2 + _c.Vcpus * (20 + _c.LapicStates.Count + _c.Vcpus + 2 * _c.Cr8Values.Count + 2 * _c.Vmcs12s.Count + (2 * _c.Vcpus + 1) * _c.Vectors.Count);
     public IReadOnlyList<string> Invariants => Properties.Ids;
     public bool IsFinal(in KvmState state) => true;
 
@@ -68,7 +68,8 @@ public readonly partial struct VmxModel : IKvmModel
     int L1Steps(in KvmState s, int v, Span<KvmStep> steps, int n)
     {
         ref readonly var vc = ref s.Vcpus[v];
-        n = KvmCommon.NestedEntrySteps(s, _c, v, steps, n);
+        if (!vc.L1VmxOff) n = KvmCommon.NestedEntrySteps(s, _c, v, steps, n);
+        if (Allowed(s, EventKind.VmxOperation)) steps[n++] = new(EventKind.VmxOperation, Actor.L1, v, vc.L1VmxOff ? 0 : 1);
         n = KvmCommon.ApicSteps(s, _c, v, Actor.L1, steps, n);
         n = KvmCommon.IpiSteps(s, _c, v, steps, n);
         if (Allowed(s, EventKind.PostToL2) && _c.Vmcs12s.Count > 0)
@@ -89,6 +90,7 @@ public readonly partial struct VmxModel : IKvmModel
     int L2Steps(in KvmState s, int v, Span<KvmStep> steps, int n)
     {
         if (Allowed(s, EventKind.Vmcall)) steps[n++] = new(EventKind.Vmcall, Actor.L2, v);
+        if (Allowed(s, EventKind.Sti) && !s.Vcpus[v].L2If) steps[n++] = new(EventKind.Sti, Actor.L2, v);
         if (Hw.CanDeliverL2VirtualInterrupt(s.Vcpus[v])) steps[n++] = new(EventKind.L2VirtualInterrupt, Actor.L0, v);
         var v12 = _c.Vmcs12s[s.Vcpus[v].Vmcs12];
         if (v12.ApicPassthrough) n = KvmCommon.ApicSteps(s, _c, v, Actor.L2, steps, n, eoi: !v12.Vid);

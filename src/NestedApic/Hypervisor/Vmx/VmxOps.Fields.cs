@@ -70,6 +70,10 @@ public static partial class VmxOps
         ref var vc = ref s.Vcpus[v];
         ref var target = ref Vmcs01Target(ref vc, c.Policy.CpuDirtyLogging, DeferredUpdate.CpuDirtyLogging, out bool deferred);
         if (deferred) return;
-        target.Secondary = s.DirtyLogging ? target.Secondary | SecondaryControls.EnablePml : target.Secondary & ~SecondaryControls.EnablePml;
+        SetPml(ref target, s.DirtyLogging);
     }
+
+    /// <summary>secondary_exec_controls_setbit/clearbit(SECONDARY_EXEC_ENABLE_PML) on <paramref name="vmcs"/>.</summary>
+    public static void SetPml(ref Vmcs vmcs, bool enable) =>
+        vmcs.Secondary = enable ? vmcs.Secondary | SecondaryControls.EnablePml : vmcs.Secondary & ~SecondaryControls.EnablePml;
 }

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The figures of issue 13 (compressed states, honest memory, the memory budget, both cores), in
+# one self-contained run: builds the engine before the issue (BASE, default 437b2a9) and this
+# checkout into temporary directories, then runs, back to back on the same machine:
+#   1. intel-wide, 2 vCPUs, linux-7.0: BASE and this build, 1 and all threads (states/s, peak
+#      resident set from /usr/bin/time, bytes/state from it);
+#   2. intel-wide, 3 vCPUs, linux-7.0, --max-memory 2G: exit code (3 expected), states, depth,
+#      seconds and the peak resident set (at most 2.2 GB expected);
+#   3. with --default-budget only: the same without --max-memory (the default budget, about 75%
+#      of this machine's memory: it can take that much memory and a long time).
+# Prints the machine's load before and after: figures from a loaded machine are not comparable.
+# Usage: bench/run-scale-bench.sh [--default-budget] [--skip-3vcpus]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+base=${BASE:-437b2a9}
+default_budget=0; skip3=0
+for a in "$@"; do
+  case $a in --default-budget) default_budget=1 ;; --skip-3vcpus) skip3=1 ;; *) echo "unknown option $a" >&2; exit 2 ;; esac
+done
+command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
+command -v jq >/dev/null || { echo "needs jq" >&2; exit 2; }
+
+tmp=$(mktemp -d /tmp/scale-bench.XXXXXX)
+cleanup() { git worktree remove --force "$tmp/base-src" >/dev/null 2>&1 || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+echo "building $base and $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes') in $tmp"
+git worktree add -f --detach "$tmp/base-src" "$base" >/dev/null 2>&1
+dotnet build "$tmp/base-src/src/NestedApic.Cli" -c Release -o "$tmp/base" -v q -nologo >"$tmp/base.log" 2>&1 || { cat "$tmp/base.log"; exit 1; }
+dotnet build src/NestedApic.Cli -c Release -o "$tmp/new" -v q -nologo >"$tmp/new.log" 2>&1 || { cat "$tmp/new.log"; exit 1; }
+
+load() { echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%FT%TZ)"; }
+load
+
+# run NAME BUILD ARGS...: one `check --json` under /usr/bin/time; prints one row.
+row() {
+  local name=$1 build=$2; shift 2
+  local code=0
+  /usr/bin/time -f "%M %e %U %S" -o "$tmp/time" "$tmp/$build/NestedApic.Cli" check "$@" --json >"$tmp/out.json" 2>"$tmp/err" || code=$?
+  read -r kb wall user sys <"$tmp/time"
+  local states seconds depth verdict
+  states=$(jq '.stats.states' "$tmp/out.json"); seconds=$(jq '.stats.seconds' "$tmp/out.json")
+  depth=$(jq '.stats.depth' "$tmp/out.json"); verdict=$(jq -r '.verdict' "$tmp/out.json")
+  awk -v n="$name" -v b="$build" -v c="$code" -v s="$states" -v t="$seconds" -v d="$depth" -v v="$verdict" \
+      -v kb="$kb" -v w="$wall" -v u="$user" -v y="$sys" 'BEGIN {
+    printf "%-34s %-5s %-8s %4s %11d %6d %9.2f %10.0f %9.0f %8.1f %7.2f %7.2f\n", n, b, v, c, s, d, t, s / t, kb / 1024, kb * 1024 / s, u, y }'
+  echo "$states $seconds" >"$tmp/last"
+}
+header() { printf '%-34s %-5s %-8s %4s %11s %6s %9s %10s %9s %8s %7s %7s\n' run build verdict exit states depth seconds states/s "peak MiB" B/state user sys; }
+
+threads=$(nproc)
+echo
+echo "1. intel-wide, 2 vCPUs, linux-7.0 (states/s from the report's search time; peak resident set from /usr/bin/time)"
+header
+row "intel-wide 2 vCPUs 1 thread" base intel-wide --policy linux-7.0 --threads 1; read -r _ b1 <"$tmp/last"
+row "intel-wide 2 vCPUs 1 thread" new intel-wide --policy linux-7.0 --threads 1; read -r s n1 <"$tmp/last"
+row "intel-wide 2 vCPUs $threads threads" base intel-wide --policy linux-7.0 --threads "$threads"; read -r _ bN <"$tmp/last"
+row "intel-wide 2 vCPUs $threads threads" new intel-wide --policy linux-7.0 --threads "$threads"; read -r _ nN <"$tmp/last"
+awk -v b1="$b1" -v n1="$n1" -v bN="$bN" -v nN="$nN" -v t="$threads" 'BEGIN {
+  printf "new / base, 1 thread: %.2fx; new %d threads / new 1 thread: %.2fx; base %d threads / base 1 thread: %.2fx\n", b1 / n1, t, n1 / nN, t, b1 / bN }'
+
+if [ $skip3 = 0 ]; then
+  echo
+  echo "2. intel-wide, 3 vCPUs, linux-7.0, --max-memory 2G (exit 3 and peak <= 2.2 GB expected)"
+  header
+  row "intel-wide 3 vCPUs --max-memory 2G" new intel-wide --vcpus 3 --policy linux-7.0 --max-memory 2G --threads "$threads"
+  jq -r '"  " + .verdict_line' "$tmp/out.json"
+fi
+if [ $default_budget = 1 ]; then
+  echo
+  echo "3. intel-wide, 3 vCPUs, linux-7.0, default budget"
+  header
+  row "intel-wide 3 vCPUs default budget" new intel-wide --vcpus 3 --policy linux-7.0 --threads "$threads"
+  jq -r '"  " + .verdict_line + " (budget \(.stats.memory_budget_bytes) bytes)"' "$tmp/out.json"
+fi
+echo
+load

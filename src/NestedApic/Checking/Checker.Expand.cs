@@ -1,0 +1,260 @@
+using NestedApic.Checking.Reduction;
+
+namespace NestedApic.Checking;
+
+public sealed partial class Checker<TModel, TState, TStep>
+{
+    /// <summary>One thread's share of a round: a contiguous range of the frontier, the successors
+    /// it claimed (candidates), then those it kept, in order, with each parent's count of kept
+    /// children and each child's step ordinal (see ParentLinks).</summary>
+    sealed class Slice(StateStore<TState> store)
+    {
+        public int From, To;
+        /// <summary>Where a slice stopped by a full table resumes: parent Next, step NextStep.</summary>
+        public int Next, NextStep;
+        /// <summary>Parents before this one had their transitions counted and deadlock checked.</summary>
+        public int Counted;
+        public bool Full;
+        public Pending[]? Batch;
+        public readonly IndexBlock[] Blocks = new IndexBlock[store.TableCount + RootSet.Shards + 1];
+        public readonly int[] ParentIdx = new int[store.IndexCount], Idx = new int[store.IndexCount];
+        public ulong[] Keys = new ulong[1024];
+        public int[] Slots = new int[1024], Parents = new int[1024], Steps = new int[1024];
+        public int Count, Kept;
+        public byte[] Counts = new byte[256], StepBytes = new byte[1024];
+        public Dictionary<int, int>? BigCounts, BigSteps;
+        public long Transitions, Reduced, Skipped;
+        /// <summary>The parent whose ample successors are being inserted, and whether one of them
+        /// was in the visited set already (the reduction's cycle proviso, AmpleSets C3).</summary>
+        public int ProvisoParent = -1;
+        public bool ProvisoOld;
+        /// <summary>The first deadlocked parent (frontier position relative to the level), or -1.</summary>
+        public int Deadlock = -1;
+        /// <summary>The first violating state this slice inserted (0: none) and its invariant.</summary>
+        public ulong ViolationKey;
+        public int ViolationInvariant;
+
+        public void Reset(int from, int to)
+        {
+            From = Next = from; To = to;
+            NextStep = 0; Counted = from; Full = false;
+            Count = Kept = 0; Transitions = Reduced = Skipped = 0; Deadlock = -1; ViolationKey = 0;
+            ProvisoParent = -1; ProvisoOld = false;
+            BigCounts?.Clear(); BigSteps?.Clear();
+            if (Counts.Length < to - from) Counts = new byte[to - from];
+        }
+
+        public void Push(ulong key, int slot, int parent, int step)
+        {
+            if (Count == Keys.Length)
+            {
+                int n = Count * 2;
+                Array.Resize(ref Keys, n); Array.Resize(ref Slots, n); Array.Resize(ref Parents, n); Array.Resize(ref Steps, n);
+            }
+            Keys[Count] = key; Slots[Count] = slot; Parents[Count] = parent; Steps[Count++] = step;
+        }
+
+        public long Bytes => Keys.Length * 24L + Counts.Length + StepBytes.Length;
+
+        /// <summary>The step by which parent <paramref name="parent"/> (relative to the round) reached <paramref name="key"/>.</summary>
+        public int StepOf(ulong key, int parent)
+        {
+            for (int c = 0; c < Kept; c++)
+                if (Keys[c] == key && Parents[c] == parent) return Steps[c];
+            throw new InvalidOperationException("the owner of a violating state did not keep it");
+        }
+    }
+
+    /// <summary>Expands frontier[pos, pos + round): threads take slices; a slice that fills a
+    /// table stops, the table grows, and the slice resumes where it stopped. Then each slice keeps
+    /// the candidates it owns. False when growing would pass the memory budget.</summary>
+    bool ExpandRound(Slice[] slices, int threads, long frontierStart, long pos, int round)
+    {
+        int used = Math.Min(slices.Length, Math.Max(1, round / 64));
+        int per = (round + used - 1) / used;
+        for (int t = 0; t < slices.Length; t++)
+        {
+            int from = (int)Math.Min(round, (long)t * per), to = t < used ? Math.Min(round, from + per) : from;
+            slices[t].Reset(from, to);
+        }
+        _owners.Clear();
+        var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
+        while (true)
+        {
+            var todo = slices.Where(s => s.Next < s.To).ToArray();
+            if (todo.Length == 0) break;
+            if (todo.Length == 1 || threads == 1) foreach (var s in todo) ExpandSlice(s, frontierStart, pos);
+            else Parallel.ForEach(todo, options, s => ExpandSlice(s, frontierStart, pos));
+            if (!todo.Any(s => s.Full)) break;
+            if (!GrowTables()) return false;
+            // Growth moved the visited set's slots: find the candidates' slots again.
+            foreach (var s in slices)
+                for (int c = 0; c < s.Count; c++) s.Slots[c] = _root.Find(s.Keys[c]);
+            foreach (var s in todo) s.Full = false;
+        }
+        if (used == 1 || threads == 1) foreach (var s in slices) Keep(s, frontierStart, pos);
+        else Parallel.ForEach(slices, options, s => Keep(s, frontierStart, pos));
+        foreach (var s in slices) { _transitions += s.Transitions; _reduced += s.Reduced; _skipped += s.Skipped; }
+        return true;
+    }
+
+    /// <summary>Successors encoded before their keys go into the visited set: the set's slots are
+    /// prefetched meanwhile, so its cache misses overlap instead of adding up.</summary>
+    const int Batch = 16;
+
+    void ExpandSlice(Slice sl, long frontierStart, long pos)
+    {
+        var model = _model;
+        int max = MaxSteps;
+        Span<TStep> steps = max <= 256 ? stackalloc TStep[max] : new TStep[max];
+        Span<int> order = _reducer is null ? default : max <= 256 ? stackalloc int[max] : new int[max];
+        Span<byte> perm = stackalloc byte[AmpleSets.MaxAgents];
+        bool deadlocks = _o.CheckDeadlock;
+        bool onlyDeadlocks = _pending is not null;
+        var store = _store;
+        var blocks = sl.Blocks.AsSpan();
+        var batch = sl.Batch ??= new Pending[Batch];
+        int b = 0;
+        TState parent;
+        for (int i = sl.Next; i < sl.To; i++)
+        {
+            long level = pos + i;
+            store.Decode(_frontier[level], out parent, sl.ParentIdx);
+            int n = Successors(parent, steps);
+            if (i >= sl.Counted)
+            {
+                if (n == 0 && deadlocks && !model.IsFinal(parent))
+                {
+                    // A deadlocked state is reported by its own path, rebuilt from the links.
+                    if (!Flush(sl, batch, b, frontierStart + pos)) return;
+                    sl.Deadlock = (int)level;
+                    sl.Next = sl.To;
+                    return;
+                }
+                sl.Counted = i + 1;
+                sl.Transitions += n;
+            }
+            if (onlyDeadlocks || sl.ViolationKey != 0) continue;
+            // Partial-order reduction: the ample steps (ordinals in `order`) first; the others
+            // only if one of their successors was visited already (AmpleSets, C3). j counts the
+            // sequence, k is the step's ordinal among the enabled steps (what links and replay use).
+            int m = _reducer is null || n < 2 ? n : _reducer.Select(parent, steps[..n], order);
+            int j0 = i == sl.Next ? sl.NextStep : 0;
+            if (j0 == 0) { sl.ProvisoParent = i; sl.ProvisoOld = false; }
+            bool full = m == n || j0 > m;
+            for (int j = j0; j < n; j++)
+            {
+                if (j == m && !full)
+                {
+                    if (!Flush(sl, batch, b, frontierStart + pos)) return;
+                    b = 0;
+                    if (!sl.ProvisoOld) { sl.Reduced++; sl.Skipped += n - m; break; }
+                    full = true;
+                }
+                int k = m == n ? j : Ordinal(order, m, n, j);
+                ref var e = ref batch[b];
+                e.State = parent;
+                model.Apply(ref e.State, steps[k]);
+                _symmetry?.Canonicalize(ref e.State, perm);
+                e.Key = store.Encode(e.State, parent, sl.ParentIdx, sl.Idx, blocks);
+                e.Parent = i; e.Step = k; e.Seq = j;
+                if (e.Key == 0)
+                {
+                    if (Flush(sl, batch, b, frontierStart + pos)) { sl.Next = i; sl.NextStep = j; sl.Full = true; }
+                    return;
+                }
+                _root.Prefetch(e.Key);
+                if (++b == Batch)
+                {
+                    if (!Flush(sl, batch, b, frontierStart + pos)) return;
+                    b = 0;
+                }
+            }
+        }
+        if (!Flush(sl, batch, b, frontierStart + pos)) return;
+        sl.Next = sl.To;
+    }
+
+    /// <summary>The j-th step to expand: the m ample ordinals first, then the others ascending
+    /// (written into <paramref name="order"/> when j first reaches m).</summary>
+    static int Ordinal(Span<int> order, int m, int n, int j)
+    {
+        if (j == m)
+        {
+            Span<bool> taken = n <= 512 ? stackalloc bool[n] : new bool[n];
+            for (int a = 0; a < m; a++) taken[order[a]] = true;
+            int w = m;
+            for (int k = 0; k < n; k++) if (!taken[k]) order[w++] = k;
+        }
+        return order[j];
+    }
+
+    /// <summary>A successor waiting for its visited-set insert.</summary>
+    struct Pending
+    {
+        public TState State;
+        public ulong Key;
+        /// <summary>Step: the ordinal among the parent's enabled steps; Seq: its place in the
+        /// order the reduction expands them (the same unless a reduction reordered).</summary>
+        public int Parent, Step, Seq;
+    }
+
+    /// <summary>Inserts the batch's keys in order; false when the set was full at one of them
+    /// (the slice then resumes there).</summary>
+    bool Flush(Slice sl, Pending[] batch, int count, long roundStart)
+    {
+        var credits = sl.Blocks.AsSpan(_store.TableCount);
+        for (int j = 0; j < count; j++)
+        {
+            ref var e = ref batch[j];
+            var outcome = _root.Add(e.Key, (uint)(roundStart + e.Parent), _owners, credits, out int slot, out _);
+            if (outcome == RootSet.Outcome.Full)
+            {
+                sl.Next = e.Parent; sl.NextStep = e.Seq; sl.Full = true;
+                return false;
+            }
+            if (outcome != RootSet.Outcome.New)
+            {
+                // Only an earlier round's state counts: whether another parent of this round got
+                // there first depends on thread timing, and such a state is one level deeper anyway.
+                if (outcome == RootSet.Outcome.Old && e.Parent == sl.ProvisoParent) sl.ProvisoOld = true;
+                continue;
+            }
+            // Whoever ends up owning a state has claimed it New, so checking on New sees every
+            // violation with its owner.
+            if (sl.ViolationKey == 0)
+            {
+                int bad = _model.Violated(e.State);
+                if (bad >= 0) { sl.ViolationKey = e.Key; sl.ViolationInvariant = bad; }
+            }
+            sl.Push(e.Key, slot, e.Parent, e.Step);
+        }
+        return true;
+    }
+
+    /// <summary>Keeps the candidates the slice's parents own (a smaller parent elsewhere may have
+    /// taken one), in order, and counts each parent's kept children.</summary>
+    void Keep(Slice sl, long frontierStart, long pos)
+    {
+        int parents = sl.To - sl.From;
+        sl.Counts.AsSpan(0, parents).Clear();
+        if (sl.StepBytes.Length < sl.Count) sl.StepBytes = new byte[Math.Max(sl.Count, sl.StepBytes.Length * 2)];
+        int kept = 0;
+        long first = frontierStart + pos;
+        for (int c = 0; c < sl.Count; c++)
+        {
+            int p = sl.Parents[c];
+            _root.Settle(sl.Slots[c]);
+            if (_owners.Owner(sl.Keys[c]) != (uint)(first + p)) continue;
+            sl.Keys[kept] = sl.Keys[c]; sl.Parents[kept] = p; sl.Steps[kept] = sl.Steps[c];
+            int step = sl.Steps[c];
+            if (step >= 255) (sl.BigSteps ??= [])[kept] = step;
+            sl.StepBytes[kept++] = (byte)Math.Min(step, 255);
+            int local = p - sl.From;
+            if (sl.Counts[local] == 254) (sl.BigCounts ??= [])[local] = 255;
+            else if (sl.Counts[local] == 255) sl.BigCounts![local]++;
+            if (sl.Counts[local] < 255) sl.Counts[local]++;
+        }
+        sl.Kept = kept;
+    }
+}

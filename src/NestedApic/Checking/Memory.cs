@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace NestedApic.Checking;
+
+/// <summary>The process's memory as the kernel sees it: what a run may use and what it used.</summary>
+public static class Memory
+{
+    /// <summary>About three quarters of what this process may use: the smaller of physical memory
+    /// and the cgroup limit (the GC reads both, v1 and v2), and no more than 90% of what the
+    /// kernel says is available now (MemAvailable, other processes' memory excluded).</summary>
+    public static long DefaultBudget()
+    {
+        long limit = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        long budget = limit / 4 * 3;
+        if (MemAvailable() is { } available) budget = Math.Min(budget, Environment.WorkingSet + available / 10 * 9);
+        return Math.Max(budget, 64L << 20);
+    }
+
+    /// <summary>MemAvailable of /proc/meminfo in bytes; null where there is none.</summary>
+    static long? MemAvailable()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/meminfo"))
+                if (line.StartsWith("MemAvailable:", StringComparison.Ordinal))
+                    return long.Parse(line.AsSpan(13).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
+        return null;
+    }
+
+    /// <summary>The current resident set of the process.</summary>
+    public static long WorkingSet => Environment.WorkingSet;
+
+    /// <summary>The peak resident set since the process started or since <see cref="ResetPeak"/>
+    /// (VmHWM on Linux).</summary>
+    public static long PeakWorkingSet()
+    {
+        using var p = Process.GetCurrentProcess();
+        return Math.Max(p.PeakWorkingSet64, p.WorkingSet64);
+    }
+
+    /// <summary>Restarts the peak at the current resident set (Linux: clear_refs 5), so a search
+    /// reports its own peak; false where the kernel does not allow it.</summary>
+    public static bool ResetPeak()
+    {
+        try { File.WriteAllText("/proc/self/clear_refs", "5"); return true; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException) { return false; }
+    }
+
+    /// <summary>"512M", "16G", "2g", "1024K", "1T" or a byte count; null when it is none of these.</summary>
+    public static long? ParseSize(string text)
+    {
+        var t = text.Trim();
+        if (t.Length == 0) return null;
+        int shift = char.ToUpperInvariant(t[^1]) switch { 'K' => 10, 'M' => 20, 'G' => 30, 'T' => 40, _ => 0 };
+        if (shift > 0) t = t[..^1];
+        if (t.EndsWith('i') || t.EndsWith('I')) return null;
+        if (!decimal.TryParse(t, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n) || n <= 0) return null;
+        var bytes = n * (1L << shift);
+        return bytes > long.MaxValue / 2 ? null : (long)bytes;
+    }
+
+    /// <summary>"1.5 GiB", "300 MiB".</summary>
+    public static string Format(long bytes) => bytes switch
+    {
+        >= 1L << 30 => $"{bytes / (double)(1L << 30):0.##} GiB",
+        >= 1L << 20 => $"{bytes / (double)(1L << 20):0.#} MiB",
+        _ => $"{bytes / 1024.0:0.#} KiB",
+    };
+}

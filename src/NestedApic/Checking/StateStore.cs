@@ -1,0 +1,200 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace NestedApic.Checking;
+
+/// <summary>
+/// Compressed, exact storage of states (SPIN's -DCOLLAPSE, LTSmin's tree database), three levels:
+/// each component of the layout is interned in its own table (leaves); the components of a group
+/// (named "group.part", e.g. "vcpu0.apic") are interned as the tuple of their indices; the groups
+/// are split into two halves, each interned as the tuple of its groups (a pair for two), and the
+/// state's 64-bit key is the pair of the halves' indices. With the VM-wide part and vCPU 0 in one
+/// half and vCPU 1 in the other, a step re-interns the leaves it changed, its vCPU's tuple and at
+/// most the two halves, however many components there are; each half holds far fewer distinct
+/// values than there are states. A successor's unchanged components keep the parent's indices,
+/// found by comparing bytes, not hashing. Zero components (absent vCPUs) are checked, never stored.
+/// </summary>
+internal sealed class StateStore<TState> where TState : unmanaged
+{
+    readonly StateComponent[] _leaves;
+    readonly int[] _zeroOffsets, _zeroLengths;
+    readonly InternTable[] _leafTables;
+    /// <summary>Per group: its first leaf and leaf count; a group of several leaves has a table.</summary>
+    readonly int[] _groupFirst, _groupCount;
+    readonly InternTable?[] _groupTables;
+    readonly int _groups;
+    /// <summary>The two halves: groups [0, _split) and [_split, _groups), each one group (no
+    /// table), a pair of groups or a tuple.</summary>
+    readonly int _split;
+    readonly NodeTable?[] _halfPairs = new NodeTable?[2];
+    readonly InternTable?[] _halfTuples = new InternTable?[2];
+
+    public StateStore(StateLayout layout)
+    {
+        if (layout.Size != Unsafe.SizeOf<TState>()) throw new ArgumentException($"layout of {layout.Size} bytes for a state of {Unsafe.SizeOf<TState>()}");
+        _leaves = layout.Components.Where(c => !c.Zero).ToArray();
+        var zero = layout.Components.Where(c => c.Zero).ToArray();
+        _zeroOffsets = zero.Select(c => c.Offset).ToArray();
+        _zeroLengths = zero.Select(c => c.Length).ToArray();
+        if (_leaves.Length == 0) _leaves = [new StateComponent("all", 0, layout.Size, false)];
+        _leafTables = _leaves.Select(c => new InternTable(c.Length)).ToArray();
+        // Groups: runs of components with the same name before the first '.'.
+        var first = new List<int>();
+        var count = new List<int>();
+        string? current = null;
+        for (int c = 0; c < _leaves.Length; c++)
+        {
+            var name = _leaves[c].Name;
+            int dot = name.IndexOf('.');
+            var group = dot < 0 ? null : name[..dot];
+            if (group is not null && group == current) { count[^1]++; continue; }
+            first.Add(c); count.Add(1); current = group;
+        }
+        _groupFirst = [.. first];
+        _groupCount = [.. count];
+        _groups = first.Count;
+        _groupTables = count.Select(n => n > 1 ? new InternTable(4 * n) : null).ToArray();
+        _split = _groups == 1 ? 1 : (_groups + 1) / 2;
+        for (int h = 0; h < 2; h++)
+        {
+            int n = HalfCount(h);
+            if (n == 2) _halfPairs[h] = new NodeTable();
+            else if (n > 2) _halfTuples[h] = new InternTable(4 * n);
+        }
+    }
+
+    int HalfFirst(int h) => h == 0 ? 0 : _split;
+    int HalfCount(int h) => h == 0 ? _split : _groups - _split;
+
+    /// <summary>Indices of one state (leaves, groups, the halves): a thread's scratch per state.</summary>
+    public int IndexCount => _leaves.Length + _groups + 2;
+    /// <summary>Tables a thread keeps an <see cref="IndexBlock"/> for: leaves, groups, halves.</summary>
+    public int TableCount => _leaves.Length + _groups + 2;
+
+    int GroupAt => _leaves.Length;
+    int HalfAt => _leaves.Length + _groups;
+
+    public long Bytes
+    {
+        get
+        {
+            long b = 0;
+            for (int h = 0; h < 2; h++) b += (_halfPairs[h]?.Bytes ?? 0) + (_halfTuples[h]?.Bytes ?? 0);
+            foreach (var t in _leafTables) b += t.Bytes;
+            foreach (var t in _groupTables) b += t?.Bytes ?? 0;
+            return b;
+        }
+    }
+
+    /// <summary>Distinct values stored per table, for reports.</summary>
+    public IEnumerable<(string Name, long Values)> Tables =>
+        _leaves.Select((c, i) => (c.Name, _leafTables[i].Reserved))
+            .Concat(_groupTables.Select((t, g) => ($"group{g}", t?.Reserved ?? 0)))
+            .Concat(Enumerable.Range(0, 2).Select(h => ($"half{h}", _halfPairs[h]?.Reserved ?? _halfTuples[h]?.Reserved ?? 0)));
+
+    IEnumerable<InternTable> InternTables =>
+        _leafTables.Concat(_groupTables.OfType<InternTable>()).Concat(_halfTuples.OfType<InternTable>());
+
+    /// <summary>Grows every table near its target load, each when <paramref name="affordable"/>
+    /// says so; returns the bytes let go, or -1 when a growth was not affordable.</summary>
+    public long GrowAsNeeded(Func<long, bool> affordable)
+    {
+        long freed = 0;
+        foreach (var table in InternTables)
+        {
+            if (!table.NeedsGrowth) continue;
+            if (!affordable(table.GrowthBytes)) return -1;
+            freed += table.Capacity * 8;
+            table.Grow();
+        }
+        foreach (var pair in _halfPairs)
+        {
+            if (pair is not { NeedsGrowth: true }) continue;
+            if (!affordable(pair.GrowthBytes)) return -1;
+            freed += pair.Capacity * 16;
+            pair.Grow();
+        }
+        return freed;
+    }
+
+    /// <summary>Encodes <paramref name="state"/> into its key, reusing the indices of
+    /// <paramref name="parent"/> (whose indices are <paramref name="parentIdx"/>) where a component
+    /// is unchanged; fills <paramref name="idx"/>. Returns 0 when a table is full (grow, retry).</summary>
+    public ulong Encode(in TState state, in TState parent, ReadOnlySpan<int> parentIdx, Span<int> idx, Span<IndexBlock> blocks)
+    {
+        var s = StateLayout.Bytes(in state);
+        var p = StateLayout.Bytes(in parent);
+        for (int z = 0; z < _zeroOffsets.Length; z++)
+            if (s.Slice(_zeroOffsets[z], _zeroLengths[z]).ContainsAnyExcept((byte)0)) ZeroWritten(z);
+        int leaves = _leaves.Length;
+        for (int c = 0; c < leaves; c++)
+        {
+            ref readonly var comp = ref _leaves[c];
+            var v = s.Slice(comp.Offset, comp.Length);
+            if (v.SequenceEqual(p.Slice(comp.Offset, comp.Length))) { idx[c] = parentIdx[c]; continue; }
+            long i = _leafTables[c].Intern(v, ref blocks[c]);
+            if (i < 0) return 0;
+            idx[c] = (int)i;
+        }
+        for (int g = 0; g < _groups; g++)
+        {
+            int from = _groupFirst[g], n = _groupCount[g];
+            if (n == 1) { idx[GroupAt + g] = idx[from]; continue; }
+            var members = idx.Slice(from, n);
+            if (members.SequenceEqual(parentIdx.Slice(from, n))) { idx[GroupAt + g] = parentIdx[GroupAt + g]; continue; }
+            long i = _groupTables[g]!.Intern(MemoryMarshal.AsBytes(members), ref blocks[GroupAt + g]);
+            if (i < 0) return 0;
+            idx[GroupAt + g] = (int)i;
+        }
+        for (int h = 0; h < 2; h++)
+        {
+            int from = GroupAt + HalfFirst(h), n = HalfCount(h);
+            if (n <= 1) { idx[HalfAt + h] = n == 1 ? idx[from] : 0; continue; }
+            var members = idx.Slice(from, n);
+            if (members.SequenceEqual(parentIdx.Slice(from, n))) { idx[HalfAt + h] = parentIdx[HalfAt + h]; continue; }
+            long i = _halfPairs[h] is { } pair ? pair.Intern(members[0], members[1], ref blocks[HalfAt + h])
+                : _halfTuples[h]!.Intern(MemoryMarshal.AsBytes(members), ref blocks[HalfAt + h]);
+            if (i < 0) return 0;
+            idx[HalfAt + h] = (int)i;
+        }
+        return ((ulong)(uint)(idx[HalfAt] + 1) << 32) | (uint)idx[HalfAt + 1];
+    }
+
+    /// <summary>Encodes a state without a parent (the initial state).</summary>
+    public ulong EncodeFresh(in TState state, Span<int> idx, Span<IndexBlock> blocks)
+    {
+        var parentIdx = new int[IndexCount];
+        parentIdx.AsSpan().Fill(-1);
+        // A parent no component can equal: every byte differs from the state's.
+        TState parent = state;
+        foreach (ref byte b in MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref parent, 1))) b = (byte)~b;
+        return Encode(state, parent, parentIdx, idx, blocks);
+    }
+
+    /// <summary>The state of <paramref name="key"/>, with its indices in <paramref name="idx"/>.</summary>
+    public void Decode(ulong key, out TState state, Span<int> idx)
+    {
+        state = default;
+        var s = MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref state, 1));
+        idx[HalfAt] = (int)(key >> 32) - 1;
+        idx[HalfAt + 1] = (int)(uint)key;
+        for (int h = 0; h < 2; h++)
+        {
+            int from = GroupAt + HalfFirst(h), n = HalfCount(h);
+            if (n == 1) idx[from] = idx[HalfAt + h];
+            else if (_halfPairs[h] is { } pair) (idx[from], idx[from + 1]) = pair.Pair(idx[HalfAt + h]);
+            else if (n > 2) MemoryMarshal.Cast<byte, int>(_halfTuples[h]!.Value(idx[HalfAt + h])).CopyTo(idx.Slice(from, n));
+        }
+        for (int g = 0; g < _groups; g++)
+        {
+            int from = _groupFirst[g], n = _groupCount[g];
+            if (n == 1) idx[from] = idx[GroupAt + g];
+            else MemoryMarshal.Cast<byte, int>(_groupTables[g]!.Value(idx[GroupAt + g])).CopyTo(idx.Slice(from, n));
+        }
+        for (int c = 0; c < _leaves.Length; c++)
+            _leafTables[c].Value(idx[c]).CopyTo(s.Slice(_leaves[c].Offset));
+    }
+
+    void ZeroWritten(int z) =>
+        throw new InvalidOperationException($"the model wrote into bytes {_zeroOffsets[z]}..{_zeroOffsets[z] + _zeroLengths[z]} of the state, a component its layout declares zero");
+}

@@ -1,0 +1,98 @@
+using NestedApic.Checking;
+using NestedApic.Checking.Examples;
+
+namespace NestedApic.Tests.Checking;
+
+/// <summary>The compressed engine: same traces on any thread count, the shallowest error first,
+/// the memory budget, and the layouts it stores states by.</summary>
+public class CompressedEngineTests
+{
+    /// <summary>0 → {1, 2} in that order; 1 → 3 (3 breaks "ok"); 2 has no step (a deadlock).
+    /// Expanding depth 1 meets the violation at depth 2 (from 1) before the deadlock at depth 1 (2).</summary>
+    readonly struct DeadlockAfterViolation : IModel<DeadlockAfterViolation.State, byte>
+    {
+        public struct State { public byte Node; }
+        public State Initial() => default;
+        public int MaxSteps => 2;
+        public IReadOnlyList<string> Invariants => ["ok"];
+        public int Enabled(in State s, Span<byte> steps)
+        {
+            switch (s.Node)
+            {
+                case 0: steps[0] = 1; steps[1] = 2; return 2;
+                case 1: steps[0] = 3; return 1;
+                default: return 0;
+            }
+        }
+        public void Apply(ref State s, in byte step) => s.Node = step;
+        public int Violated(in State s) => s.Node == 3 ? 0 : -1;
+        public bool IsFinal(in State s) => false;
+        public string Label(in byte step) => $"to {step}";
+        public string Explain(int invariant, in State s) => "node 3";
+        public IReadOnlyList<string> Diff(in State before, in State after) => [];
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void A_deadlock_one_step_shallower_wins_over_a_violation_found_first(int threads)
+    {
+        var r = Checker.Run<DeadlockAfterViolation, DeadlockAfterViolation.State, byte>(new(), new CheckOptions { Threads = threads, CheckDeadlock = true });
+        Assert.Equal(Verdict.Deadlock, r.Verdict);
+        Assert.Equal(["to 2"], r.Trace.Select(t => t.Label));
+        var v = Checker.Run<DeadlockAfterViolation, DeadlockAfterViolation.State, byte>(new(), new CheckOptions { Threads = threads });
+        Assert.Equal(Verdict.Violated, v.Verdict);
+        Assert.Equal(["to 1", "to 3"], v.Trace.Select(t => t.Label));
+    }
+
+    [Fact]
+    public void Traces_and_counts_are_identical_on_one_and_many_threads()
+    {
+        // Philosophers deadlock and Peterson's seeded bug, with many same-level duplicates
+        // (diamonds) that threads race to insert: the smallest parent must win every time.
+        var one = new CheckOptions { Threads = 1, CheckDeadlock = true };
+        var a = Checker.Run<Philosophers, Philosophers.State, byte>(new Philosophers(8, bug: true), one);
+        var p = Checker.Run<Peterson, Peterson.State, byte>(new Peterson(4, bug: true), one);
+        var full = Checker.Run<AlternatingBit, AlternatingBit.State, byte>(new AlternatingBit(4, 5), one);
+        foreach (int threads in new[] { 2, 3, 4 })
+        {
+            var many = one with { Threads = threads };
+            var b = Checker.Run<Philosophers, Philosophers.State, byte>(new Philosophers(8, bug: true), many);
+            Assert.Equal(a.Verdict, b.Verdict);
+            Assert.Equal(a.Trace.Select(t => t.Label), b.Trace.Select(t => t.Label));
+            Assert.Equal(a.Stats.States, b.Stats.States);
+            var q = Checker.Run<Peterson, Peterson.State, byte>(new Peterson(4, bug: true), many);
+            Assert.Equal(p.Trace.Select(t => t.Label), q.Trace.Select(t => t.Label));
+            Assert.Equal(p.Stats.States, q.Stats.States);
+            var f = Checker.Run<AlternatingBit, AlternatingBit.State, byte>(new AlternatingBit(4, 5), many);
+            Assert.Equal(full.Stats.States, f.Stats.States);
+            Assert.Equal(full.Stats.Transitions, f.Stats.Transitions);
+        }
+    }
+
+    [Fact]
+    public void Memory_budget_stops_the_search_before_the_tables_pass_it()
+    {
+        // 9 M grid states need far more than 48 MiB above what the process holds now.
+        long budget = Memory.WorkingSet + (48L << 20);
+        var r = Checker.Run<GridModel, GridModel.State, byte>(new GridModel(3000, 3000), new CheckOptions { Threads = 2, MemoryBudgetBytes = budget });
+        Assert.Equal(Verdict.Bounded, r.Verdict);
+        Assert.Equal(StopReason.MemoryBudget, r.StopReason);
+        Assert.True(r.Stats.StoreBytes < 48L << 20, $"{r.Stats.StoreBytes} bytes in the search's tables");
+        Assert.Equal(budget, r.Stats.MemoryBudgetBytes);
+        Assert.True(r.Stats.States < 9_000_000);
+    }
+
+    [Fact]
+    public void Memory_sizes_parse_as_the_cli_takes_them()
+    {
+        Assert.Equal(512L << 20, Memory.ParseSize("512M"));
+        Assert.Equal(16L << 30, Memory.ParseSize("16G"));
+        Assert.Equal(3L << 29, Memory.ParseSize("1.5g"));
+        Assert.Equal(4096, Memory.ParseSize("4096"));
+        Assert.Null(Memory.ParseSize("12Q"));
+        Assert.Null(Memory.ParseSize("0"));
+        Assert.Null(Memory.ParseSize(""));
+        Assert.True(Memory.DefaultBudget() <= GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+    }
+}
