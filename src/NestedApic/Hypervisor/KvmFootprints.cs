@@ -51,7 +51,11 @@ public static class KvmFootprints
                 // a restored xAPIC ID or mode rebuilds the APIC map: the APIC_ID_MODIFIED inhibit
                 // may flip and request an update on every vCPU
                 return Footprint.ReadWrite(AllVcpus | used | 1UL << Inhibits) | local;
+            case EventKind.SetCpuid:
+                // kvm_amd's vcpu_after_set_cpuid may set the VM-wide NESTED inhibit (5.18)
+                return amd ? Footprint.ReadWrite(AllVcpus | used | 1UL << Inhibits) | local : local;
             case EventKind.PublishVcpu:
+            case EventKind.VmxOperation:
             case EventKind.KvmRun:
             case EventKind.ExitToUserspace:
             case EventKind.SetNestedState:

@@ -23,6 +23,7 @@ public static class KvmSymmetry
         EventKind.ApicMmioAccess, EventKind.GuestWrite, EventKind.InitSignal, EventKind.Vmcall, EventKind.DirtyLogging,
         EventKind.ApicPageMigrate, EventKind.VectoringExit, EventKind.ServiceRequest, EventKind.VmEnter,
         EventKind.Notification, EventKind.NestedNotification, EventKind.VirtualInterrupt, EventKind.L2VirtualInterrupt,
+        EventKind.SetCpuid, EventKind.VmxOperation,
     ];
 
     /// <summary>Whether the configuration's vCPUs are interchangeable once published.</summary>
