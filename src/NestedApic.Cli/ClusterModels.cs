@@ -17,9 +17,9 @@ public sealed class ClusterModels : IModelCatalog
     public ISearchModel Create(ModelSpec spec) => spec.Kind switch
     {
         "universe" => Universe(spec),
-        "peterson" => SearchModel.Raw<Peterson, Peterson.State, byte>(Peterson(spec)),
-        "philosophers" => SearchModel.Raw<Philosophers, Philosophers.State, byte>(Philosophers(spec)),
-        "abp" => SearchModel.Raw<AlternatingBit, AlternatingBit.State, byte>(AlternatingBit(spec)),
+        "peterson" => SearchModel.For<Peterson, Peterson.State, byte>(Peterson(spec)),
+        "philosophers" => SearchModel.For<Philosophers, Philosophers.State, byte>(Philosophers(spec)),
+        "abp" => SearchModel.For<AlternatingBit, AlternatingBit.State, byte>(AlternatingBit(spec)),
         _ => throw new ArgumentException($"unknown model kind '{spec.Kind}' (known: universe, peterson, philosophers, abp)"),
     };
 
@@ -40,8 +40,8 @@ public sealed class ClusterModels : IModelCatalog
 
     static ISearchModel Universe(ModelSpec spec) => UniverseModel(spec) switch
     {
-        VmxModel vmx => SearchModel.Raw<VmxModel, KvmState, KvmStep>(vmx),
-        SvmModel svm => SearchModel.Raw<SvmModel, KvmState, KvmStep>(svm),
+        VmxModel vmx => SearchModel.For<VmxModel, KvmState, KvmStep>(vmx),
+        SvmModel svm => SearchModel.For<SvmModel, KvmState, KvmStep>(svm),
         _ => throw new ArgumentException("unknown vendor model"),
     };
 

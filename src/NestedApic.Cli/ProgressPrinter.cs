@@ -11,8 +11,13 @@ public sealed class ProgressPrinter(TextWriter err, long? maxStates)
 {
     bool _drawn;
 
+    /// <summary>Set (to anything), the progress line is drawn even when stderr is not a terminal
+    /// (the process tests wait for it to know a search has begun).</summary>
+    public const string ForceVariable = "NESTEDAPIC_PROGRESS";
+
     public static ProgressPrinter? ForTerminal(long? maxStates) =>
-        Console.IsErrorRedirected ? null : new ProgressPrinter(Console.Error, maxStates);
+        Console.IsErrorRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(ForceVariable))
+            ? null : new ProgressPrinter(Console.Error, maxStates);
 
     public void Report(Statistics s)
     {

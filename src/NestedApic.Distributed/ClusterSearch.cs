@@ -166,6 +166,7 @@ public sealed class ClusterSearch<TModel, TState, TStep>
     {
         var all = Task.WhenAll(calls);
         var lastBeat = DateTime.UtcNow;
+        int unanswered = 0;
         while (true)
         {
             var done = await Task.WhenAny(all, Task.Delay(500));
@@ -174,14 +175,26 @@ public sealed class ClusterSearch<TModel, TState, TStep>
             if (DateTime.UtcNow - lastBeat > TimeSpan.FromSeconds(2))
             {
                 lastBeat = DateTime.UtcNow;
-                if (await MissingSilo() is { } gone) throw Lost(phase, gone, null);
+                // Membership may be unreachable for a moment while the client changes gateway.
+                var hosts = await ActiveHosts();
+                if (hosts is null && ++unanswered >= 4) throw Lost(phase, "lost contact with the cluster (membership unanswered for 8 s)", null);
+                if (hosts is not null) unanswered = 0;
+                if (hosts is not null && Missing(hosts) is { } gone) throw Lost(phase, gone, null);
                 foreach (var p in _parts) _ = p.Heartbeat().ContinueWith(t => t.Exception, TaskScheduler.Default);
             }
         }
         if (!all.IsFaulted) return all.Result;
         int failed = Array.FindIndex(calls, c => c.IsFaulted);
         var error = calls[failed].Exception!.GetBaseException();
-        if (await MissingSilo(quiet: true) is { } missing) throw Lost(phase, missing, error);
+        // A call fails as soon as a connection drops, before membership has declared the silo
+        // dead; the failed call may even be to a live silo through the dead one (the client's
+        // gateway). So ask membership for up to 10 s which silo it was.
+        for (int wait = 0; wait < 20; wait++)
+        {
+            if (await ActiveHosts() is { } hosts && Missing(hosts) is { } missing) throw Lost(phase, missing, error);
+            if (!Unreachable(error)) break;
+            await Task.Delay(500);
+        }
         if (_places.Length <= failed || _places[failed] is not { } place) throw Lost(phase, $"partition {failed} failed: {Short(error)}", error);
         string silo = $"silo {place.Silo} (pid {place.ProcessId}, partitions {string.Join(", ", Held(place.Silo))})";
         throw Lost(phase, Unreachable(error) ? $"lost {silo}: {Short(error)}" : $"partition {failed} on {silo} failed: {Short(error)}", error);
@@ -206,13 +219,16 @@ public sealed class ClusterSearch<TModel, TState, TStep>
 
     IEnumerable<int> Held(string silo) => Enumerable.Range(0, _places.Length).Where(i => _places[i]?.Silo == silo);
 
-    /// <summary>A silo of this search that membership no longer lists as active, with its
-    /// partitions; or that the cluster no longer answers (unless <paramref name="quiet"/>).</summary>
-    async Task<string?> MissingSilo(bool quiet = false)
+    /// <summary>The silos membership lists as active; null when it does not answer.</summary>
+    async Task<Dictionary<SiloAddress, SiloStatus>?> ActiveHosts()
     {
-        Dictionary<SiloAddress, SiloStatus> hosts;
-        try { hosts = await _grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(TimeSpan.FromSeconds(5)); }
-        catch (Exception e) { return quiet ? null : $"lost contact with the cluster: {Short(e.GetBaseException())}"; }
+        try { return await _grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(TimeSpan.FromSeconds(5)); }
+        catch (Exception) { return null; }
+    }
+
+    /// <summary>A silo of this search that is not among <paramref name="hosts"/>, with its partitions.</summary>
+    string? Missing(Dictionary<SiloAddress, SiloStatus> hosts)
+    {
         foreach (var silo in _silos)
         {
             if (hosts.ContainsKey(silo)) continue;

@@ -48,7 +48,8 @@ internal sealed class PartitionEngine<TModel, TState, TStep, TCodec> : IPartitio
     /// <summary>Per state: parent partition + 1 (0: the initial state), step ordinal, parent index,
     /// packed in 8 bytes (16, 16 and 32 bits).</summary>
     readonly List<ulong[]> _parents = [];
-    TState[] _frontier = new TState[256], _next = new TState[256];
+    /// <summary>The two levels in hand, kept in wire form.</summary>
+    EncodedStates<TState, TCodec> _frontier, _next;
     int _frontierCount, _nextCount, _frontierStart;
     /// <summary>Depth of the frontier; its paths are _depth steps of _stepBytes (big-endian, so
     /// byte order is step order), the next level's one step longer.</summary>
@@ -66,6 +67,8 @@ internal sealed class PartitionEngine<TModel, TState, TStep, TCodec> : IPartitio
         _model = model; _codec = codec; _job = job; _index = index;
         _stepBytes = model.MaxSteps <= 256 ? 1 : 2;
         _visited = job.Exact ? new ExactTable<TState>() : new FingerprintTable<TState>();
+        _frontier = new(codec);
+        _next = new(codec);
         var initial = model.Initial();
         ulong fp = StateHash.Fingerprint(initial);
         if (SearchModel.Owner(fp, job.Partitions) == index)
@@ -73,7 +76,8 @@ internal sealed class PartitionEngine<TModel, TState, TStep, TCodec> : IPartitio
             // The initial state is level 0: straight into the frontier (the client checked its invariants).
             _visited.Add(initial, fp);
             AddParent(new ParentRef(-1, 0, 0));
-            _frontier[_frontierCount++] = initial;
+            _frontier.Add(initial);
+            _frontierCount++;
         }
     }
 
@@ -123,10 +127,10 @@ internal sealed class PartitionEngine<TModel, TState, TStep, TCodec> : IPartitio
         }
         int index = _nextCount;
         AddParent(from);
-        if (_nextCount == _next.Length) Array.Resize(ref _next, _next.Length * 2);
         int stride = PathLength + _stepBytes;
         if ((_nextCount + 1) * stride > _nextPaths.Length) Array.Resize(ref _nextPaths, Math.Max(_nextPaths.Length * 2, (_nextCount + 1) * stride));
-        _next[_nextCount++] = s;
+        _next.Add(s);
+        _nextCount++;
         path.CopyTo(NextPath(index));
         _nextAt[fp] = index;
         int violated = _model.Violated(s);
@@ -230,6 +234,7 @@ internal sealed class PartitionEngine<TModel, TState, TStep, TCodec> : IPartitio
             _violation < 0 ? null : NextPath(_violation).ToArray(), Environment.WorkingSet, Bytes, silo);
         _frontierStart += _frontierCount;
         (_frontier, _next) = (_next, _frontier);
+        _next.Clear();
         (_frontierPaths, _nextPaths) = (_nextPaths, _frontierPaths);
         _frontierCount = _nextCount;
         _nextCount = 0;

@@ -27,9 +27,15 @@ public sealed class SearchModel<TModel, TState, TStep, TCodec>(TModel model, TCo
         new PartitionEngine<TModel, TState, TStep, TCodec>(model, codec, job, index);
 }
 
-/// <summary>Shorthands for the usual case: states on the wire as their raw bytes.</summary>
+/// <summary>Shorthands: states on the wire in the model's own wire form, or as raw bytes.</summary>
 public static class SearchModel
 {
+    /// <summary>States on the wire in the model's wire form (<see cref="IModel{TState, TStep}.Layout"/>).</summary>
+    public static ISearchModel For<TModel, TState, TStep>(TModel model)
+        where TModel : struct, IModel<TState, TStep> where TState : unmanaged where TStep : unmanaged =>
+        new SearchModel<TModel, TState, TStep, LayoutStateCodec<TState>>(model, new(((IModel<TState, TStep>)model).Layout));
+
+    /// <summary>States on the wire as their raw bytes (no layout needed; larger batches).</summary>
     public static ISearchModel Raw<TModel, TState, TStep>(TModel model)
         where TModel : struct, IModel<TState, TStep> where TState : unmanaged where TStep : unmanaged =>
         new SearchModel<TModel, TState, TStep, RawStateCodec<TState>>(model, default);

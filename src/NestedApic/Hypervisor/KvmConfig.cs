@@ -15,6 +15,8 @@ public sealed record KvmConfig
     public bool EnableApicv { get; init; } = true;
     /// <summary>flexpriority_enabled: KVM virtualizes APIC accesses in xAPIC mode.</summary>
     public bool Flexpriority { get; init; } = true;
+    /// <summary>cpu_has_vmx_ipiv: the CPU has IPI virtualization (Sapphire Rapids and later).</summary>
+    public bool IpiVirtualization { get; init; }
     /// <summary>cpu_has_vmx_virtualize_x2apic_mode.</summary>
     public bool X2ApicVirtualization { get; init; } = true;
     public IReadOnlyList<Vmcs12> Vmcs12s { get; init; } = [];

@@ -31,6 +31,7 @@ public static class Policies
         ApicIdInhibit = ApicIdInhibitMode.Clearable,
         NestedVmexitRequestsEvent = true,
         SviUpdateWarnsOnVid = true,
+        IpiVirtualization = true,
         ApicvUpdateOnAnyModeChange = true,
         NestedPiNotification = NestedPiNotification.InCheckNestedEvents,
         ApicAccessPageFlushesTlb = false,
@@ -113,8 +114,8 @@ public static class Policies
         SetNestedStateRequestsApicvUpdate = true,
     };
 
-    /// <summary>Design, not a release: linux-7.0-svm without the NESTED inhibit (reference
-    /// kvm-amd.md §4), to show why the inhibit exists.</summary>
+    /// <summary>Design, not a release: linux-7.0-svm without the NESTED inhibit, to show why the
+    /// inhibit exists.</summary>
     public static readonly Policy NoNestedAvicInhibit = Linux70Svm with
     {
         Name = "no-nested-avic-inhibit",
@@ -252,9 +253,10 @@ public static class Policies
             ["at-vmenter", "check-nested-events"], p => p.NestedPiNotification == NestedPiNotification.AtVmEnter ? "at-vmenter" : "check-nested-events",
             (p, v) => v switch { "at-vmenter" => p with { NestedPiNotification = NestedPiNotification.AtVmEnter }, "check-nested-events" => p with { NestedPiNotification = NestedPiNotification.InCheckNestedEvents }, _ => null }) with { Vendor = CpuVendor.Intel },
         Flag("apic-access-page-flushes-tlb", "vmx_set_apic_access_page_addr flushes the current TLB context (5.17)", p => p.ApicAccessPageFlushesTlb, (p, v) => p with { ApicAccessPageFlushesTlb = v }) with { Vendor = CpuVendor.Intel },
-        Flag("set-lapic-clears-pir-always", "KVM_SET_LAPIC resets the posted-interrupt descriptor even with APICv inactive (6.19; 5.17 only with APICv)", p => p.SetLapicClearsPirAlways, (p, v) => p with { SetLapicClearsPirAlways = v }) with { Vendor = CpuVendor.Intel },
+        Flag("set-lapic-clears-pir-always", "KVM_SET_LAPIC resets the posted-interrupt descriptor even with APICv inactive (apicv_pre_state_restore: in the 6.19 tree, taken for 6.18 too; 5.17 only with APICv)", p => p.SetLapicClearsPirAlways, (p, v) => p with { SetLapicClearsPirAlways = v }) with { Vendor = CpuVendor.Intel },
         Flag("lapic-reset-updates-svi", "kvm_lapic_reset (INIT, RESET) clears SVI with APICv active (every release; false: a design that drops it)", p => p.LapicResetUpdatesSvi, (p, v) => p with { LapicResetUpdatesSvi = v }),
         Flag("host-x2apic-to-xapic-resets-id", "a host x2APIC-to-xAPIC write resets the xAPIC ID (6.19)", p => p.HostX2ApicToXApicResetsId, (p, v) => p with { HostX2ApicToXApicResetsId = v }),
+        Flag("ipi-virtualization", "enable_ipiv: TERTIARY_EXEC_IPI_VIRT with APICv, peers post through the PID-pointer table (6.0+; needs [host] ipi-virtualization)", p => p.IpiVirtualization, (p, v) => p with { IpiVirtualization = v }) with { Vendor = CpuVendor.Intel },
         Flag("nested-early-check", "nested_early_check: a late VM-fail on vmcs02 WARNs", p => p.NestedEarlyCheck, (p, v) => p with { NestedEarlyCheck = v }) with { Vendor = CpuVendor.Intel },
         Vector("posted-intr-vector", "POSTED_INTR_VECTOR (vmcs01, L1's descriptor)", p => p.PostedIntrVector, (p, v) => p with { PostedIntrVector = v }) with { Vendor = CpuVendor.Intel },
         Vector("nested-posted-intr-vector", "POSTED_INTR_NESTED_VECTOR (vmcs02)", p => p.NestedPostedIntrVector, (p, v) => p with { NestedPostedIntrVector = v }) with { Vendor = CpuVendor.Intel },
@@ -286,5 +288,6 @@ public static class Policies
         { Vendor = null },
         Flag("set-nested-state-requests-apicv-update", "svm_set_nested_state into L2 requests KVM_REQ_APICV_UPDATE as nested VMRUN does (24f7d36b824b, 7.1)", p => p.SetNestedStateRequestsApicvUpdate, (p, v) => p with { SetNestedStateRequestsApicvUpdate = v }) with { Vendor = CpuVendor.Amd },
         Flag("leave-nested-requests-apicv-update", "svm_leave_nested requests KVM_REQ_APICV_UPDATE when the VM has AVIC activated (3fdc6087df3b, 6.6)", p => p.LeaveNestedRequestsApicvUpdate, (p, v) => p with { LeaveNestedRequestsApicvUpdate = v }) with { Vendor = CpuVendor.Amd },
+        Flag("avic-deactivate-skips-vmcb01", "design: AVIC deactivation leaves vmcb01 as it is (svm_refresh_apicv_exec_ctrl before its 2019 fix)", p => p.AvicDeactivateSkipsVmcb01, (p, v) => p with { AvicDeactivateSkipsVmcb01 = v }) with { Vendor = CpuVendor.Amd },
     ];
 }

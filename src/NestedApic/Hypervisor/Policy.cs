@@ -1,7 +1,7 @@
 namespace NestedApic.Hypervisor;
 
 /// <summary>How KVM writes a vmcs01 field while vmcs02 is loaded (L2 active): the ladder of
-/// kvm-2025-series.md §7.</summary>
+/// docs/policies.md.</summary>
 public enum Vmcs01Update : byte
 {
     /// <summary>Write whatever VMCS is loaded, i.e. vmcs02 (V5.17 for APICv controls, pre-04bc93cf49d1 for SVI).</summary>
@@ -46,7 +46,7 @@ public enum NestedAvicInhibit : byte
     VmWide = 0,
     /// <summary>f44509f849fe (5.19): a per-vCPU reason while is_guest_mode, requested at nested VMRUN.</summary>
     PerVcpu = 1,
-    /// <summary>Design: no NESTED reason at all (reference kvm-amd.md §4).</summary>
+    /// <summary>Design: no NESTED reason at all (a design: why the inhibit exists).</summary>
     None = 2,
 }
 
@@ -99,6 +99,10 @@ public sealed record Policy
     /// <summary>AMD: svm_leave_nested requests KVM_REQ_APICV_UPDATE when the VM has AVIC activated
     /// (3fdc6087df3b, 6.6).</summary>
     public bool LeaveNestedRequestsApicvUpdate { get; init; }
+    /// <summary>AMD design: AVIC deactivation returns before touching vmcb01, as
+    /// svm_refresh_apicv_exec_ctrl did until "svm: Fix improper check when deactivate AVIC"
+    /// (Suthikulpanit, Jan 2019; Fixes: 67034bb9dd5e). Only to show vmcb01-avic-stale can fail.</summary>
+    public bool AvicDeactivateSkipsVmcb01 { get; init; }
     /// <summary>vmx_refresh_apicv_exec_ctrl while L2 is active.</summary>
     public Vmcs01Update ApicvRefresh { get; init; }
     /// <summary>vmx_hwapic_isr_update (SVI) while L2 is active.</summary>
@@ -162,7 +166,8 @@ public sealed record Policy
     /// <summary>5.17's vmx_set_apic_access_page_addr ends with vmx_flush_tlb_current.</summary>
     public bool ApicAccessPageFlushesTlb { get; init; }
     /// <summary>kvm_apic_set_state resets the posted-interrupt descriptor even with APICv inactive
-    /// (6.19's pi_apicv_pre_state_restore); 5.17 does it only with APICv active.</summary>
+    /// (6.19's pi_apicv_pre_state_restore, taken for 6.18 too); 5.17 does it
+    /// only with APICv active.</summary>
     public bool SetLapicClearsPirAlways { get; init; }
     /// <summary>kvm_lapic_reset (RESET and INIT) tells the CPU the ISR is empty with APICv active
     /// (hwapic_isr_update(-1); inside kvm_apic_update_apicv since 000d75b0b186). Every release
@@ -171,6 +176,10 @@ public sealed record Policy
     /// <summary>6.19: a host-initiated IA32_APIC_BASE write from x2APIC straight to xAPIC resets
     /// the xAPIC ID (kvm_apic_set_xapic_id), as enabling the APIC does.</summary>
     public bool HostX2ApicToXApicResetsId { get; init; }
+    /// <summary>kvm_intel.enable_ipiv (6.0+, "KVM: VMX: enable IPI virtualization"): on a CPU with
+    /// IPI virtualization, vmcs01 sets TERTIARY_EXEC_IPI_VIRT while APICv is active and L1's ICR
+    /// writes post through the PID-pointer table without an exit.</summary>
+    public bool IpiVirtualization { get; init; }
 }
 
 /// <summary>How KVM handles an L1 interrupt that is vmcs12's posted-interrupt notification vector.</summary>

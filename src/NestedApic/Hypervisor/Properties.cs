@@ -50,6 +50,9 @@ public enum Property : byte
     /// <summary>KVM hit one of its own WARN_ON_ONCEs other than the entry-time APICv one
     /// (nested_early_check's late VM-fail; 04bc93cf49d1's SVI update with VID in vmcs12).</summary>
     KvmWarned,
+    /// <summary>An IPI sent while the target's APIC was hardware-disabled, which the APIC must not
+    /// accept, reached its IRR later (posted by IPI virtualization, synced once the APIC is back).</summary>
+    InterruptToDisabledApic,
 }
 
 public static class Properties
@@ -79,6 +82,7 @@ public static class Properties
         Property.Vmcb01AvicStale => "vmcb01-avic-stale",
         Property.IrrPendingHintLost => "irr-pending-hint-lost",
         Property.KvmWarned => "kvm-warned",
+        Property.InterruptToDisabledApic => "interrupt-to-disabled-apic",
         _ => p.ToString(),
     };
 

@@ -43,6 +43,8 @@ public enum Fault : byte
     TprThresholdAboveVtpr = 1 << 5,
     /// <summary>L1 wrote guest memory while dirty logging was on and vmcs01 had no PML.</summary>
     DirtyNotLogged = 1 << 6,
+    /// <summary>An IPI posted while the target's APIC was hardware-disabled reached its IRR.</summary>
+    AcceptedWhileDisabled = 1 << 7,
 }
 
 /// <summary>One vCPU: KVM's software state, L1's local APIC and descriptor, and both VMCSs.</summary>
@@ -110,6 +112,8 @@ public struct VcpuState
     /// <summary>req_immediate_exit: a nested event was blocked by nested_run_pending; the vmcs02
     /// entry exits at once and KVM_REQ_EVENT is raised again.</summary>
     public bool ImmediateExit;
+    /// <summary>IPI virtualization posted to this vCPU's descriptor while its APIC was hardware-disabled.</summary>
+    public bool PirFromDisabledApic;
     /// <summary>L1 executed VMXOFF: outside VMX operation, so an INIT is not blocked but resets it.</summary>
     public bool L1VmxOff;
     /// <summary>RFLAGS.IF of L2 (loaded from vmcs12 at nested VM-entry).</summary>

@@ -141,6 +141,7 @@ public static class X86
         {
             vc.Pid.TakePir();
             vc.Pid.On = false;
+            vc.PirFromDisabledApic = false;
             if (c.Policy.LapicResetUpdatesSvi) Vendor.HwapicIsrUpdate(ref s, c, v, -1);
         }
         RecalculateApicMap(ref s, c);
@@ -307,6 +308,7 @@ public static class X86
         {
             vc.Pid.TakePir();
             vc.Pid.On = false;
+            vc.PirFromDisabledApic = false;
         }
         UpdateStoredPpr(ref vc);
         if (vc.ApicvActive) Vendor.HwapicIsrUpdate(ref s, c, v, vc.Apic.Isr.Highest());

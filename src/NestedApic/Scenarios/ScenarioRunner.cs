@@ -68,7 +68,7 @@ public static class ScenarioRunner
         {
             return File.Exists(path) || d.Value.EndsWith(".toml") ? Universe.Load(path) : builtin(d.Value);
         }
-        catch (InputException e) { throw new InputException($"{d.Pos}: universe '{d.Value}': {e.Message}"); }
+        catch (Exception e) when (e is InputException or Toml.TomlException) { throw new InputException($"{d.Pos}: universe '{d.Value}': {e.Message}"); }
     }
 
     static Policy ResolvePolicy(Scenario sc, Universe u)
@@ -178,7 +178,7 @@ public static class ScenarioRunner
             var before = State;
             string label = model.Label(step);
             model.Apply(ref State, step);
-            events.Add(new ScenarioEvent(++_events, label, step.Actor, step.Vcpu, model.Diff(before, State)));
+            events.Add(new ScenarioEvent(++_events, label, step.Actor, step.Vcpu, StepOutcome.WithOutcome(model.Config, step, model.Diff(before, State))));
             foreach (var p in Properties.All)
             {
                 int v = model.VcpuOf(State, p);

@@ -13,15 +13,15 @@ public static class ScenarioWriter
     {
         if (report.Verdict != "violated") throw new InvalidOperationException("only a violation has a counterexample");
         var w = new StringWriter { NewLine = "\n" };
-        w.WriteLine($"# Counterexample saved by `nestedapic check`: universe {report.Universe}, policy {report.Policy}, {report.Vcpus} vCPU{(report.Vcpus == 1 ? "" : "s")}.");
-        w.WriteLine($"# {report.Property} on vcpu{report.Vcpu}: {report.Explanation}");
+        w.WriteLine(Comment($"Counterexample saved by `nestedapic check`: universe {report.Universe}, policy {report.Policy}, {report.Vcpus} vCPU{(report.Vcpus == 1 ? "" : "s")}."));
+        w.WriteLine(Comment($"{report.Property} on vcpu{report.Vcpu}: {report.Explanation}"));
         w.WriteLine($"# `nestedapic run` on this file exits 0 while the violation reproduces.");
         w.WriteLine($"universe {universeRef}");
         // The policy's name is its spec (PRESET[:switch=value,...]), which the policy line reads back.
         w.WriteLine($"policy {(Policies.Find(policy.Name.Split(':')[0]) is not null ? policy.Name : Scenario.UniversePolicy)}");
         w.WriteLine($"vcpus {report.Vcpus}");
         w.WriteLine();
-        w.WriteLine($"# {preludeNote}");
+        w.WriteLine(Comment(preludeNote));
         foreach (var line in prelude) w.WriteLine(line);
         w.WriteLine();
         w.WriteLine($"# the counterexample ({report.Trace.Count} step{(report.Trace.Count == 1 ? "" : "s")})");
@@ -29,4 +29,8 @@ public static class ScenarioWriter
         w.WriteLine($"expect violated {report.Property}");
         return w.ToString();
     }
+
+    /// <summary>A comment line: text from a universe (its name) or the model stays on one line,
+    /// so it cannot add steps to the scenario.</summary>
+    static string Comment(string text) => "# " + string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries));
 }

@@ -60,7 +60,7 @@ public sealed partial record Universe
         var policy = ParsePolicy(root.GetTableOrNull("policy"), root, vendor, overrides);
         var host = root.GetTableOrNull("host");
         if (amd) host?.RejectUnknownKeys("enable-apicv", "x2avic", "nested");
-        else host?.RejectUnknownKeys("enable-apicv", "flexpriority", "x2apic-virtualization");
+        else host?.RejectUnknownKeys("enable-apicv", "flexpriority", "x2apic-virtualization", "ipi-virtualization");
 
         var vmcs12s = new List<Vmcs12>();
         var vmcb12s = new List<Vmcb12>();
@@ -122,6 +122,7 @@ public sealed partial record Universe
             Flexpriority = !amd && (host?.GetBooleanOr("flexpriority", true) ?? true),
             X2ApicVirtualization = host?.GetBooleanOr(amd ? "x2avic" : "x2apic-virtualization", true) ?? true,
             NestedSvm = !amd || (host?.GetBooleanOr("nested", true) ?? true),
+            IpiVirtualization = !amd && (host?.GetBooleanOr("ipi-virtualization", false) ?? false),
             Vendor = vendor,
             Vmcs12s = vmcs12s,
             Vmcb12s = vmcb12s,

@@ -37,7 +37,21 @@ public static class UniverseCheck
     {
         if (vcpus is < 1 or > KvmState.MaxVcpus) throw new InputException($"{u.File}: {vcpus} vCPUs; the model holds 1..{KvmState.MaxVcpus}");
         CheckVendor(u, policy);
+        CheckNotEmpty(u);
         return u.Config with { Policy = policy, Vcpus = vcpus };
+    }
+
+    /// <summary>A universe must give the checker something to explore: an event in [events] and a
+    /// vCPU (created by its setup or by a create-vcpu event); otherwise its one state would "hold"
+    /// vacuously. Scenarios replay in such a universe; only checks refuse it.</summary>
+    public static void CheckNotEmpty(Universe u)
+    {
+        var missing = new List<string>();
+        if (!u.Config.Budget.Any(b => b > 0)) missing.Add("no event in [events] above 0 (e.g. kvm-run = 1)");
+        if (u.Setup.Count == 0 && u.Config.Budget[(int)EventKind.CreateVcpu] == 0)
+            missing.Add("no vCPU: no setup line creates one and [events] has no create-vcpu");
+        if (missing.Count > 0)
+            throw new InputException($"{u.File}: nothing to explore: {string.Join("; ", missing)} (see docs/universes.md)");
     }
 
     /// <summary>A policy describes one vendor's module; a universe of the other vendor cannot run under it.</summary>
@@ -53,6 +67,16 @@ public static class UniverseCheck
     /// <summary>Checks from <paramref name="initial"/> instead of the universe's setup.</summary>
     public static CheckReport Run(Universe u, Policy policy, int vcpus, Settings settings, in KvmState initial) =>
         Dispatch(u, policy, vcpus, settings, Build(u, policy, vcpus, initial).Model);
+
+    /// <summary>The checker stops at the depth bound while states of the last level remain to be
+    /// expanded; when none of them has a new successor the search was in fact complete. One more
+    /// level, bounded to no new state, tells which (the engine has no such test; it costs a second
+    /// search only for runs that reach the bound).</summary>
+    static bool DeepestLevelIsLast<TModel>(TModel model, CheckOptions options, long states) where TModel : struct, IKvmModel
+    {
+        var probe = Checker.Run<TModel, KvmState, KvmStep>(model, options with { MaxDepth = options.MaxDepth + 1, MaxStates = states, Progress = null });
+        return probe.Verdict == Verdict.Holds && probe.StopReason == StopReason.Complete && probe.Stats.States == states;
+    }
 
     /// <summary>The checker specialised on the vendor's model struct (no interface calls on its hot path).</summary>
     static CheckReport Dispatch(Universe u, Policy policy, int vcpus, Settings settings, IKvmModel model) => model switch
@@ -82,7 +106,12 @@ public static class UniverseCheck
         // bound's length: a verdict up to the depth bound needs the paths, so search again
         // without it (symmetry keeps depths and stays).
         if (result.StopReason == StopReason.DepthBound && result.Stats.ReducedStates > 0)
-            result = Checker.Run<TModel, KvmState, KvmStep>(model, options with { Reduce = false });
+        {
+            options = options with { Reduce = false };
+            result = Checker.Run<TModel, KvmState, KvmStep>(model, options);
+        }
+        if (result.StopReason == StopReason.DepthBound && result.Verdict == Verdict.Holds && DeepestLevelIsLast(model, options, result.Stats.States))
+            result = result with { StopReason = StopReason.Complete };
         // A reduced search finds a violation whenever the full one does, but maybe deeper, or at
         // the same depth another property first: the full search, bounded by the depth found,
         // gives the full search's verdict and a shortest trace.
@@ -140,7 +169,7 @@ public static class UniverseCheck
                 MemoryBudgetBytes = result.Stats.MemoryBudgetBytes,
             },
             Initial = model.Fields(result.Initial).Select(kv => $"{kv.Key}: {kv.Value}").ToArray(),
-            Trace = result.Trace.Select((t, i) => new TraceStep(i + 1, t.Label, t.Step.Actor, t.Step.Vcpu, t.Changes)).ToArray(),
+            Trace = result.Trace.Select((t, i) => new TraceStep(i + 1, t.Label, t.Step.Actor, t.Step.Vcpu, StepOutcome.WithOutcome(model.Config, t.Step, t.Changes))).ToArray(),
             Expected = u.ExpectationFor(policy.Name, vcpus),
             Reduction = result.Stats.Reduction is null ? null
                 : new ReductionStats(result.Stats.Reduction, result.Stats.ReducedStates, result.Stats.SkippedSteps),

@@ -129,6 +129,47 @@ public class CheckCommandExitAndReportTests
         Assert.Contains("state bound reached", o);
     }
 
+    /// <summary>A depth bound that cuts the search is no "holds"; one that the reachable graph
+    /// never reaches past is (the last level has no new successor).</summary>
+    [Fact]
+    public void DepthBound_CutsToHoldsToDepth_ExitsThree_UnlessTheGraphEndsThere()
+    {
+        var (full, o, _) = Run("seed", "--policy", "linux-7.0", "--threads", "1", "--json");
+        Assert.Equal(0, full);
+        int deepest = System.Text.Json.JsonDocument.Parse(o).RootElement.GetProperty("stats").GetProperty("depth").GetInt32();
+
+        var (atDepth, exact, _) = Run("seed", "--policy", "linux-7.0", "--threads", "1", "--depth", deepest.ToString());
+        Assert.Equal(0, atDepth);
+        Assert.Contains("verdict: holds\n", exact.Replace("\r", ""));
+
+        var (cut, text, _) = Run("seed", "--policy", "linux-7.0", "--threads", "1", "--depth", (deepest - 1).ToString());
+        Assert.Equal(3, cut);
+        Assert.Contains("verdict: holds-to-depth", text);
+        Assert.Contains("expected: holds — unknown (stopped by the depth bound)", text);
+    }
+
+    [Fact]
+    public void StateBound_SaysTheExpectationIsUnknown_NotUnmet()
+    {
+        var (code, o, _) = Run("seed", "--policy", "linux-7.0", "--max-states", "5", "--threads", "1");
+        Assert.Equal(3, code);
+        Assert.Contains("expected: holds — unknown (stopped by the state bound)", o);
+        Assert.DoesNotContain("NOT met", o);
+    }
+
+    [Fact]
+    public void PolicySpec_KeepsTheUniversesOverrides_AndNamesTheEffectivePolicy()
+    {
+        string dir = Directory.CreateTempSubdirectory().FullName;
+        string f = Path.Combine(dir, "u.toml");
+        File.WriteAllText(f, File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "universes", "seed.toml"))
+            .Replace("[policy]\npreset = \"linux-7.0\"", "[policy]\npreset = \"linux-7.0\"\nsvi-on-activation = false"));
+        var (code, o, e) = Run(f, "--policy", "linux-6.18:apicv-refresh=vmcs01-on-demand", "--threads", "1");
+        Assert.True(code is 0 or 1, e);
+        // The universe's own switch survives the change of preset; the spec's switch comes after it.
+        Assert.Contains("policy linux-6.18:svi-on-activation=false,apicv-refresh=vmcs01-on-demand,", o);
+    }
+
     [Fact]
     public void Html_WritesTheTimelineWithTheReportEmbedded()
     {

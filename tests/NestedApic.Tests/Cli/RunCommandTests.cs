@@ -104,6 +104,18 @@ public class RunCommandTests
     }
 
     [Fact]
+    public void RejectedVmlaunch_SaysVmfailValidAndTheRule()
+    {
+        string dir = Directory.CreateTempSubdirectory().FullName;
+        File.WriteAllText(Path.Combine(dir, "bad.toml"), "name = \"bad\"\nvcpus = 1\n[[vmcs12]]\nname = \"bad\"\npin = 0x81\nprimary = 0\nexit = 0x8000\n[events]\nvmlaunch = 1\n");
+        string scn = Path.Combine(dir, "bad.scn");
+        File.WriteAllText(scn, "universe bad.toml\nvcpu 0: create\nvcpu 0: enter-guest\nvcpu0/L1: vmlaunch bad\n");
+        var (code, o, e) = Run(scn);
+        Assert.True(code == 0, e);
+        Assert.Contains("rejected: VMfailValid(7) to L1, rule pi-requires-vid (nested_vmx_check_controls on vmcs12 'bad')", o);
+    }
+
+    [Fact]
     public void StepNotEnabled_ExitsTwo_AfterShowingTheStorySoFar()
     {
         string f = Temp("bad.scn");

@@ -55,6 +55,20 @@ public class SaveTraceRoundTripTests
     }
 
     [Fact]
+    public void AUniverseNameWithANewline_CannotAddLinesToTheSavedScenario()
+    {
+        string dir = Directory.CreateTempSubdirectory().FullName;
+        string universe = Path.Combine(dir, "u.toml");
+        File.WriteAllText(universe, File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "universes", "seed.toml"))
+            .Replace("name = \"seed\"", "name = \"x\\nexpect holds kvm-caused-vmentry-failure\""));
+        string file = Path.Combine(dir, "t.scn");
+        CheckCommand.Run([universe, "--policy", "linux-5.17", "--threads", "1", "--save-trace", file], TextWriter.Null, TextWriter.Null);
+        Assert.DoesNotContain(File.ReadAllLines(file), l => l.StartsWith("expect holds"));
+        var (o, e) = (new StringWriter(), new StringWriter());
+        Assert.True(RunCommand.Run([file], o, e) == 0, e.ToString() + o);
+    }
+
+    [Fact]
     public void Replay_HasNoCapOnHowOftenAnEventHappens()
     {
         // 300 xAPIC ID writes (a use count once wrapped at 255 and the 256th was "not enabled").

@@ -127,6 +127,17 @@ public class FidelityTests
     }
 
     [Fact]
+    public void VmWideEvents_BeforeTheFirstVcpu_AreEnabled_AndAVcpuCreatedLaterReadsTheVmsState()
+    {
+        var m = Model(Config(Policies.Linux70));
+        var s = Replay(m, "vcpu0/user: dirty-logging on", "vcpu0/L0: apic-page-migrate",
+            "vcpu0/user: create-vcpu", "vcpu0/user: publish-vcpu", "vcpu0/L0: enter-guest");
+        Assert.True(s.DirtyLogging);
+        Assert.True(s.Vcpus[0].Vmcs01.Pml);                       // init_vmcs read nr_memslots_dirty_logging
+        Assert.Equal(s.ApicAccessPage + 1, s.Vcpus[0].Vmcs01.ApicAccessPage); // vmx_vcpu_reset's reload
+    }
+
+    [Fact]
     public void EveryInhibitReasonOfAModelledRelease_Exists()
     {
         // 5.17's #defines, the 6.3+ enum, and PHYSICAL_ID_TOO_BIG (1aa6e256e46f, 6.17)

@@ -1,4 +1,5 @@
 using NestedApic.Hypervisor;
+using NestedApic.Hypervisor.Svm;
 using NestedApic.Scenarios;
 
 namespace NestedApic.Tests.Scenarios;
@@ -23,17 +24,22 @@ public class AmdUniverseVerdictTests
     }
 
     [Theory]
-    [InlineData("linux-5.18-svm")]
-    [InlineData("linux-5.19-svm")]
-    [InlineData("linux-7.0-svm")]
-    [InlineData("linux-7.1-svm")]
-    public void NestedIpi_RealPresets_EveryAmdPropertyHolds(string preset)
+    // 5.18's VM-wide NESTED inhibit keeps AVIC off from the start: more interleavings of IPIs
+    // through KVM. The counts are the naive reference search's too (below).
+    [InlineData("linux-5.18-svm", 2817)]
+    [InlineData("linux-5.19-svm", 2204)]
+    [InlineData("linux-7.0-svm", 2204)]
+    [InlineData("linux-7.1-svm", 2204)]
+    public void NestedIpi_RealPresets_EveryAmdPropertyHolds(string preset, long states)
     {
         var u = Load("amd-nested-ipi");
         var all = u with { Config = u.Config with { CheckedProperties = uint.MaxValue } };
         var r = Check(all, Policies.Find(preset)!);
         Assert.Equal("holds", r.Verdict);
-        Assert.True(r.Stats.States > 1000); // explored, not cut short
+        Assert.StartsWith("no violation: all", r.VerdictLine); // complete, not cut by the depth bound
+        Assert.Equal(states, r.Stats.States);
+        var model = (SvmModel)UniverseCheck.Build(all, Policies.Find(preset)!, 2).Model;
+        Assert.Equal((states, -1), NestedApic.Tests.Checking.ReferenceSearch.Run<SvmModel, KvmState, KvmStep>(model));
     }
 
     [Fact]

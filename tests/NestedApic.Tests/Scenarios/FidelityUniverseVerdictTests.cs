@@ -17,6 +17,11 @@ public class FidelityUniverseVerdictTests
     [InlineData("l2-irq-injection", "linux-7.2", "holds")]
     [InlineData("set-lapic-restore", "linux-6.18", "svi-stale")]
     [InlineData("set-lapic-restore", "linux-6.19", "holds")]
+    [InlineData("vm-wide-before-vcpu", "linux-5.17", "holds")]
+    [InlineData("vm-wide-before-vcpu", "linux-7.2", "holds")]
+    [InlineData("ipi-virtualization", "linux-5.18", "holds")]
+    [InlineData("ipi-virtualization", "linux-6.18", "interrupt-to-disabled-apic")]
+    [InlineData("ipi-virtualization", "linux-7.2", "interrupt-to-disabled-apic")]
     [InlineData("init-reset", "linux-5.17", "holds")]
     [InlineData("init-reset", "linux-7.2", "holds")]
     public void NewUniverse_GivesTheReleasesVerdict(string universe, string preset, string outcome)
@@ -35,6 +40,18 @@ public class FidelityUniverseVerdictTests
         Assert.Equal("svi-stale", r.Outcome);
         Assert.Contains(r.Trace, t => t.Label == "vcpu0/L1: vmx off");
         Assert.Contains(r.Trace, t => t.Label == "vcpu1/L1: init vcpu0");
+    }
+
+    [Theory]
+    [InlineData("linux-6.18")]
+    [InlineData("linux-7.2")]
+    public void IpiVirtualization_WithoutApicModeChanges_TheL2PathsHold(string preset)
+    {
+        var u = Universe.Load(Path.Combine(AppContext.BaseDirectory, "universes", "ipi-virtualization.toml"));
+        var r = UniverseCheck.Run(u with { Config = u.Config.WithBudget(NestedApic.Hypervisor.EventKind.ApicModeSwitch, 0), Expect = new Dictionary<string, string>() },
+            Policies.Find(preset)!, 2, new UniverseCheck.Settings(1));
+        Assert.Equal("holds", r.Outcome);
+        Assert.True(r.Stats.States > 100);
     }
 
     [Fact]

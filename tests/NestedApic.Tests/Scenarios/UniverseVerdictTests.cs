@@ -12,6 +12,11 @@ public class UniverseVerdictTests
     static CheckReport Check(string universe, string preset, int vcpus, int threads = 1) =>
         UniverseCheck.Run(Load(universe), Policies.Find(preset)!, vcpus, new UniverseCheck.Settings(threads));
 
+    /// <summary>Every built-in run but intel-wide's exhaustive ones: proving that a fixed design
+    /// holds there takes about 3 M states (most of the suite's time and memory), so those rows are
+    /// left to the main job, `nestedapic check`, which the README walkthrough runs in CI
+    /// (tests/readme/run-walkthrough.sh), and to bench/run-kvm-bench.sh. Its violations, found in
+    /// under 150 k states, stay here.</summary>
     public static TheoryData<string, string, int> SuiteRuns()
     {
         var data = new TheoryData<string, string, int>();
@@ -20,7 +25,8 @@ public class UniverseVerdictTests
             var u = Universe.Load(f);
             foreach (var p in Policies.For(u.Config.Vendor))
                 foreach (int n in u.SuiteVcpus)
-                    data.Add(u.Name, p.Name, n);
+                    if (!(u.Name == "intel-wide" && u.ExpectationFor(p.Name, n) == "holds"))
+                        data.Add(u.Name, p.Name, n);
         }
         return data;
     }

@@ -1,7 +1,7 @@
 namespace NestedApic.Hardware.Svm;
 
 // Offsets and bits from AMD APM vol. 2 appendix B table B-1 "VMCB Layout, Control Area" and
-// §15.29 (AVIC), cross-checked with the layout quoted in reference/kvm-amd.md §1.5 and §5.
+// §15.29 (AVIC), cross-checked with struct vmcb_control_area in arch/x86/include/asm/svm.h.
 
 /// <summary>Byte offsets of the VMCB control-area fields this layer reads (APM table B-1).</summary>
 public static class VmcbOffset

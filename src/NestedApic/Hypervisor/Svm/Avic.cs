@@ -32,7 +32,7 @@ public static class Avic
         ref var vc = ref s.Vcpus[v];
         if (!vc.ApicvActive)
         {
-            vc.Svm.RefreshPending = true;
+            vc.Svm.RefreshPending = !c.Policy.AvicDeactivateSkipsVmcb01;
             return;
         }
         ActivateVmcb(ref vc, c);

@@ -22,6 +22,12 @@ public struct Vmcs
     /// <summary>APIC_ACCESS_ADDR as the host page it names: 0 never written, n = page n-1 of
     /// <see cref="KvmState.ApicAccessPage"/>, <see cref="VmcsLayout.Vmcs12ApicAccessPage"/> = L1's page for L2.</summary>
     public byte ApicAccessPage;
+    /// <summary>Tertiary processor-based controls, the low byte (only IPI virtualization is modelled).</summary>
+    public byte Tertiary;
+
+    /// <summary>TERTIARY_EXEC_IPI_VIRT (bit 4 of the tertiary processor-based controls).</summary>
+    public const byte TertiaryIpiVirt = 1 << 4;
+    public readonly bool IpiVirt => (Tertiary & TertiaryIpiVirt) != 0;
 
     public readonly byte Rvi => (byte)GuestIntrStatus;
     public readonly byte Svi => (byte)(GuestIntrStatus >> 8);

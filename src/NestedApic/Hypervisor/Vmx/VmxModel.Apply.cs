@@ -19,8 +19,12 @@ public readonly partial struct VmxModel
                 Nested.Run(ref s, _c, v, step.Arg);
                 break;
             case EventKind.SendIpi:
-                vc.Phase = VcpuPhase.InKernel; // ICR writes always exit (no IPI virtualization modelled)
-                X86.AcceptFixedIrq(ref s, _c, step.Arg, step.Arg2);
+                if (VmxOps.IcrWriteVirtualized(vc)) VmxOps.VirtualizedIpi(ref s, step.Arg, step.Arg2);
+                else
+                {
+                    vc.Phase = VcpuPhase.InKernel; // the ICR write exits; KVM delivers
+                    X86.AcceptFixedIrq(ref s, _c, step.Arg, step.Arg2);
+                }
                 break;
             case EventKind.PostToL2: PostToL2(ref s, v, step.Arg, step.Arg2); break;
             case EventKind.Sti: Nested.L2Sti(ref vc); break; // L2 (KvmCommon takes L1's)
@@ -137,7 +141,8 @@ public readonly partial struct VmxModel
     void VmEnter(ref KvmState s, int v)
     {
         ref var vc = ref s.Vcpus[v];
-        VmxOps.SyncPirToIrr(ref s, _c, v);
+        // "they can post interrupts even if APICv is temporarily disabled"; not with the APIC off
+        if (vc.ApicMode != ApicMode.Disabled) VmxOps.SyncPirToIrr(ref s, _c, v);
         if (vc.Requests != 0) return;
         if (vc.ApicvActive != X86.ApicvShouldBeActive(s, _c, v)) vc.Faults |= Fault.BeliefIncoherent;
         byte vtpr = vc.Vmcs02Loaded ? (byte)0 : vc.Apic.Tpr;

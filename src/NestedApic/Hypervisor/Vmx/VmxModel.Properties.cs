@@ -62,7 +62,8 @@ public readonly partial struct VmxModel
                     && (!vc.ApicvActive || !Hw.CanDeliverVirtualInterrupt(vc));
             case Property.PirStranded:
                 return (!vc.Pid.Pir.IsEmpty && !vc.Pid.On)
-                    || (vc.Pid.On && vc.Phase == VcpuPhase.InGuest && !vc.NotificationInFlight)
+                    // KVM syncs PIR only while the APIC is enabled (kvm_lapic_enabled)
+                    || (vc.Pid.On && vc.Phase == VcpuPhase.InGuest && !vc.NotificationInFlight && vc.ApicMode != ApicMode.Disabled)
                     // L1's descriptor for L2: while L2 runs, an outstanding ON needs a notification coming
                     || (vc.Pid12.On && vc.RunningL2 && !vc.NestedNotificationInFlight && !vc.NotificationInFlight);
             case Property.NotificationVectorWrong:
@@ -80,6 +81,8 @@ public readonly partial struct VmxModel
                 return (vc.Faults & Fault.DirtyNotLogged) != 0;
             case Property.KvmWarned:
                 return (vc.Faults & Fault.KvmWarned) != 0;
+            case Property.InterruptToDisabledApic:
+                return (vc.Faults & Fault.AcceptedWhileDisabled) != 0;
         }
         return false;
     }
@@ -117,6 +120,7 @@ public readonly partial struct VmxModel
                 ? $"{who}: L2 runs while L1's descriptor for L2 has ON=1 PIR highest 0x{HighestOrZero(vc.Pid12.Pir.Highest()):x2} and no notification is coming"
                 : $"{who}: PIR={(vc.Pid.Pir.IsEmpty ? "empty" : $"highest 0x{vc.Pid.Pir.Highest():x2}")} ON={B(vc.Pid.On)} with the vCPU {vc.Phase} and no notification in flight",
             Property.NotificationVectorWrong => $"{who}: descriptor NV=0x{vc.Pid.Nv:x2}, vmcs01 NV=0x{vc.Vmcs01.PostedIntrNv:x2}, vmcs02 NV=0x{vc.Vmcs02.PostedIntrNv:x2}",
+            Property.InterruptToDisabledApic => $"{who}: an IPI posted through the PID-pointer table while the APIC was disabled reached IRR (now {KvmReport.Vectors(vc.Apic.Irr)}) after the APIC was enabled again",
             Property.KvmWarned => $"{who}: KVM hit a WARN_ON_ONCE of its own ({((vc.Faults & Fault.BlamedL1) != 0 ? "nested_early_check: a late VM-fail" : "vmx_hwapic_isr_update in KVM_RUN with L2 active and VID in vmcs12")})",
             Property.VectorStuckInService => $"{who}: an EOI left its vector in ISR (ISR highest 0x{HighestOrZero(vc.Apic.Isr.Highest()):x2}, SVI 0x{vc.Vmcs01.Svi:x2})",
             _ => p.Id(),

@@ -58,8 +58,9 @@ public readonly partial struct VmxModel : IKvmModel
                     break;
             }
         }
-        // VM-wide events, drawn in vCPU 0's lane once it exists.
-        if (s.Vcpus[0].Life == VcpuLife.Absent) return n;
+        // VM-wide events (ioctls on the VM fd, the MMU notifier), drawn in vCPU 0's lane. They need
+        // no vCPU: before the first KVM_CREATE_VCPU, or between its two halves, they reach only
+        // the vCPUs already in kvm->vcpus, and a vCPU created later reads the VM's state.
         if (Allowed(s, EventKind.DirtyLogging)) steps[n++] = new(EventKind.DirtyLogging, Actor.Userspace, 0, s.DirtyLogging ? 0 : 1);
         if (Allowed(s, EventKind.ApicPageMigrate)) steps[n++] = new(EventKind.ApicPageMigrate, Actor.L0, 0);
         return n;

@@ -3,7 +3,7 @@ using NestedApic.Hardware.Vmx;
 namespace NestedApic.Hypervisor.Vmx;
 
 /// <summary>
-/// The other vmcs01 fields KVM must change while vmcs02 may be loaded (kvm-2025-series.md §2.2):
+/// The other vmcs01 fields KVM must change while vmcs02 may be loaded (the 2025-26 series 2bf889a68fba .. 249cc1ab4b9a):
 /// virtual APIC mode with its TLB flush, TPR_THRESHOLD, APIC_ACCESS_ADDR and PML. Each follows
 /// its own rung of the ladder in the policy.
 /// </summary>

@@ -25,6 +25,7 @@ public static partial class VmxOps
     /// KVM_REQ_APIC_PAGE_RELOAD that vmx_vcpu_reset pends).</summary>
     public static Vmcs InitVmcs01(KvmConfig c, bool apicvActive, ApicMode mode, bool dirtyLogging) => new()
     {
+        Tertiary = TertiaryExecControl(c, apicvActive),
         Pin = PinBasedExecCtrl(apicvActive),
         Primary = PrimaryControls.UseTprShadow | PrimaryControls.ActivateSecondaryControls | PrimaryControls.UseMsrBitmaps,
         Secondary = ModeControls(c, mode) | (apicvActive ? ApicvSecondary : 0) | (dirtyLogging ? SecondaryControls.EnablePml : 0),
@@ -32,7 +33,15 @@ public static partial class VmxOps
         PostedIntrNv = c.Policy.PostedIntrVector,
     };
 
-    /// <summary>mirrors vmx_vcpu_create for the fields modelled: vmcs01 and the descriptor's vector.</summary>
+    /// <summary>vmx_can_use_ipiv: enable_ipiv on a CPU with IPI virtualization (and APICv).</summary>
+    public static bool CanUseIpiv(KvmConfig c) => c.EnableApicv && c.IpiVirtualization && c.Policy.IpiVirtualization;
+
+    /// <summary>mirrors vmx_tertiary_exec_control: IPI virtualization only while APICv is active.</summary>
+    static byte TertiaryExecControl(KvmConfig c, bool apicvActive) => CanUseIpiv(c) && apicvActive ? Vmcs.TertiaryIpiVirt : (byte)0;
+
+    /// <summary>mirrors vmx_vcpu_create for the fields modelled: vmcs01 and the descriptor's vector
+    /// (with IPI virtualization the PID-pointer table gets this vCPU's entry here, valid for its
+    /// life: the model's table is every created vCPU's descriptor).</summary>
     public static void VcpuCreate(ref KvmState s, KvmConfig c, int v)
     {
         ref var vc = ref s.Vcpus[v];
@@ -50,7 +59,7 @@ public static partial class VmxOps
     };
 
     /// <summary>The VMCS a vmcs01 update lands in while L2 is active, or null when it is
-    /// deferred (the flag is then set). Encodes the ladder of kvm-2025-series.md §7.</summary>
+    /// deferred (the flag is then set). Encodes the ladder of docs/policies.md.</summary>
     static ref Vmcs Vmcs01Target(ref VcpuState vc, Vmcs01Update rung, DeferredUpdate flag, out bool deferred)
     {
         deferred = false;
@@ -68,8 +77,8 @@ public static partial class VmxOps
         }
     }
 
-    /// <summary>mirrors vmx_refresh_apicv_exec_ctrl: PIN.PI, SEC.APIC_REG_VIRT and SEC.VID follow
-    /// apicv_active, written where the policy says.</summary>
+    /// <summary>mirrors vmx_refresh_apicv_exec_ctrl: PIN.PI, SEC.APIC_REG_VIRT and SEC.VID (and,
+    /// with enable_ipiv, TERTIARY_EXEC_IPI_VIRT) follow apicv_active, written where the policy says.</summary>
     public static void RefreshApicvExecCtrl(ref KvmState s, KvmConfig c, int v)
     {
         ref var vc = ref s.Vcpus[v];
@@ -77,6 +86,7 @@ public static partial class VmxOps
         if (deferred) return;
         target.Pin = PinBasedExecCtrl(vc.ApicvActive);
         target.Secondary = vc.ApicvActive ? target.Secondary | ApicvSecondary : target.Secondary & ~ApicvSecondary;
+        if (CanUseIpiv(c)) target.Tertiary = TertiaryExecControl(c, vc.ApicvActive); // 6.0+: IPIv follows APICv
     }
 
     /// <summary>mirrors vmx_hwapic_isr_update: SVI := max_isr (0 when none). From 04bc93cf49d1
@@ -126,11 +136,36 @@ public static partial class VmxOps
         if (vc.Phase == VcpuPhase.InGuest) vc.NotificationInFlight = true;
     }
 
+    /// <summary>IPI virtualization (SDM 31.1.6, "IPI Virtualization"): L1's ICR write with a fixed
+    /// vector and a physical destination does not exit; the CPU takes the target's descriptor from
+    /// the PID-pointer table, sets its PIR bit and, if ON was clear, ON and the notification (NV
+    /// to NDST). The CPU knows nothing of the target's level (L1 or L2) or APIC state: a target
+    /// whose APIC is hardware-disabled, which KVM's own delivery would skip, gets it too.</summary>
+    public static void VirtualizedIpi(ref KvmState s, int target, byte vector)
+    {
+        ref var t = ref s.Vcpus[target];
+        if (t.ApicMode == ApicMode.Disabled) t.PirFromDisabledApic = true;
+        if (t.Pid.Post(vector) && t.Phase == VcpuPhase.InGuest) t.NotificationInFlight = true;
+    }
+
+    /// <summary>Whether L1's ICR write is IPI-virtualized: vmcs01 has TERTIARY_EXEC_IPI_VIRT and the
+    /// write reaches the virtual-APIC page (x2APIC virtualization for the ICR MSR, or APIC-access
+    /// and APIC-register virtualization for the xAPIC ICR).</summary>
+    public static bool IcrWriteVirtualized(in VcpuState vc) =>
+        vc.Vmcs01.IpiVirt && vc.Vmcs01.Vid && vc.ApicMode switch
+        {
+            ApicMode.X2Apic => vc.Vmcs01.Has(SecondaryControls.VirtualizeX2ApicMode),
+            ApicMode.XApic => vc.Vmcs01.VirtualizesApicAccesses && vc.Vmcs01.ApicRegVirt,
+            _ => false,
+        };
+
     /// <summary>mirrors vmx_sync_pir_to_irr: move PIR into IRR when ON is set; RVI in vmcs01 is
     /// written only when L1 is active with APICv, otherwise KVM_REQ_EVENT lets KVM inject.</summary>
     public static void SyncPirToIrr(ref KvmState s, KvmConfig c, int v)
     {
         ref var vc = ref s.Vcpus[v];
+        if (vc.Pid.On && vc.PirFromDisabledApic) vc.Faults |= Fault.AcceptedWhileDisabled;
+        vc.PirFromDisabledApic = false;
         bool gotPosted = false;
         if (vc.Pid.On)
         {

@@ -1,8 +1,9 @@
 namespace NestedApic.Scenarios.Toml;
 
 /// <summary>
-/// Entry point of a small, strict TOML 1.0 parser for universe files. Every value keeps its file,
-/// line and column; every error is a <see cref="TomlException"/>. Dates and times are rejected.
+/// Entry point of the TOML reader for universe files: Tomlyn parses and validates (TOML 1.0 and
+/// 1.1), TomlReader keeps each value's file, line and column; every error is a
+/// <see cref="TomlException"/>. Dates and times are rejected.
 /// </summary>
 public static class Toml
 {
@@ -11,7 +12,7 @@ public static class Toml
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(file);
-        return new TomlParser(text, file).ParseDocument();
+        return TomlReader.Read(text, file);
     }
 
     /// <summary>Reads and parses a file; I/O failures become a TomlException naming the file.</summary>

@@ -58,7 +58,7 @@ public sealed partial class TomlTable : TomlValue
 
     internal string ChildPath(string key) => ChildPath(Path, key);
 
-    private static bool IsBare(string key) => key.Length > 0 && key.All(TomlChars.IsBareKeyChar);
+    private static bool IsBare(string key) => key.Length > 0 && key.All(c => c is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' or '-');
 
     private static string Quote(string key)
     {

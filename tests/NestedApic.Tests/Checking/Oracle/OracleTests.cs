@@ -15,10 +15,10 @@ public class OracleTests
     /// <summary>Whether every thread count must give the very same trace (issue 13 asks it of the
     /// parallel merge). Not yet true: when two slices of a round reach one new state, the slice
     /// that inserts it first becomes its parent, so on 2 or 4 threads a state can get a later
-    /// parent than on 1 and the trace, still shortest, can differ (stream 3, case 280:
-    /// …,920,679,2128 on 1 thread, …,920,894,2128 on 2 threads exact). One thread gives one
-    /// trace in both storage modes, which is always checked. Set this when the merge is
-    /// deterministic.</summary>
+    /// parent than on 1 and the trace, still shortest, can differ (seen on hub graphs in exact
+    /// mode: …,920,679,2128 on 1 thread, …,920,894,2128 on 2; it depends on timing, so not every
+    /// run shows it). One thread gives one trace in both storage modes, which is always checked.
+    /// Set this when the merge is deterministic.</summary>
     internal static bool SameTraceOnEveryThreadCount = false;
 
     static readonly (int Threads, bool Exact)[] Every =
@@ -112,13 +112,13 @@ public class OracleTests
     }
 
     [Fact]
-    public void Small_graphs() => RandomGraphs.Fixed(RandomGraphs.Small, AgreesSampled, stream: 1, count: 1500);
+    public void Small_graphs() => RandomGraphs.Fixed(RandomGraphs.Small, AgreesSampled, seed: "0000000000o1", count: 1500);
 
     [Fact]
-    public void Wide_graphs_split_levels_across_threads() => RandomGraphs.Fixed(RandomGraphs.Wide, Agrees, stream: 2, count: 40);
+    public void Wide_graphs_split_levels_across_threads() => RandomGraphs.Fixed(RandomGraphs.Wide, Agrees, seed: "0000000000o2", count: 40);
 
     [Fact]
-    public void Hubs_escape_the_one_byte_links() => RandomGraphs.Fixed(RandomGraphs.Hubs, Agrees, stream: 3, count: 100);
+    public void Hubs_escape_the_one_byte_links() => RandomGraphs.Fixed(RandomGraphs.Hubs, Agrees, seed: "0000000000o3", count: 100);
 
     /// <summary>The graph of issue 17: 0 → {1, 2}, 1 → {3}; 2 and 3 have no successors, 3 breaks
     /// an invariant and is final, 2 is not final. The deadlock at 2 (one step) is nearer than the

@@ -70,9 +70,23 @@ static class RandomGraphs
         from seed in Gen.ULong
         select new GraphSpec(shape, n, dead, k, hub, hubK, bad, notFinal, from_, deadlock, maxDepth, seed);
 
-    /// <summary>Up to 300 nodes, fan-out 0 to 5: corner cases, ties between kinds at one depth.</summary>
-    public static readonly Gen<GraphSpec> Small =
-        Spec(Gen.Int[1, 300], Gen.Double[0, 0.6], Gen.Int[1, 5], Gen.Const(0.0), Gen.Const(0), Gen.Frequency((1, Gen.Const(0.0)), (1, Gen.Double[0, 1])));
+    /// <summary>Up to 60 nodes, many dead ends, many violating and non-final nodes, deadlocks
+    /// checked: a deadlock and a violation a level apart, in either order of discovery.</summary>
+    static readonly Gen<GraphSpec> Dense =
+        from shape in Gen.Enum<GraphShape>()
+        from n in Gen.Int[2, 60]
+        from dead in Gen.Double[0.2, 0.6]
+        from k in Gen.Int[1, 4]
+        from bad in Gen.Double[1, 20]
+        from notFinal in Gen.Double[5, 60]
+        from seed in Gen.ULong
+        select new GraphSpec(shape, n, dead, k, 0, 0, bad, notFinal, 0, true, int.MaxValue, seed);
+
+    /// <summary>Up to 300 nodes, fan-out 0 to 5: corner cases, ties between kinds at one depth;
+    /// a quarter of them dense with bad nodes of both kinds.</summary>
+    public static readonly Gen<GraphSpec> Small = Gen.Frequency(
+        (3, Spec(Gen.Int[1, 300], Gen.Double[0, 0.6], Gen.Int[1, 5], Gen.Const(0.0), Gen.Const(0), Gen.Frequency((1, Gen.Const(0.0)), (1, Gen.Double[0, 1])))),
+        (1, Dense));
 
     /// <summary>Thousands to tens of thousands of nodes with fan-out at most 4, so that levels pass
     /// the engine's 512-state threshold and a round is split into slices across threads; bad
@@ -86,23 +100,11 @@ static class RandomGraphs
         Spec(Gen.Int[300, 3_000], Gen.Double[0, 0.3], Gen.Int[1, 3], Gen.Double[0.001, 0.02], Gen.Int[255, 400], Gen.Double[0, 1]);
 
     /// <summary>Runs <paramref name="assert"/> on <paramref name="count"/> cases drawn from fixed
-    /// seeds (stream <paramref name="stream"/>, seed = case number), so CI sees the same cases
-    /// every run. A failure names the case's CsCheck seed: <c>gen.Sample(assert, seed: "…", iter: 1)</c>
-    /// replays it, and dropping the seed explores fresh random cases with shrinking. Set
-    /// ORACLE_CASES to run more (or fewer) cases.</summary>
-    public static void Fixed(Gen<GraphSpec> gen, Action<GraphSpec> assert, uint stream, int count)
+    /// seeds (see <see cref="FixedSample"/>), so CI sees the same cases every run; a failure
+    /// names the case's CsCheck seed. Set ORACLE_CASES to run more (or fewer) cases.</summary>
+    public static void Fixed(Gen<GraphSpec> gen, Action<GraphSpec> assert, string seed, int count)
     {
         if (int.TryParse(Environment.GetEnvironmentVariable("ORACLE_CASES"), out int n)) count = n;
-        for (int i = 0; i < count; i++)
-        {
-            var pcg = new PCG(stream, (ulong)i);
-            string seed = pcg.ToString();
-            var spec = gen.Generate(pcg, null, out _);
-            try { assert(spec); }
-            catch (Exception e)
-            {
-                throw new Xunit.Sdk.XunitException($"case {i} of stream {stream}, CsCheck seed \"{seed}\": {spec}\n{e.Message}", e);
-            }
-        }
+        gen.SampleFixed(assert, seed, count);
     }
 }
