@@ -92,10 +92,12 @@ public static class CheckCommand
         if (o.SaveTrace is not null) OutputPath.CheckWritable(o.SaveTrace, "--save-trace");
         var u = BuiltinUniverses.Resolve(o.Universe!);
         var policy = o.Policy is null ? u.Config.Policy : u.PolicyFor(o.Policy);
+        // Inputs are read before the search: until then Ctrl-C ends the process (even blocked on a FIFO).
+        var from = o.From is null ? null : Scenario.Load(o.From);
         ctrlC.Searching = true;
-        var (report, prelude, note) = o.From is null
+        var (report, prelude, note) = from is null
             ? (UniverseCheck.Run(u, policy, o.Vcpus ?? u.Config.Vcpus, Settings(o)), u.Setup.Select(s => s.Step).ToList(), "the universe's setup")
-            : FromScenario(o, u, policy);
+            : FromScenario(o, from, u, policy);
         ctrlC.Searching = false;
         o.Progress?.Done();
         if (o.Json) stdout.WriteLine(CheckOutput.JsonText(CheckOutput.Json(report)));
@@ -116,9 +118,8 @@ public static class CheckCommand
 
     /// <summary>--from: explore from the state the scenario's steps reach in this universe (its
     /// vmcs12s, vectors and host), under the check's policy; its expects must hold on the way.</summary>
-    static (CheckReport, List<string>, string) FromScenario(Options o, Universe u, Policy policy)
+    static (CheckReport, List<string>, string) FromScenario(Options o, Scenario sc, Universe u, Policy policy)
     {
-        var sc = Scenario.Load(o.From!);
         int vcpus = o.Vcpus ?? sc.Vcpus?.Value ?? u.Config.Vcpus;
         var r = ScenarioRunner.Run(sc, BuiltinUniverses.Load, policy, u, vcpus);
         if (r.Failed is { } f)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace NestedApic.Checking;
 
 public sealed partial class Checker<TModel, TState, TStep>
@@ -14,6 +16,8 @@ public sealed partial class Checker<TModel, TState, TStep>
         public int Counted;
         public bool Full;
         public Pending[]? Batch;
+        /// <summary>The batch's component indices, <see cref="StateStore{TState}.IndexCount"/> a state.</summary>
+        public readonly int[] BatchIdx = new int[Checker<TModel, TState, TStep>.Batch * store.IndexCount];
         public readonly IndexBlock[] Blocks = new IndexBlock[store.TableCount + RootSet.Shards + 1];
         public readonly int[] ParentIdx = new int[store.IndexCount], Idx = new int[store.IndexCount];
         public ulong[] Keys = new ulong[1024];
@@ -26,7 +30,7 @@ public sealed partial class Checker<TModel, TState, TStep>
         public int Deadlock = -1;
         /// <summary>The first violating state this slice inserted (0: none) and its invariant.</summary>
         public ulong ViolationKey;
-        public int ViolationInvariant;
+        public int ViolationInvariant, ViolationParent;
 
         public void Reset(int from, int to)
         {
@@ -70,7 +74,9 @@ public sealed partial class Checker<TModel, TState, TStep>
             int from = (int)Math.Min(round, (long)t * per), to = t < used ? Math.Min(round, from + per) : from;
             slices[t].Reset(from, to);
         }
-        _owners.Clear();
+        // One slice expands the round in parent order: its first insert of a key is the owner's.
+        _inOrder = used == 1 || threads == 1;
+        if (!_inOrder) _owners.Clear();
         var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
         while (true)
         {
@@ -94,6 +100,7 @@ public sealed partial class Checker<TModel, TState, TStep>
     /// <summary>Successors encoded before their keys go into the visited set: the set's slots are
     /// prefetched meanwhile, so its cache misses overlap instead of adding up.</summary>
     const int Batch = 16;
+    bool _inOrder;
 
     void ExpandSlice(Slice sl, long frontierStart, long pos)
     {
@@ -106,11 +113,12 @@ public sealed partial class Checker<TModel, TState, TStep>
         var blocks = sl.Blocks.AsSpan();
         var batch = sl.Batch ??= new Pending[Batch];
         int b = 0;
-        TState parent;
+        TState parent = default;
+        int covered = store.Covered;
         for (int i = sl.Next; i < sl.To; i++)
         {
             long level = pos + i;
-            store.Decode(_frontier[level], out parent, sl.ParentIdx);
+            store.Decode(_frontier[level], ref parent, sl.ParentIdx);
             int n = Successors(parent, steps);
             if (i >= sl.Counted)
             {
@@ -129,16 +137,15 @@ public sealed partial class Checker<TModel, TState, TStep>
             for (int k = i == sl.Next ? sl.NextStep : 0; k < n; k++)
             {
                 ref var e = ref batch[b];
-                e.State = parent;
+                // The batch's zero tail stays zero (a model writing there is caught in Encode).
+                Unsafe.CopyBlockUnaligned(ref Unsafe.As<TState, byte>(ref e.State), ref Unsafe.As<TState, byte>(ref parent), (uint)covered);
                 model.Apply(ref e.State, steps[k]);
-                e.Key = store.Encode(e.State, parent, sl.ParentIdx, sl.Idx, blocks);
                 e.Parent = i; e.Step = k;
-                if (e.Key == 0)
+                if (!store.EncodeLower(e.State, parent, sl.ParentIdx, sl.BatchIdx.AsSpan(b * store.IndexCount, store.IndexCount), blocks))
                 {
                     if (Flush(sl, batch, b, frontierStart + pos)) { sl.Next = i; sl.NextStep = k; sl.Full = true; }
                     return;
                 }
-                _root.Prefetch(e.Key);
                 if (++b == Batch)
                 {
                     if (!Flush(sl, batch, b, frontierStart + pos)) return;
@@ -162,11 +169,23 @@ public sealed partial class Checker<TModel, TState, TStep>
     /// (the slice then resumes there).</summary>
     bool Flush(Slice sl, Pending[] batch, int count, long roundStart)
     {
-        var credits = sl.Blocks.AsSpan(_store.TableCount);
+        var blocks = sl.Blocks.AsSpan();
+        var credits = blocks[_store.TableCount..];
+        int encoded = count, width = _store.IndexCount;
+        for (int j = 0; j < count; j++)
+        {
+            ulong key = _store.EncodeUpper(sl.BatchIdx.AsSpan(j * width, width), blocks);
+            if (key == 0) { encoded = j; break; }
+            batch[j].Key = key;
+            _root.Prefetch(key);
+        }
         for (int j = 0; j < count; j++)
         {
             ref var e = ref batch[j];
-            var outcome = _root.Add(e.Key, (uint)(roundStart + e.Parent), _owners, credits, out int slot, out _);
+            int slot = -1;
+            var outcome = j >= encoded ? RootSet.Outcome.Full
+                : _inOrder ? _root.AddInOrder(e.Key, credits)
+                : _root.Add(e.Key, (uint)(roundStart + e.Parent), _owners, credits, out slot, out _);
             if (outcome == RootSet.Outcome.Full)
             {
                 sl.Next = e.Parent; sl.NextStep = e.Step; sl.Full = true;
@@ -178,7 +197,7 @@ public sealed partial class Checker<TModel, TState, TStep>
             if (sl.ViolationKey == 0)
             {
                 int bad = _model.Violated(e.State);
-                if (bad >= 0) { sl.ViolationKey = e.Key; sl.ViolationInvariant = bad; }
+                if (bad >= 0) { sl.ViolationKey = e.Key; sl.ViolationInvariant = bad; sl.ViolationParent = e.Parent; }
             }
             sl.Push(e.Key, slot, e.Parent, e.Step);
         }
@@ -194,11 +213,16 @@ public sealed partial class Checker<TModel, TState, TStep>
         if (sl.StepBytes.Length < sl.Count) sl.StepBytes = new byte[Math.Max(sl.Count, sl.StepBytes.Length * 2)];
         int kept = 0;
         long first = frontierStart + pos;
+        bool all = _inOrder;
         for (int c = 0; c < sl.Count; c++)
         {
             int p = sl.Parents[c];
-            _root.Settle(sl.Slots[c]);
-            if (_owners.Owner(sl.Keys[c]) != (uint)(first + p)) continue;
+            if (!all)
+            {
+                if (c + 8 < sl.Count) _root.PrefetchSlot(sl.Slots[c + 8]);
+                _root.Settle(sl.Slots[c]);
+                if (_owners.Owner(sl.Keys[c]) != (uint)(first + p)) continue;
+            }
             sl.Keys[kept] = sl.Keys[c]; sl.Parents[kept] = p; sl.Steps[kept] = sl.Steps[c];
             int step = sl.Steps[c];
             if (step >= 255) (sl.BigSteps ??= [])[kept] = step;

@@ -173,7 +173,7 @@ public sealed partial class Checker<TModel, TState, TStep>
         foreach (var sl in slices)
         {
             if (sl.ViolationKey == 0) continue;
-            uint owner = _owners.Owner(sl.ViolationKey);
+            uint owner = _inOrder ? (uint)(roundStart + sl.ViolationParent) : _owners.Owner(sl.ViolationKey);
             int local = (int)(owner - roundStart);
             var owning = slices.First(s => s.From <= local && local < s.To);
             int step = owning.StepOf(sl.ViolationKey, local);

@@ -94,6 +94,29 @@ internal sealed class RootSet
         }
     }
 
+    /// <summary>Inserts a key when one thread expands the whole round in parent order: the first
+    /// parent to reach a key is the smallest, so no owner is recorded and the key is never fresh.
+    /// New when it was absent; Full as for <see cref="Add"/>.</summary>
+    public Outcome AddInOrder(ulong key, Span<IndexBlock> credits)
+    {
+        var (s, i) = Locate(key, _shards, out var shard);
+        var slots = shard.Slots;
+        while (true)
+        {
+            ulong seen = slots[i];
+            if (seen == 0)
+            {
+                ref var credit = ref credits[s];
+                if (credit.Next == credit.End && !Refill(shard, ref credit)) return Outcome.Full;
+                slots[i] = key;
+                credit.Next++;
+                return Outcome.New;
+            }
+            if (seen == key) return Outcome.Old;
+            if (++i == slots.Length) i = 0;
+        }
+    }
+
     /// <summary>Asks the CPU to bring the key's first slot into cache (a hint: never faults).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void Prefetch(ulong key)
@@ -101,6 +124,14 @@ internal sealed class RootSet
         if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
         var (_, i) = Locate(key, _shards, out var shard);
         System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref shard.Slots[i]));
+    }
+
+    /// <summary>Prefetches a slot <see cref="Settle"/> is about to write.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void PrefetchSlot(int slot)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref _shards[slot >> MaxShardBits].Slots[slot & ((1 << MaxShardBits) - 1)]));
     }
 
     /// <summary>Ends a key's first round: it can no longer change hands.</summary>
