@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using NestedApic.Checking.Reduction;
 
 namespace NestedApic.Checking;
 
@@ -25,7 +26,11 @@ public sealed partial class Checker<TModel, TState, TStep>
         public int Count, Kept;
         public byte[] Counts = new byte[256], StepBytes = new byte[1024];
         public Dictionary<int, int>? BigCounts, BigSteps;
-        public long Transitions;
+        public long Transitions, Reduced, Skipped;
+        /// <summary>The parent whose ample successors are being inserted, and whether one of them
+        /// was stored by an earlier round (the reduction's cycle proviso, AmpleSets C3).</summary>
+        public int ProvisoParent = -1;
+        public bool ProvisoOld;
         /// <summary>The first deadlocked parent (frontier position relative to the level), or -1.</summary>
         public int Deadlock = -1;
         /// <summary>The first violating state this slice inserted (0: none) and its invariant.</summary>
@@ -36,7 +41,7 @@ public sealed partial class Checker<TModel, TState, TStep>
         {
             From = Next = from; To = to;
             NextStep = 0; Counted = from; Full = false;
-            Count = Kept = 0; Transitions = 0; Deadlock = -1; ViolationKey = 0;
+            Count = Kept = 0; Transitions = Reduced = Skipped = 0; ProvisoParent = -1; ProvisoOld = false; Deadlock = -1; ViolationKey = 0;
             BigCounts?.Clear(); BigSteps?.Clear();
             if (Counts.Length < to - from) Counts = new byte[to - from];
         }
@@ -75,6 +80,7 @@ public sealed partial class Checker<TModel, TState, TStep>
         // One slice expands the round in parent order: its first insert of a key is the owner's.
         _inOrder = used == 1 || threads == 1;
         if (!_inOrder) _owners.Clear();
+        _roundKeys?.Clear();
         var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
         while (true)
         {
@@ -91,7 +97,7 @@ public sealed partial class Checker<TModel, TState, TStep>
         }
         if (used == 1 || threads == 1) foreach (var s in slices) Keep(s, frontierStart, pos);
         else Parallel.ForEach(slices, options, s => Keep(s, frontierStart, pos));
-        foreach (var s in slices) _transitions += s.Transitions;
+        foreach (var s in slices) { _transitions += s.Transitions; _reduced += s.Reduced; _skipped += s.Skipped; }
         return true;
     }
 
@@ -105,6 +111,8 @@ public sealed partial class Checker<TModel, TState, TStep>
         var model = _model;
         int max = MaxSteps;
         Span<TStep> steps = max <= 256 ? stackalloc TStep[max] : new TStep[max];
+        Span<int> order = _reducer is null ? default : max <= 256 ? stackalloc int[max] : new int[max];
+        Span<byte> perm = stackalloc byte[AmpleSets.MaxAgents];
         bool deadlocks = _o.CheckDeadlock;
         bool onlyDeadlocks = _pending is not null;
         var store = _store;
@@ -132,16 +140,32 @@ public sealed partial class Checker<TModel, TState, TStep>
                 sl.Transitions += n;
             }
             if (onlyDeadlocks || sl.ViolationKey != 0) continue;
-            for (int k = i == sl.Next ? sl.NextStep : 0; k < n; k++)
+            // Partial-order reduction: the ample steps (ordinals in `order`) first; the others
+            // only if an earlier round stored one of their successors (AmpleSets, C3). j counts
+            // the sequence, k is the step's ordinal among the enabled steps (links and replay use it).
+            int m = _reducer is null || n < 2 ? n : _reducer.Select(parent, steps[..n], order);
+            int j0 = i == sl.Next ? sl.NextStep : 0;
+            if (j0 == 0) { sl.ProvisoParent = i; sl.ProvisoOld = false; }
+            bool full = m == n || j0 > m;
+            for (int j = j0; j < n; j++)
             {
+                if (j == m && !full)
+                {
+                    if (!Flush(sl, batch, b, frontierStart + pos)) return;
+                    b = 0;
+                    if (!sl.ProvisoOld) { sl.Reduced++; sl.Skipped += n - m; break; }
+                    full = true;
+                }
+                int k = m == n ? j : Ordinal(order, m, n, j);
                 ref var e = ref batch[b];
                 // The batch's zero tail stays zero (a model writing there is caught in Encode).
                 Unsafe.CopyBlockUnaligned(ref Unsafe.As<TState, byte>(ref e.State), ref Unsafe.As<TState, byte>(ref parent), (uint)covered);
                 model.Apply(ref e.State, steps[k]);
-                e.Parent = i; e.Step = k;
+                _symmetry?.Canonicalize(ref e.State, perm);
+                e.Parent = i; e.Step = k; e.Seq = j;
                 if (!store.EncodeLower(e.State, parent, sl.ParentIdx, sl.BatchIdx.AsSpan(b * store.IndexCount, store.IndexCount), blocks))
                 {
-                    if (Flush(sl, batch, b, frontierStart + pos)) { sl.Next = i; sl.NextStep = k; sl.Full = true; }
+                    if (Flush(sl, batch, b, frontierStart + pos)) { sl.Next = i; sl.NextStep = j; sl.Full = true; }
                     return;
                 }
                 if (++b == Batch)
@@ -155,12 +179,32 @@ public sealed partial class Checker<TModel, TState, TStep>
         sl.Next = sl.To;
     }
 
+    /// <summary>The keys stored in this round, kept only in order and under partial-order
+    /// reduction (the proviso must tell them from an earlier round's).</summary>
+    HashSet<ulong>? _roundKeys;
+
+    /// <summary>The j-th step to expand: the m ample ordinals first, then the others ascending
+    /// (written into <paramref name="order"/> when j first reaches m).</summary>
+    static int Ordinal(Span<int> order, int m, int n, int j)
+    {
+        if (j == m)
+        {
+            Span<bool> taken = n <= 512 ? stackalloc bool[n] : new bool[n];
+            for (int a = 0; a < m; a++) taken[order[a]] = true;
+            int w = m;
+            for (int k = 0; k < n; k++) if (!taken[k]) order[w++] = k;
+        }
+        return order[j];
+    }
+
     /// <summary>A successor waiting for its visited-set insert.</summary>
     struct Pending
     {
         public TState State;
         public ulong Key;
-        public int Parent, Step;
+        /// <summary>Step: the ordinal among the parent's enabled steps; Seq: its place in the
+        /// order the reduction expands them (the same unless a reduction reordered).</summary>
+        public int Parent, Step, Seq;
     }
 
     /// <summary>Inserts the batch's keys in order; false when the set was full at one of them
@@ -186,10 +230,19 @@ public sealed partial class Checker<TModel, TState, TStep>
                 : _root.Add(e.Key, (uint)(roundStart + e.Parent), _owners, credits, out slot, out _);
             if (outcome == RootSet.Outcome.Full)
             {
-                sl.Next = e.Parent; sl.NextStep = e.Step; sl.Full = true;
+                sl.Next = e.Parent; sl.NextStep = e.Seq; sl.Full = true;
                 return false;
             }
-            if (outcome != RootSet.Outcome.New) continue;
+            if (outcome != RootSet.Outcome.New)
+            {
+                // Only an earlier round's state counts for the proviso: whether another parent of
+                // this round got there first depends on thread timing (and it is one level deeper
+                // anyway). In order, Old also means this round: the round's own keys tell.
+                if (_reducer is not null && e.Parent == sl.ProvisoParent && outcome == RootSet.Outcome.Old && !(_inOrder && _roundKeys?.Contains(e.Key) == true))
+                    sl.ProvisoOld = true;
+                continue;
+            }
+            if (_inOrder && _reducer is not null) (_roundKeys ??= []).Add(e.Key);
             // Whoever ends up owning a state has claimed it New, so checking on New sees every
             // violation with its owner.
             if (sl.ViolationKey == 0)

@@ -58,12 +58,14 @@ internal sealed class RootSet
         return (s, (int)Math.BigMul(h << ShardBits, (ulong)shard.Slots.Length, out _));
     }
 
-    public enum Outcome { Old, New, Full }
+    /// <summary>Taken: stored in this round already, owned by an earlier or the same parent
+    /// (a caller that does not care treats it as Old).</summary>
+    public enum Outcome { Old, New, Full, Taken }
 
     /// <summary>Inserts <paramref name="key"/> (never 0) reached from state <paramref name="parent"/>.
     /// New: the key is now owned by <paramref name="parent"/> (it was absent, or owned by a later
-    /// parent of the same round, which loses it); Old: an earlier round or an earlier or the same
-    /// parent owns it; Full: nothing was done, grow first (this set or the owner table).
+    /// parent of the same round, which loses it); Old: an earlier round stored it; Taken: an earlier
+    /// or the same parent of this round owns it; Full: nothing was done, grow first (this set or the owner table).
     /// <paramref name="credits"/> holds one block per shard and then the owner table's.</summary>
     public Outcome Add(ulong key, uint parent, OwnerTable owners, Span<IndexBlock> credits, out int slot, out bool inserted)
     {
@@ -87,7 +89,7 @@ internal sealed class RootSet
             if (seen == (key | Fresh))
             {
                 slot = (s << MaxShardBits) | i;
-                return owners.Claim(key, parent) ? Outcome.New : Outcome.Old;
+                return owners.Claim(key, parent) ? Outcome.New : Outcome.Taken;
             }
             if (++i == slots.Length) i = 0;
         }
