@@ -148,7 +148,9 @@ public sealed partial class Checker<TModel, TState, TStep>
             int m = _reducer is null || n < 2 ? n : _reducer.Select(parent, steps[..n], order);
             int j0 = i == sl.Next ? sl.NextStep : 0;
             if (j0 == 0) { sl.ProvisoParent = i; sl.ProvisoOld = false; }
-            bool full = m == n || j0 > m;
+            // A resume at or past m comes after the decision to expand in full (only then are
+            // those steps generated); the flag below may since belong to another parent.
+            bool full = m == n || j0 >= m;
             for (int j = j0; j < n; j++)
             {
                 if (j == m && !full)
