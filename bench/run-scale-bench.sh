@@ -36,7 +36,8 @@ row() {
   local name=$1 build=$2; shift 2
   local code=0
   /usr/bin/time -f "%M %e %U %S" -o "$tmp/time" "$tmp/$build/NestedApic.Cli" check "$@" --json >"$tmp/out.json" 2>"$tmp/err" || code=$?
-  read -r kb wall user sys <"$tmp/time"
+  # /usr/bin/time writes "Command exited with non-zero status N" first when the exit is not 0.
+  read -r kb wall user sys < <(tail -n 1 "$tmp/time")
   local states seconds depth verdict
   states=$(jq '.stats.states' "$tmp/out.json"); seconds=$(jq '.stats.seconds' "$tmp/out.json")
   depth=$(jq '.stats.depth' "$tmp/out.json"); verdict=$(jq -r '.verdict' "$tmp/out.json")

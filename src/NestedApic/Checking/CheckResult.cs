@@ -45,7 +45,8 @@ public sealed record Statistics
     public long Queue { get; init; }
     public double Seconds { get; init; }
     public double StatesPerSecond => Seconds > 0 ? States / Seconds : 0;
-    /// <summary>The process's peak resident set during the search (frontier, tables, runtime: all of it).</summary>
+    /// <summary>The process's peak resident set (frontier, tables, runtime: all of it), since the
+    /// process started: for a one-search process (`check UNIVERSE`) the search's peak.</summary>
     public long PeakMemoryBytes { get; init; }
     /// <summary>Bytes per state from the peak: <see cref="PeakMemoryBytes"/> / <see cref="States"/>.</summary>
     public double BytesPerState { get; init; }

@@ -56,8 +56,6 @@ public sealed partial class Checker<TModel, TState, TStep>
             Keys[Count] = key; Slots[Count] = slot; Parents[Count] = parent; Steps[Count++] = step;
         }
 
-        public long Bytes => Keys.Length * 24L + Counts.Length + StepBytes.Length;
-
         /// <summary>The step by which parent <paramref name="parent"/> (relative to the round) reached <paramref name="key"/>.</summary>
         public int StepOf(ulong key, int parent)
         {

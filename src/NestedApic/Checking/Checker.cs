@@ -52,7 +52,6 @@ public sealed partial class Checker<TModel, TState, TStep>
 
     public CheckResult<TState, TStep> Run()
     {
-        Memory.ResetPeak();
         _baseline = Memory.WorkingSet;
         SampleResident();
         _clock.Start();

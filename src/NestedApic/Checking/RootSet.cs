@@ -46,7 +46,6 @@ internal sealed class RootSet
 
     public long Capacity => _shards.Sum(s => (long)s.Slots.Length);
     public long Bytes => Capacity * 8L;
-    public bool NeedsGrowth => _shards.Any(s => s.NeedsGrowth);
 
     static int BlockFor(long capacity) => (int)Math.Clamp(capacity / 64, 1, 64);
 

@@ -96,12 +96,6 @@ internal sealed class StateStore<TState> where TState : unmanaged
         }
     }
 
-    /// <summary>Distinct values stored per table, for reports.</summary>
-    public IEnumerable<(string Name, long Values)> Tables =>
-        _leaves.Select((c, i) => (c.Name, _leafTables[i].Reserved))
-            .Concat(_groupTables.Select((t, g) => ($"group{g}", t?.Reserved ?? 0)))
-            .Concat(Enumerable.Range(0, 2).Select(h => ($"half{h}", _halfPairs[h]?.Reserved ?? _halfTuples[h]?.Reserved ?? 0)));
-
     IEnumerable<InternTable> InternTables =>
         _leafTables.Concat(_groupTables.OfType<InternTable>()).Concat(_halfTuples.OfType<InternTable>());
 
