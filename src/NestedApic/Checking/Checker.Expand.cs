@@ -144,9 +144,12 @@ public sealed partial class Checker<TModel, TState, TStep>
             // only if an earlier round stored one of their successors (AmpleSets, C3). j counts
             // the sequence, k is the step's ordinal among the enabled steps (links and replay use it).
             int m = _reducer is null || n < 2 ? n : _reducer.Select(parent, steps[..n], order);
+            if (m < n) FillRest(order, m, n); // also on a resume past m: `order` is this call's
             int j0 = i == sl.Next ? sl.NextStep : 0;
             if (j0 == 0) { sl.ProvisoParent = i; sl.ProvisoOld = false; }
-            bool full = m == n || j0 > m;
+            // A resume at or past m comes after the decision to expand in full (only then are
+            // those steps generated); the flag below may since belong to another parent.
+            bool full = m == n || j0 >= m;
             for (int j = j0; j < n; j++)
             {
                 if (j == m && !full)
@@ -156,7 +159,7 @@ public sealed partial class Checker<TModel, TState, TStep>
                     if (!sl.ProvisoOld) { sl.Reduced++; sl.Skipped += n - m; break; }
                     full = true;
                 }
-                int k = m == n ? j : Ordinal(order, m, n, j);
+                int k = m == n ? j : order[j];
                 ref var e = ref batch[b];
                 // The batch's zero tail stays zero (a model writing there is caught in Encode).
                 Unsafe.CopyBlockUnaligned(ref Unsafe.As<TState, byte>(ref e.State), ref Unsafe.As<TState, byte>(ref parent), (uint)covered);
@@ -183,18 +186,13 @@ public sealed partial class Checker<TModel, TState, TStep>
     /// reduction (the proviso must tell them from an earlier round's).</summary>
     HashSet<ulong>? _roundKeys;
 
-    /// <summary>The j-th step to expand: the m ample ordinals first, then the others ascending
-    /// (written into <paramref name="order"/> when j first reaches m).</summary>
-    static int Ordinal(Span<int> order, int m, int n, int j)
+    /// <summary>Writes the ordinals the ample set left out, ascending, after its m ordinals.</summary>
+    static void FillRest(Span<int> order, int m, int n)
     {
-        if (j == m)
-        {
-            Span<bool> taken = n <= 512 ? stackalloc bool[n] : new bool[n];
-            for (int a = 0; a < m; a++) taken[order[a]] = true;
-            int w = m;
-            for (int k = 0; k < n; k++) if (!taken[k]) order[w++] = k;
-        }
-        return order[j];
+        Span<bool> taken = n <= 512 ? stackalloc bool[n] : new bool[n];
+        for (int a = 0; a < m; a++) taken[order[a]] = true;
+        int w = m;
+        for (int k = 0; k < n; k++) if (!taken[k]) order[w++] = k;
     }
 
     /// <summary>A successor waiting for its visited-set insert.</summary>

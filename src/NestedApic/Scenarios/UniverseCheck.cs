@@ -15,11 +15,10 @@ public static class UniverseCheck
         public bool Exact { get; init; }
         /// <summary>--max-memory: bytes the process may hold; null: the engine's default.</summary>
         public long? MaxMemory { get; init; }
-        /// <summary>Symmetry reduction (Checking/Reduction): the same verdicts, fewer states.</summary>
+        /// <summary>Symmetry and partial-order reduction (Checking/Reduction): the same verdicts, fewer states.</summary>
         public bool Reduce { get; init; }
-        /// <summary>Partial-order reduction as well (opt-in: it prunes little on the KVM model, and
-        /// with more than one thread its state counts may vary slightly from run to run).</summary>
-        public bool PartialOrder { get; init; }
+        /// <summary>With <see cref="Reduce"/>: the partial-order reduction too (false: symmetry alone).</summary>
+        public bool PartialOrder { get; init; } = true;
     }
 
     public static (IKvmModel Model, KvmConfig Config) Build(Universe u, Policy policy, int vcpus)
@@ -101,7 +100,7 @@ public static class UniverseCheck
             Cancel = settings.Cancel,
             Exact = settings.Exact,
             MemoryBudgetBytes = settings.MaxMemory ?? CheckOptions.DefaultMemoryBudget(),
-            Reduce = settings.PartialOrder,
+            Reduce = settings.Reduce && settings.PartialOrder,
             Symmetry = settings.Reduce,
         };
         var result = Checker.Run<TModel, KvmState, KvmStep>(model, options);
@@ -123,8 +122,10 @@ public static class UniverseCheck
             var reduced = result.Stats;
             var full = Checker.Run<TModel, KvmState, KvmStep>(model,
                 options with { Reduce = false, Symmetry = false, MaxDepth = result.Trace.Count + (result.Verdict == Verdict.Deadlock ? 1 : 0) });
-            // (a bound or budget may stop the full search: then the reduced search's real, maybe longer, trace stands)
-            if (full.Verdict is Verdict.Violated or Verdict.Deadlock)
+            // A bound or budget may stop the full search: then the reduced search's real, maybe
+            // longer, trace stands. Ctrl-C stops the run.
+            if (full.StopReason == StopReason.Cancelled) result = full;
+            else if (full.Verdict is Verdict.Violated or Verdict.Deadlock)
                 result = full with { Stats = full.Stats with { Reduction = kind + "; the violation searched again in full up to its depth", ReducedStates = reduced.ReducedStates, SkippedSteps = reduced.SkippedSteps } };
         }
         return Report(u, policy, vcpus, depth, model, result);
