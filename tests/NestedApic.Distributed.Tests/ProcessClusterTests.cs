@@ -35,7 +35,7 @@ public class ProcessClusterTests(PostgresServer postgres) : IClassFixture<Postgr
         string scn = Path.Combine(Path.GetTempPath(), $"cluster-{Guid.NewGuid():N}.scn");
         try
         {
-            var local = Check("tpr-threshold-ppr", "--threads", "1");
+            var local = Check("tpr-threshold-ppr", "--threads", "1", "--no-reduce");
             var cluster = Check("tpr-threshold-ppr", "--cluster", "local:2", "--save-trace", scn);
             SameReport(local, cluster);
             Assert.Equal("violated", (string?)cluster["verdict"]);
@@ -77,7 +77,7 @@ public class ProcessClusterTests(PostgresServer postgres) : IClassFixture<Postgr
         a.WaitFor("silo: ready", Limit);
         b.WaitFor("silo: ready", Limit);
         foreach (var u in new[] { "tpr-threshold-ppr", "seed" })
-            SameReport(Check(u, "--threads", "1"), Check(u, "--cluster", postgres.Url(id) + "&silos=2"));
+            SameReport(Check(u, "--threads", "1", "--no-reduce"), Check(u, "--cluster", postgres.Url(id) + "&silos=2"));
     }
 
     [Fact]
