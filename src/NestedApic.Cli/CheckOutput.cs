@@ -21,7 +21,7 @@ public static class CheckOutput
         w.WriteLine($"  {r.VerdictLine}");
         w.WriteLine($"  {StatsLine(r.Stats)}");
         if (r.Stats.PeakMemoryBytes > 0)
-            w.WriteLine($"  peak memory {NestedApic.Checking.Memory.Format(r.Stats.PeakMemoryBytes)} (the whole process), {r.Stats.BytesPerState:F1} bytes/state; budget {NestedApic.Checking.Memory.Format(r.Stats.MemoryBudgetBytes)}");
+            w.WriteLine($"  peak memory {NestedApic.Checking.Memory.Format(r.Stats.PeakMemoryBytes)} (the whole process){(r.Stats.States >= 100_000 ? $", {r.Stats.BytesPerState:F1} bytes/state" : "")}; budget {NestedApic.Checking.Memory.Format(r.Stats.MemoryBudgetBytes)}");
         w.WriteLine(r.Stats.CollisionProbability == 0 ? "  states stored exactly: no fingerprint collision possible"
             : $"  probability that a fingerprint collision hid a state: {r.Stats.CollisionProbability:G2} (TLC's optimistic estimate)");
         w.WriteLine(r.Reduction is { } red

@@ -46,8 +46,9 @@ public sealed record CheckReport
     public ReductionStats? Reduction { get; init; }
 
     /// <summary>Breadth-first search over the full graph gives a shortest trace, and so does a
-    /// violation found under reduction: it is searched again in full up to its depth.</summary>
-    public bool TraceKnownShortest => Reduction is null || Reduction.ReducedStates == 0 || Reduction.Kind.Contains("searched again in full");
+    /// violation found under reduction: it is searched again in full up to its depth. Without a
+    /// violation there is no trace to doubt.</summary>
+    public bool TraceKnownShortest => Verdict != "violated" || Reduction is null || Reduction.ReducedStates == 0 || Reduction.Kind.Contains("searched again in full");
 
     /// <summary>What the run shows, in the vocabulary of expectations: "holds" or a property id.</summary>
     public string Outcome => Verdict == "violated" ? Property! : Verdict;
