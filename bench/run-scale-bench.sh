@@ -36,7 +36,8 @@ row() {
   local name=$1 build=$2; shift 2
   local code=0
   /usr/bin/time -f "%M %e %U %S" -o "$tmp/time" "$tmp/$build/NestedApic.Cli" check "$@" --json >"$tmp/out.json" 2>"$tmp/err" || code=$?
-  read -r kb wall user sys <"$tmp/time"
+  # /usr/bin/time writes "Command exited with non-zero status N" first when the exit is not 0.
+  read -r kb wall user sys < <(tail -n 1 "$tmp/time")
   local states seconds depth verdict
   states=$(jq '.stats.states' "$tmp/out.json"); seconds=$(jq '.stats.seconds' "$tmp/out.json")
   depth=$(jq '.stats.depth' "$tmp/out.json"); verdict=$(jq -r '.verdict' "$tmp/out.json")
@@ -51,12 +52,13 @@ threads=$(nproc)
 echo
 echo "1. intel-wide, 2 vCPUs, linux-7.0 (states/s from the report's search time; peak resident set from /usr/bin/time)"
 header
-row "intel-wide 2 vCPUs 1 thread" base intel-wide --policy linux-7.0 --threads 1; read -r _ b1 <"$tmp/last"
-row "intel-wide 2 vCPUs 1 thread" new intel-wide --policy linux-7.0 --threads 1; read -r s n1 <"$tmp/last"
-row "intel-wide 2 vCPUs $threads threads" base intel-wide --policy linux-7.0 --threads "$threads"; read -r _ bN <"$tmp/last"
-row "intel-wide 2 vCPUs $threads threads" new intel-wide --policy linux-7.0 --threads "$threads"; read -r _ nN <"$tmp/last"
-awk -v b1="$b1" -v n1="$n1" -v bN="$bN" -v nN="$nN" -v t="$threads" 'BEGIN {
-  printf "new / base, 1 thread: %.2fx; new %d threads / new 1 thread: %.2fx; base %d threads / base 1 thread: %.2fx\n", b1 / n1, t, n1 / nN, t, b1 / bN }'
+row "intel-wide 2 vCPUs 1 thread" base intel-wide --policy linux-7.0 --threads 1; read -r sb1 b1 <"$tmp/last"
+row "intel-wide 2 vCPUs 1 thread" new intel-wide --policy linux-7.0 --threads 1 --no-reduce; read -r s n1 <"$tmp/last"; sn1=$s
+row "intel-wide 2 vCPUs $threads threads" base intel-wide --policy linux-7.0 --threads "$threads"; read -r sbN bN <"$tmp/last"
+row "intel-wide 2 vCPUs $threads threads" new intel-wide --policy linux-7.0 --threads "$threads" --no-reduce; read -r snN nN <"$tmp/last"
+# Ratios of states/s: the model grew since BASE (more states), so seconds alone would mislead.
+awk -v sb1="$sb1" -v b1="$b1" -v sn1="$sn1" -v n1="$n1" -v sbN="$sbN" -v bN="$bN" -v snN="$snN" -v nN="$nN" -v t="$threads" 'BEGIN {
+  printf "states/s, new / base, 1 thread: %.2fx; new %d threads / new 1 thread: %.2fx; base %d threads / base 1 thread: %.2fx\n", (sn1 / n1) / (sb1 / b1), t, (snN / nN) / (sn1 / n1), t, (sbN / bN) / (sb1 / b1) }'
 
 if [ $skip3 = 0 ]; then
   echo

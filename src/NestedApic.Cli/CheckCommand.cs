@@ -14,7 +14,7 @@ namespace NestedApic.Cli;
 /// </summary>
 public static class CheckCommand
 {
-    public const string Usage = "usage: nestedapic check [UNIVERSE.toml|NAME] [--policy P] [--vcpus N] [--threads T] [--depth D] [--max-states N] [--max-memory SIZE] [--json] [--save-trace FILE.scn] [--from FILE.scn]";
+    public const string Usage = "usage: nestedapic check [UNIVERSE.toml|NAME] [--policy P] [--vcpus N] [--threads T] [--depth D] [--max-states N] [--max-memory SIZE] [--json] [--save-trace FILE.scn] [--from FILE.scn] [--no-reduce]";
 
     sealed record Options(string? Universe, string? Policy, int? Vcpus, int Threads, int? Depth, long? MaxStates, bool Json,
         string? SaveTrace = null, string? From = null, string? Html = null)
@@ -22,6 +22,8 @@ public static class CheckCommand
         public CancellationToken Cancel { get; init; }
         public ProgressPrinter? Progress { get; init; }
         public bool Exact { get; init; }
+        /// <summary>Partial-order reduction (on unless --no-reduce).</summary>
+        public bool Reduce { get; init; } = true;
         public long? MaxMemory { get; init; }
     }
 
@@ -47,9 +49,10 @@ public static class CheckCommand
         var html = new Option<string?>("--html") { Description = "also write a self-contained HTML timeline of the report" };
         var saveTrace = new Option<string?>("--save-trace") { Description = "write a violation as a scenario that `run` replays" };
         var from = new Option<string?>("--from") { Description = "explore from the state a scenario's steps reach" };
+        var noReduce = new Option<bool>("--no-reduce") { Description = "explore every interleaving (no symmetry or partial-order reduction)" };
         var cmd = new Command("check", "Explore every interleaving of a universe's events under a policy; no universe: the built-in suite.")
         {
-            universe, policy, vcpus, threads, depth, maxStates, maxMemory, exact, json, html, saveTrace, from,
+            universe, policy, vcpus, threads, depth, maxStates, maxMemory, exact, json, html, saveTrace, from, noReduce,
         };
         cmd.Validators.Add(r =>
         {
@@ -63,6 +66,7 @@ public static class CheckCommand
         {
             Exact = r.GetValue(exact),
             MaxMemory = r.GetValue(maxMemory) is { } m ? NestedApic.Checking.Memory.ParseSize(m) : null,
+            Reduce = !r.GetValue(noReduce),
         }, io));
         return cmd;
     }
@@ -92,10 +96,12 @@ public static class CheckCommand
         if (o.SaveTrace is not null) OutputPath.CheckWritable(o.SaveTrace, "--save-trace");
         var u = BuiltinUniverses.Resolve(o.Universe!);
         var policy = o.Policy is null ? u.Config.Policy : u.PolicyFor(o.Policy);
+        // Inputs are read before the search: until then Ctrl-C ends the process (even blocked on a FIFO).
+        var from = o.From is null ? null : Scenario.Load(o.From);
         ctrlC.Searching = true;
-        var (report, prelude, note) = o.From is null
+        var (report, prelude, note) = from is null
             ? (UniverseCheck.Run(u, policy, o.Vcpus ?? u.Config.Vcpus, Settings(o)), u.Setup.Select(s => s.Step).ToList(), "the universe's setup")
-            : FromScenario(o, u, policy);
+            : FromScenario(o, from, u, policy);
         ctrlC.Searching = false;
         o.Progress?.Done();
         if (o.Json) stdout.WriteLine(CheckOutput.JsonText(CheckOutput.Json(report)));
@@ -116,9 +122,8 @@ public static class CheckCommand
 
     /// <summary>--from: explore from the state the scenario's steps reach in this universe (its
     /// vmcs12s, vectors and host), under the check's policy; its expects must hold on the way.</summary>
-    static (CheckReport, List<string>, string) FromScenario(Options o, Universe u, Policy policy)
+    static (CheckReport, List<string>, string) FromScenario(Options o, Scenario sc, Universe u, Policy policy)
     {
-        var sc = Scenario.Load(o.From!);
         int vcpus = o.Vcpus ?? sc.Vcpus?.Value ?? u.Config.Vcpus;
         var r = ScenarioRunner.Run(sc, BuiltinUniverses.Load, policy, u, vcpus);
         if (r.Failed is { } f)
@@ -194,7 +199,7 @@ public static class CheckCommand
     }
 
     static UniverseCheck.Settings Settings(Options o) =>
-        new(o.Threads, o.Depth, o.MaxStates, o.Progress is { } p ? p.Report : null, o.Cancel) { Exact = o.Exact, MaxMemory = o.MaxMemory };
+        new(o.Threads, o.Depth, o.MaxStates, o.Progress is { } p ? p.Report : null, o.Cancel) { Exact = o.Exact, MaxMemory = o.MaxMemory, Reduce = o.Reduce };
 
     /// <summary>0: the verdict meets the expectation; 1: it does not; 3: a bound or budget (or
     /// Ctrl-C) stopped the search before a verdict.</summary>

@@ -24,9 +24,12 @@ public static class CheckOutput
             w.WriteLine($"  peak memory {NestedApic.Checking.Memory.Format(r.Stats.PeakMemoryBytes)} (the whole process), {r.Stats.BytesPerState:F1} bytes/state; budget {NestedApic.Checking.Memory.Format(r.Stats.MemoryBudgetBytes)}");
         w.WriteLine(r.Stats.CollisionProbability == 0 ? "  states stored exactly: no fingerprint collision possible"
             : $"  probability that a fingerprint collision hid a state: {r.Stats.CollisionProbability:G2} (TLC's optimistic estimate)");
+        w.WriteLine(r.Reduction is { } red
+            ? $"  reduction: {red.Kind}: {red.ReducedStates:N0} states expanded partially, {red.SkippedSteps:N0} steps skipped (--no-reduce for the full graph)"
+            : "  reduction: none (every interleaving explored)");
         if (r.Trace.Count > 0 || r.Verdict == "violated")
         {
-            w.WriteLine($"trace ({r.Trace.Count} step{(r.Trace.Count == 1 ? "" : "s")}):");
+            w.WriteLine($"trace ({r.Trace.Count} step{(r.Trace.Count == 1 ? "" : "s")}{(r.TraceKnownShortest ? "" : "; not known to be shortest: a search without reduction (--no-reduce) gives one")}):");
             foreach (var step in r.Trace)
             {
                 w.WriteLine($"  {step.Index,3}. {step.Label}");
@@ -78,6 +81,13 @@ public static class CheckOutput
             ["peak_memory_bytes"] = r.Stats.PeakMemoryBytes,
             ["memory_budget_bytes"] = r.Stats.MemoryBudgetBytes,
         },
+        ["reduction"] = r.Reduction is { } red ? new JsonObject
+        {
+            ["kind"] = red.Kind,
+            ["reduced_states"] = red.ReducedStates,
+            ["skipped_steps"] = red.SkippedSteps,
+        } : null,
+        ["trace_known_shortest"] = r.TraceKnownShortest,
         ["trace"] = new JsonArray(r.Trace.Select(t => (JsonNode)new JsonObject
         {
             ["step"] = t.Index,

@@ -55,6 +55,8 @@ public static class ClusterCheck
                 MaxDepth = depth,
                 MaxStates = r.GetValue<long?>("--max-states") ?? long.MaxValue,
                 Exact = r.GetValue<bool>("--exact"),
+                // --max-memory bounds each silo process, as it bounds the local one.
+                MemoryBudgetPerSilo = r.GetValue<string?>("--max-memory") is { } m ? Memory.ParseSize(m)!.Value : CheckOptions.DefaultMemoryBudget(),
                 PartitionsPerSilo = spec.PartitionsPerSilo,
                 Silos = spec.Silos,
                 Cancel = ctrlC.Token,

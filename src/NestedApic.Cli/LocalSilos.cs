@@ -7,7 +7,8 @@ namespace NestedApic.Cli;
 
 /// <summary>
 /// `--cluster local:N`: N silo processes of this program on this machine, in a dev: cluster on
-/// free ports, each told to stop when this process exits. Disposing stops them.
+/// free ports, each told to stop when this process exits. Disposing stops them. Their logs are
+/// dropped unless NESTEDAPIC_SILO_LOG is set (then copied to standard error, each line prefixed).
 /// </summary>
 public sealed class LocalSilos : IDisposable
 {

@@ -89,9 +89,9 @@ public sealed class ClusterSearch<TModel, TState, TStep>
         int bad = _model.Violated(initial);
         if (bad >= 0) return Violation(initial, bad, []);
 
-        await Start();
         try
         {
+            await Start();
             long frontier = 1;
             while (frontier > 0)
             {
@@ -307,6 +307,8 @@ public sealed class ClusterSearch<TModel, TState, TStep>
         return trace;
     }
 
+    /// <summary>The cluster's figures in the local engine's terms: peak memory is the silos'
+    /// peaks added up, the budget a silo's.</summary>
     Statistics Stats(long queue) => new()
     {
         States = _states,
@@ -314,7 +316,10 @@ public sealed class ClusterSearch<TModel, TState, TStep>
         Depth = _depth,
         Queue = queue,
         Seconds = _clock.Elapsed.TotalSeconds,
-        BytesPerState = _states == 0 ? 0 : (double)_structBytes / _states,
+        PeakMemoryBytes = _peak.Values.Sum(),
+        BytesPerState = _states == 0 ? 0 : (double)_peak.Values.Sum() / _states,
+        MemoryBudgetBytes = _o.MemoryBudgetPerSilo,
+        StoreBytes = _structBytes,
         CollisionProbability = _o.Exact ? 0 : (double)_states * Math.Max(0, _transitions - _states) / Math.Pow(2, 64),
     };
 }

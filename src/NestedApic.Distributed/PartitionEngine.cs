@@ -149,7 +149,8 @@ internal sealed class PartitionEngine<TModel, TState, TStep, TCodec> : IPartitio
         int record = 10 + _codec.MaxEncodedLength + PathLength; // two varints, the state, the parent's path
         long transitions = 0, bytes = 0, messages = 0;
         int deadlock = -1;
-        bool overBudget = false;
+        bool overBudget = Environment.WorkingSet > _job.MemoryBudgetPerSilo;
+        if (overBudget) return new ExpandReport(0, 0, 0, -1, null, true);
 
         async Task Flush(int owner)
         {

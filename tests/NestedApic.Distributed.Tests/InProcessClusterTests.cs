@@ -118,6 +118,9 @@ public class InProcessClusterTests(InProcessCluster fixture) : IClassFixture<InP
         (c, l, t) = await Universe("apic-access-page", null, new ClusterSearchOptions { Silos = 2, Exact = true });
         Same(c, l, t);
         Assert.Equal(0, c.Stats.CollisionProbability);
+        (c, _, _) = await Universe("seed", null, new ClusterSearchOptions { Silos = 2, MemoryBudgetPerSilo = 1 << 20 });
+        Assert.Equal(Verdict.Bounded, c.Verdict);
+        Assert.Equal(StopReason.MemoryBudget, c.StopReason);
         (c, _, _) = await Universe("seed", null, new ClusterSearchOptions { Silos = 2, MaxStates = 100 });
         Assert.Equal(Verdict.Bounded, c.Verdict);
         Assert.Equal(StopReason.StateBound, c.StopReason);

@@ -30,11 +30,20 @@ public class ProcessClusterTests(PostgresServer postgres) : IClassFixture<Postgr
     }
 
     [Fact]
-    public void Local_cluster_of_two_silo_processes_matches_the_local_engine()
+    public void Local_cluster_of_two_silo_processes_matches_the_local_engine_and_saves_a_replayable_trace()
     {
-        var local = Check("seed", "--threads", "1");
-        var cluster = Check("seed", "--cluster", "local:2");
-        SameReport(local, cluster);
+        string scn = Path.Combine(Path.GetTempPath(), $"cluster-{Guid.NewGuid():N}.scn");
+        try
+        {
+            var local = Check("tpr-threshold-ppr", "--threads", "1");
+            var cluster = Check("tpr-threshold-ppr", "--cluster", "local:2", "--save-trace", scn);
+            SameReport(local, cluster);
+            Assert.Equal("violated", (string?)cluster["verdict"]);
+            using var replay = new CliProcess("run", scn);
+            Assert.Equal(0, replay.Wait(Limit));
+            Assert.Contains("result: passed", replay.Out);
+        }
+        finally { File.Delete(scn); }
     }
 
     [Fact]

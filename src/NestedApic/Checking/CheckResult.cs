@@ -20,6 +20,10 @@ public sealed record CheckOptions
     public bool Exact { get; init; }
     /// <summary>Report a state with no enabled step that the model does not call final.</summary>
     public bool CheckDeadlock { get; init; }
+    /// <summary>Partial-order reduction for models that declare footprints (Reduction/AmpleSets).</summary>
+    public bool Reduce { get; init; }
+    /// <summary>Symmetry reduction for models whose agents are interchangeable (Reduction/ISymmetricModel).</summary>
+    public bool Symmetry { get; init; }
     /// <summary>Called between rounds, at most every <see cref="ProgressInterval"/>.</summary>
     public Action<Statistics>? Progress { get; init; }
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(250);
@@ -32,11 +36,17 @@ public sealed record Statistics
 {
     public long States { get; init; }
     public long Transitions { get; init; }
+    /// <summary>The reduction that ran ("partial-order (ample sets)"), or null for a full search.</summary>
+    public string? Reduction { get; init; }
+    /// <summary>States expanded with a reduced (ample) set of steps, and the steps so skipped.</summary>
+    public long ReducedStates { get; init; }
+    public long SkippedSteps { get; init; }
     public int Depth { get; init; }
     public long Queue { get; init; }
     public double Seconds { get; init; }
     public double StatesPerSecond => Seconds > 0 ? States / Seconds : 0;
-    /// <summary>The process's peak resident set during the search (frontier, tables, runtime: all of it).</summary>
+    /// <summary>The process's peak resident set (frontier, tables, runtime: all of it), since the
+    /// process started: for a one-search process (`check UNIVERSE`) the search's peak.</summary>
     public long PeakMemoryBytes { get; init; }
     /// <summary>Bytes per state from the peak: <see cref="PeakMemoryBytes"/> / <see cref="States"/>.</summary>
     public double BytesPerState { get; init; }

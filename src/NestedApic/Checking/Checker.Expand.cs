@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using NestedApic.Checking.Reduction;
+
 namespace NestedApic.Checking;
 
 public sealed partial class Checker<TModel, TState, TStep>
@@ -14,6 +17,8 @@ public sealed partial class Checker<TModel, TState, TStep>
         public int Counted;
         public bool Full;
         public Pending[]? Batch;
+        /// <summary>The batch's component indices, <see cref="StateStore{TState}.IndexCount"/> a state.</summary>
+        public readonly int[] BatchIdx = new int[Checker<TModel, TState, TStep>.Batch * store.IndexCount];
         public readonly IndexBlock[] Blocks = new IndexBlock[store.TableCount + RootSet.Shards + 1];
         public readonly int[] ParentIdx = new int[store.IndexCount], Idx = new int[store.IndexCount];
         public ulong[] Keys = new ulong[1024];
@@ -21,18 +26,22 @@ public sealed partial class Checker<TModel, TState, TStep>
         public int Count, Kept;
         public byte[] Counts = new byte[256], StepBytes = new byte[1024];
         public Dictionary<int, int>? BigCounts, BigSteps;
-        public long Transitions;
+        public long Transitions, Reduced, Skipped;
+        /// <summary>The parent whose ample successors are being inserted, and whether one of them
+        /// was stored by an earlier round (the reduction's cycle proviso, AmpleSets C3).</summary>
+        public int ProvisoParent = -1;
+        public bool ProvisoOld;
         /// <summary>The first deadlocked parent (frontier position relative to the level), or -1.</summary>
         public int Deadlock = -1;
         /// <summary>The first violating state this slice inserted (0: none) and its invariant.</summary>
         public ulong ViolationKey;
-        public int ViolationInvariant;
+        public int ViolationInvariant, ViolationParent;
 
         public void Reset(int from, int to)
         {
             From = Next = from; To = to;
             NextStep = 0; Counted = from; Full = false;
-            Count = Kept = 0; Transitions = 0; Deadlock = -1; ViolationKey = 0;
+            Count = Kept = 0; Transitions = Reduced = Skipped = 0; ProvisoParent = -1; ProvisoOld = false; Deadlock = -1; ViolationKey = 0;
             BigCounts?.Clear(); BigSteps?.Clear();
             if (Counts.Length < to - from) Counts = new byte[to - from];
         }
@@ -46,8 +55,6 @@ public sealed partial class Checker<TModel, TState, TStep>
             }
             Keys[Count] = key; Slots[Count] = slot; Parents[Count] = parent; Steps[Count++] = step;
         }
-
-        public long Bytes => Keys.Length * 24L + Counts.Length + StepBytes.Length;
 
         /// <summary>The step by which parent <paramref name="parent"/> (relative to the round) reached <paramref name="key"/>.</summary>
         public int StepOf(ulong key, int parent)
@@ -70,7 +77,10 @@ public sealed partial class Checker<TModel, TState, TStep>
             int from = (int)Math.Min(round, (long)t * per), to = t < used ? Math.Min(round, from + per) : from;
             slices[t].Reset(from, to);
         }
-        _owners.Clear();
+        // One slice expands the round in parent order: its first insert of a key is the owner's.
+        _inOrder = used == 1 || threads == 1;
+        if (!_inOrder) _owners.Clear();
+        _roundKeys?.Clear();
         var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
         while (true)
         {
@@ -87,30 +97,34 @@ public sealed partial class Checker<TModel, TState, TStep>
         }
         if (used == 1 || threads == 1) foreach (var s in slices) Keep(s, frontierStart, pos);
         else Parallel.ForEach(slices, options, s => Keep(s, frontierStart, pos));
-        foreach (var s in slices) _transitions += s.Transitions;
+        foreach (var s in slices) { _transitions += s.Transitions; _reduced += s.Reduced; _skipped += s.Skipped; }
         return true;
     }
 
     /// <summary>Successors encoded before their keys go into the visited set: the set's slots are
     /// prefetched meanwhile, so its cache misses overlap instead of adding up.</summary>
     const int Batch = 16;
+    bool _inOrder;
 
     void ExpandSlice(Slice sl, long frontierStart, long pos)
     {
         var model = _model;
         int max = MaxSteps;
         Span<TStep> steps = max <= 256 ? stackalloc TStep[max] : new TStep[max];
+        Span<int> order = _reducer is null ? default : max <= 256 ? stackalloc int[max] : new int[max];
+        Span<byte> perm = stackalloc byte[AmpleSets.MaxAgents];
         bool deadlocks = _o.CheckDeadlock;
         bool onlyDeadlocks = _pending is not null;
         var store = _store;
         var blocks = sl.Blocks.AsSpan();
         var batch = sl.Batch ??= new Pending[Batch];
         int b = 0;
-        TState parent;
+        TState parent = default;
+        int covered = store.Covered;
         for (int i = sl.Next; i < sl.To; i++)
         {
             long level = pos + i;
-            store.Decode(_frontier[level], out parent, sl.ParentIdx);
+            store.Decode(_frontier[level], ref parent, sl.ParentIdx);
             int n = Successors(parent, steps);
             if (i >= sl.Counted)
             {
@@ -126,19 +140,37 @@ public sealed partial class Checker<TModel, TState, TStep>
                 sl.Transitions += n;
             }
             if (onlyDeadlocks || sl.ViolationKey != 0) continue;
-            for (int k = i == sl.Next ? sl.NextStep : 0; k < n; k++)
+            // Partial-order reduction: the ample steps (ordinals in `order`) first; the others
+            // only if an earlier round stored one of their successors (AmpleSets, C3). j counts
+            // the sequence, k is the step's ordinal among the enabled steps (links and replay use it).
+            int m = _reducer is null || n < 2 ? n : _reducer.Select(parent, steps[..n], order);
+            if (m < n) FillRest(order, m, n); // also on a resume past m: `order` is this call's
+            int j0 = i == sl.Next ? sl.NextStep : 0;
+            if (j0 == 0) { sl.ProvisoParent = i; sl.ProvisoOld = false; }
+            // A resume at or past m comes after the decision to expand in full (only then are
+            // those steps generated); the flag below may since belong to another parent.
+            bool full = m == n || j0 >= m;
+            for (int j = j0; j < n; j++)
             {
-                ref var e = ref batch[b];
-                e.State = parent;
-                model.Apply(ref e.State, steps[k]);
-                e.Key = store.Encode(e.State, parent, sl.ParentIdx, sl.Idx, blocks);
-                e.Parent = i; e.Step = k;
-                if (e.Key == 0)
+                if (j == m && !full)
                 {
-                    if (Flush(sl, batch, b, frontierStart + pos)) { sl.Next = i; sl.NextStep = k; sl.Full = true; }
+                    if (!Flush(sl, batch, b, frontierStart + pos)) return;
+                    b = 0;
+                    if (!sl.ProvisoOld) { sl.Reduced++; sl.Skipped += n - m; break; }
+                    full = true;
+                }
+                int k = m == n ? j : order[j];
+                ref var e = ref batch[b];
+                // The batch's zero tail stays zero (a model writing there is caught in Encode).
+                Unsafe.CopyBlockUnaligned(ref Unsafe.As<TState, byte>(ref e.State), ref Unsafe.As<TState, byte>(ref parent), (uint)covered);
+                model.Apply(ref e.State, steps[k]);
+                _symmetry?.Canonicalize(ref e.State, perm);
+                e.Parent = i; e.Step = k; e.Seq = j;
+                if (!store.EncodeLower(e.State, parent, sl.ParentIdx, sl.BatchIdx.AsSpan(b * store.IndexCount, store.IndexCount), blocks))
+                {
+                    if (Flush(sl, batch, b, frontierStart + pos)) { sl.Next = i; sl.NextStep = j; sl.Full = true; }
                     return;
                 }
-                _root.Prefetch(e.Key);
                 if (++b == Batch)
                 {
                     if (!Flush(sl, batch, b, frontierStart + pos)) return;
@@ -150,35 +182,71 @@ public sealed partial class Checker<TModel, TState, TStep>
         sl.Next = sl.To;
     }
 
+    /// <summary>The keys stored in this round, kept only in order and under partial-order
+    /// reduction (the proviso must tell them from an earlier round's).</summary>
+    HashSet<ulong>? _roundKeys;
+
+    /// <summary>Writes the ordinals the ample set left out, ascending, after its m ordinals.</summary>
+    static void FillRest(Span<int> order, int m, int n)
+    {
+        Span<bool> taken = n <= 512 ? stackalloc bool[n] : new bool[n];
+        for (int a = 0; a < m; a++) taken[order[a]] = true;
+        int w = m;
+        for (int k = 0; k < n; k++) if (!taken[k]) order[w++] = k;
+    }
+
     /// <summary>A successor waiting for its visited-set insert.</summary>
     struct Pending
     {
         public TState State;
         public ulong Key;
-        public int Parent, Step;
+        /// <summary>Step: the ordinal among the parent's enabled steps; Seq: its place in the
+        /// order the reduction expands them (the same unless a reduction reordered).</summary>
+        public int Parent, Step, Seq;
     }
 
     /// <summary>Inserts the batch's keys in order; false when the set was full at one of them
     /// (the slice then resumes there).</summary>
     bool Flush(Slice sl, Pending[] batch, int count, long roundStart)
     {
-        var credits = sl.Blocks.AsSpan(_store.TableCount);
+        var blocks = sl.Blocks.AsSpan();
+        var credits = blocks[_store.TableCount..];
+        int encoded = count, width = _store.IndexCount;
+        for (int j = 0; j < count; j++)
+        {
+            ulong key = _store.EncodeUpper(sl.BatchIdx.AsSpan(j * width, width), blocks);
+            if (key == 0) { encoded = j; break; }
+            batch[j].Key = key;
+            _root.Prefetch(key);
+        }
         for (int j = 0; j < count; j++)
         {
             ref var e = ref batch[j];
-            var outcome = _root.Add(e.Key, (uint)(roundStart + e.Parent), _owners, credits, out int slot, out _);
+            int slot = -1;
+            var outcome = j >= encoded ? RootSet.Outcome.Full
+                : _inOrder ? _root.AddInOrder(e.Key, credits)
+                : _root.Add(e.Key, (uint)(roundStart + e.Parent), _owners, credits, out slot, out _);
             if (outcome == RootSet.Outcome.Full)
             {
-                sl.Next = e.Parent; sl.NextStep = e.Step; sl.Full = true;
+                sl.Next = e.Parent; sl.NextStep = e.Seq; sl.Full = true;
                 return false;
             }
-            if (outcome != RootSet.Outcome.New) continue;
+            if (outcome != RootSet.Outcome.New)
+            {
+                // Only an earlier round's state counts for the proviso: whether another parent of
+                // this round got there first depends on thread timing (and it is one level deeper
+                // anyway). In order, Old also means this round: the round's own keys tell.
+                if (_reducer is not null && e.Parent == sl.ProvisoParent && outcome == RootSet.Outcome.Old && !(_inOrder && _roundKeys?.Contains(e.Key) == true))
+                    sl.ProvisoOld = true;
+                continue;
+            }
+            if (_inOrder && _reducer is not null) (_roundKeys ??= []).Add(e.Key);
             // Whoever ends up owning a state has claimed it New, so checking on New sees every
             // violation with its owner.
             if (sl.ViolationKey == 0)
             {
                 int bad = _model.Violated(e.State);
-                if (bad >= 0) { sl.ViolationKey = e.Key; sl.ViolationInvariant = bad; }
+                if (bad >= 0) { sl.ViolationKey = e.Key; sl.ViolationInvariant = bad; sl.ViolationParent = e.Parent; }
             }
             sl.Push(e.Key, slot, e.Parent, e.Step);
         }
@@ -194,11 +262,16 @@ public sealed partial class Checker<TModel, TState, TStep>
         if (sl.StepBytes.Length < sl.Count) sl.StepBytes = new byte[Math.Max(sl.Count, sl.StepBytes.Length * 2)];
         int kept = 0;
         long first = frontierStart + pos;
+        bool all = _inOrder;
         for (int c = 0; c < sl.Count; c++)
         {
             int p = sl.Parents[c];
-            _root.Settle(sl.Slots[c]);
-            if (_owners.Owner(sl.Keys[c]) != (uint)(first + p)) continue;
+            if (!all)
+            {
+                if (c + 8 < sl.Count) _root.PrefetchSlot(sl.Slots[c + 8]);
+                _root.Settle(sl.Slots[c]);
+                if (_owners.Owner(sl.Keys[c]) != (uint)(first + p)) continue;
+            }
             sl.Keys[kept] = sl.Keys[c]; sl.Parents[kept] = p; sl.Steps[kept] = sl.Steps[c];
             int step = sl.Steps[c];
             if (step >= 255) (sl.BigSteps ??= [])[kept] = step;

@@ -40,18 +40,33 @@ public sealed partial class Checker<TModel, TState, TStep>
         Stats = Stats(queue, 0),
     };
 
-    /// <summary>Replays step ordinals from the initial state, recording labels, states and diffs.</summary>
+    /// <summary>Replays step ordinals from the initial state, recording labels, states and diffs.
+    /// Under symmetry the ordinals index the canonical states' steps: each is renamed back to the
+    /// real agents (canonical = perm(real)), so the trace is a path of the model itself.</summary>
     List<TraceEntry<TState, TStep>> Replay(TState state, List<int> path)
     {
         var trace = new List<TraceEntry<TState, TStep>>(path.Count);
         var steps = new TStep[MaxSteps];
+        int agents = _symmetry?.Agents ?? 0;
+        byte[] perm = Enumerable.Range(0, agents).Select(i => (byte)i).ToArray(), inverse = new byte[agents], next = new byte[Math.Max(agents, 1)];
+        var canonical = state;
         foreach (int ordinal in path)
         {
-            int n = Successors(state, steps);
+            int n = Successors(canonical, steps);
             if (ordinal >= n) throw new InvalidOperationException($"replay diverged: step {ordinal} of {n}; the model is not deterministic");
+            var step = steps[ordinal];
+            if (_symmetry is not null)
+            {
+                for (int i = 0; i < agents; i++) inverse[perm[i]] = (byte)i;
+                _model.Apply(ref canonical, step);
+                _symmetry.Canonicalize(ref canonical, next);
+                step = _symmetry.Permute(step, inverse);
+                for (int i = 0; i < agents; i++) perm[i] = next[perm[i]];
+            }
             var before = state;
-            _model.Apply(ref state, steps[ordinal]);
-            trace.Add(new(steps[ordinal], _model.Label(steps[ordinal]), state, _model.Diff(before, state)));
+            _model.Apply(ref state, step);
+            if (_symmetry is null) canonical = state;
+            trace.Add(new(step, _model.Label(step), state, _model.Diff(before, state)));
         }
         return trace;
     }
@@ -64,6 +79,15 @@ public sealed partial class Checker<TModel, TState, TStep>
         {
             States = states,
             Transitions = _transitions,
+            ReducedStates = _reduced,
+            SkippedSteps = _skipped,
+            Reduction = (_reducer, _symmetry) switch
+            {
+                (null, null) => null,
+                (_, null) => "partial-order (ample sets)",
+                (null, _) => "symmetry (interchangeable agents)",
+                _ => "partial-order (ample sets), symmetry (interchangeable agents)",
+            },
             Depth = _depth,
             Queue = queue,
             Seconds = _clock.Elapsed.TotalSeconds,

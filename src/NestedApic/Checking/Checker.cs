@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using NestedApic.Checking.Reduction;
 
 namespace NestedApic.Checking;
 
@@ -25,7 +26,11 @@ public sealed partial class Checker<TModel, TState, TStep>
     readonly RootSet _root = new();
     readonly OwnerTable _owners = new();
     readonly ParentLinks _links = new();
-    long _transitions;
+    long _transitions, _reduced, _skipped;
+    /// <summary>Partial-order reduction, when on and the model declares footprints.</summary>
+    readonly Reducer<TState, TStep>? _reducer;
+    /// <summary>Symmetry reduction, when on and the model declares its agents interchangeable.</summary>
+    readonly Symmetry<TState, TStep>? _symmetry;
     int _depth;
     long _baseline, _lastRoundBytes, _garbage, _resident, _accountedThen;
     readonly Stopwatch _clock = new();
@@ -39,13 +44,14 @@ public sealed partial class Checker<TModel, TState, TStep>
         _model = model;
         _o = options ?? new CheckOptions();
         _store = new StateStore<TState>(model.Layout);
+        if (_o.Reduce) _reducer = Reducer<TState, TStep>.For(model);
+        if (_o.Symmetry) _symmetry = Symmetry<TState, TStep>.For(model);
     }
 
     const int SlicesPerThread = 16, RoundParents = 1 << 14;
 
     public CheckResult<TState, TStep> Run()
     {
-        Memory.ResetPeak();
         _baseline = Memory.WorkingSet;
         SampleResident();
         _clock.Start();
@@ -173,7 +179,7 @@ public sealed partial class Checker<TModel, TState, TStep>
         foreach (var sl in slices)
         {
             if (sl.ViolationKey == 0) continue;
-            uint owner = _owners.Owner(sl.ViolationKey);
+            uint owner = _inOrder ? (uint)(roundStart + sl.ViolationParent) : _owners.Owner(sl.ViolationKey);
             int local = (int)(owner - roundStart);
             var owning = slices.First(s => s.From <= local && local < s.To);
             int step = owning.StepOf(sl.ViolationKey, local);

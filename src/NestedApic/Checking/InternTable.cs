@@ -39,7 +39,6 @@ internal sealed class InternTable
         _block = BlockFor(capacity);
     }
 
-    public int Width => _width;
     public long Reserved => Interlocked.Read(ref _reserved);
     public long Capacity => _slots.Length;
     public long Bytes => _slots.Length * 8L + ChunkCount * ((long)_width << _chunkBits);

@@ -33,20 +33,13 @@ public static class Memory
     /// <summary>The current resident set of the process.</summary>
     public static long WorkingSet => Environment.WorkingSet;
 
-    /// <summary>The peak resident set since the process started or since <see cref="ResetPeak"/>
-    /// (VmHWM on Linux).</summary>
+    /// <summary>The peak resident set since the process started (VmHWM on Linux). Not reset per
+    /// search: a reset would also hide the peak from getrusage and /usr/bin/time; in a process
+    /// that runs several searches (the suite) it is the peak of all so far.</summary>
     public static long PeakWorkingSet()
     {
         using var p = Process.GetCurrentProcess();
         return Math.Max(p.PeakWorkingSet64, p.WorkingSet64);
-    }
-
-    /// <summary>Restarts the peak at the current resident set (Linux: clear_refs 5), so a search
-    /// reports its own peak; false where the kernel does not allow it.</summary>
-    public static bool ResetPeak()
-    {
-        try { File.WriteAllText("/proc/self/clear_refs", "5"); return true; }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException) { return false; }
     }
 
     /// <summary>"512M", "16G", "2g", "1024K", "1T" or a byte count; null when it is none of these.</summary>

@@ -46,7 +46,6 @@ internal sealed class RootSet
 
     public long Capacity => _shards.Sum(s => (long)s.Slots.Length);
     public long Bytes => Capacity * 8L;
-    public bool NeedsGrowth => _shards.Any(s => s.NeedsGrowth);
 
     static int BlockFor(long capacity) => (int)Math.Clamp(capacity / 64, 1, 64);
 
@@ -59,12 +58,14 @@ internal sealed class RootSet
         return (s, (int)Math.BigMul(h << ShardBits, (ulong)shard.Slots.Length, out _));
     }
 
-    public enum Outcome { Old, New, Full }
+    /// <summary>Taken: stored in this round already, owned by an earlier or the same parent
+    /// (a caller that does not care treats it as Old).</summary>
+    public enum Outcome { Old, New, Full, Taken }
 
     /// <summary>Inserts <paramref name="key"/> (never 0) reached from state <paramref name="parent"/>.
     /// New: the key is now owned by <paramref name="parent"/> (it was absent, or owned by a later
-    /// parent of the same round, which loses it); Old: an earlier round or an earlier or the same
-    /// parent owns it; Full: nothing was done, grow first (this set or the owner table).
+    /// parent of the same round, which loses it); Old: an earlier round stored it; Taken: an earlier
+    /// or the same parent of this round owns it; Full: nothing was done, grow first (this set or the owner table).
     /// <paramref name="credits"/> holds one block per shard and then the owner table's.</summary>
     public Outcome Add(ulong key, uint parent, OwnerTable owners, Span<IndexBlock> credits, out int slot, out bool inserted)
     {
@@ -88,8 +89,31 @@ internal sealed class RootSet
             if (seen == (key | Fresh))
             {
                 slot = (s << MaxShardBits) | i;
-                return owners.Claim(key, parent) ? Outcome.New : Outcome.Old;
+                return owners.Claim(key, parent) ? Outcome.New : Outcome.Taken;
             }
+            if (++i == slots.Length) i = 0;
+        }
+    }
+
+    /// <summary>Inserts a key when one thread expands the whole round in parent order: the first
+    /// parent to reach a key is the smallest, so no owner is recorded and the key is never fresh.
+    /// New when it was absent; Full as for <see cref="Add"/>.</summary>
+    public Outcome AddInOrder(ulong key, Span<IndexBlock> credits)
+    {
+        var (s, i) = Locate(key, _shards, out var shard);
+        var slots = shard.Slots;
+        while (true)
+        {
+            ulong seen = slots[i];
+            if (seen == 0)
+            {
+                ref var credit = ref credits[s];
+                if (credit.Next == credit.End && !Refill(shard, ref credit)) return Outcome.Full;
+                slots[i] = key;
+                credit.Next++;
+                return Outcome.New;
+            }
+            if (seen == key) return Outcome.Old;
             if (++i == slots.Length) i = 0;
         }
     }
@@ -101,6 +125,14 @@ internal sealed class RootSet
         if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
         var (_, i) = Locate(key, _shards, out var shard);
         System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref shard.Slots[i]));
+    }
+
+    /// <summary>Prefetches a slot <see cref="Settle"/> is about to write.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void PrefetchSlot(int slot)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref _shards[slot >> MaxShardBits].Slots[slot & ((1 << MaxShardBits) - 1)]));
     }
 
     /// <summary>Ends a key's first round: it can no longer change hands.</summary>

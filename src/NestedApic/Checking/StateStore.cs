@@ -20,7 +20,7 @@ internal sealed class StateStore<TState> where TState : unmanaged
     readonly int[] _zeroOffsets, _zeroLengths;
     readonly InternTable[] _leafTables;
     /// <summary>Per group: its first leaf and leaf count; a group of several leaves has a table.</summary>
-    readonly int[] _groupFirst, _groupCount;
+    readonly int[] _groupFirst, _groupCount, _groupOffset, _groupLength;
     readonly InternTable?[] _groupTables;
     readonly int _groups;
     /// <summary>The two halves: groups [0, _split) and [_split, _groups), each one group (no
@@ -28,6 +28,10 @@ internal sealed class StateStore<TState> where TState : unmanaged
     readonly int _split;
     readonly NodeTable?[] _halfPairs = new NodeTable?[2];
     readonly InternTable?[] _halfTuples = new InternTable?[2];
+
+    /// <summary>Bytes from the start of a state to the end of its last stored component: a zero
+    /// tail (absent vCPUs) past it need not be copied between buffers of this layout.</summary>
+    public int Covered { get; }
 
     public StateStore(StateLayout layout)
     {
@@ -38,6 +42,10 @@ internal sealed class StateStore<TState> where TState : unmanaged
         _zeroLengths = zero.Select(c => c.Length).ToArray();
         if (_leaves.Length == 0) _leaves = [new StateComponent("all", 0, layout.Size, false)];
         _leafTables = _leaves.Select(c => new InternTable(c.Length)).ToArray();
+        int tail = layout.Size;
+        foreach (var c in layout.Components.Reverse())
+            if (c.Zero && c.Offset + c.Length == tail) tail = c.Offset; else break;
+        Covered = tail;
         // Groups: runs of components with the same name before the first '.'.
         var first = new List<int>();
         var count = new List<int>();
@@ -52,6 +60,8 @@ internal sealed class StateStore<TState> where TState : unmanaged
         }
         _groupFirst = [.. first];
         _groupCount = [.. count];
+        _groupOffset = first.Select(c => _leaves[c].Offset).ToArray();
+        _groupLength = first.Select((c, g) => _leaves[c + count[g] - 1].Offset + _leaves[c + count[g] - 1].Length - _leaves[c].Offset).ToArray();
         _groups = first.Count;
         _groupTables = count.Select(n => n > 1 ? new InternTable(4 * n) : null).ToArray();
         _split = _groups == 1 ? 1 : (_groups + 1) / 2;
@@ -86,12 +96,6 @@ internal sealed class StateStore<TState> where TState : unmanaged
         }
     }
 
-    /// <summary>Distinct values stored per table, for reports.</summary>
-    public IEnumerable<(string Name, long Values)> Tables =>
-        _leaves.Select((c, i) => (c.Name, _leafTables[i].Reserved))
-            .Concat(_groupTables.Select((t, g) => ($"group{g}", t?.Reserved ?? 0)))
-            .Concat(Enumerable.Range(0, 2).Select(h => ($"half{h}", _halfPairs[h]?.Reserved ?? _halfTuples[h]?.Reserved ?? 0)));
-
     IEnumerable<InternTable> InternTables =>
         _leafTables.Concat(_groupTables.OfType<InternTable>()).Concat(_halfTuples.OfType<InternTable>());
 
@@ -120,30 +124,46 @@ internal sealed class StateStore<TState> where TState : unmanaged
     /// <summary>Encodes <paramref name="state"/> into its key, reusing the indices of
     /// <paramref name="parent"/> (whose indices are <paramref name="parentIdx"/>) where a component
     /// is unchanged; fills <paramref name="idx"/>. Returns 0 when a table is full (grow, retry).</summary>
-    public ulong Encode(in TState state, in TState parent, ReadOnlySpan<int> parentIdx, Span<int> idx, Span<IndexBlock> blocks)
+    public ulong Encode(in TState state, in TState parent, ReadOnlySpan<int> parentIdx, Span<int> idx, Span<IndexBlock> blocks) =>
+        EncodeLower(state, parent, parentIdx, idx, blocks) ? EncodeUpper(idx, blocks) : 0;
+
+    /// <summary>A half whose index <see cref="EncodeUpper"/> still has to intern.</summary>
+    const int Pending = -2;
+
+    /// <summary>The first stage of <see cref="Encode"/>: leaves and groups, and the halves that did
+    /// not change; a half that changed is marked pending and its slot prefetched, so that
+    /// <see cref="EncodeUpper"/>, called a few states later, finds it in cache. False when a table
+    /// is full.</summary>
+    public bool EncodeLower(in TState state, in TState parent, ReadOnlySpan<int> parentIdx, Span<int> idx, Span<IndexBlock> blocks)
     {
         var s = StateLayout.Bytes(in state);
         var p = StateLayout.Bytes(in parent);
         for (int z = 0; z < _zeroOffsets.Length; z++)
             if (s.Slice(_zeroOffsets[z], _zeroLengths[z]).ContainsAnyExcept((byte)0)) ZeroWritten(z);
-        int leaves = _leaves.Length;
-        for (int c = 0; c < leaves; c++)
-        {
-            ref readonly var comp = ref _leaves[c];
-            var v = s.Slice(comp.Offset, comp.Length);
-            if (v.SequenceEqual(p.Slice(comp.Offset, comp.Length))) { idx[c] = parentIdx[c]; continue; }
-            long i = _leafTables[c].Intern(v, ref blocks[c]);
-            if (i < 0) return 0;
-            idx[c] = (int)i;
-        }
         for (int g = 0; g < _groups; g++)
         {
             int from = _groupFirst[g], n = _groupCount[g];
+            // A group the step did not touch (another vCPU): one comparison for all its parts.
+            if (n > 1 && s.Slice(_groupOffset[g], _groupLength[g]).SequenceEqual(p.Slice(_groupOffset[g], _groupLength[g])))
+            {
+                parentIdx.Slice(from, n).CopyTo(idx.Slice(from, n));
+                idx[GroupAt + g] = parentIdx[GroupAt + g];
+                continue;
+            }
+            for (int c = from; c < from + n; c++)
+            {
+                ref readonly var comp = ref _leaves[c];
+                var v = s.Slice(comp.Offset, comp.Length);
+                if (v.SequenceEqual(p.Slice(comp.Offset, comp.Length))) { idx[c] = parentIdx[c]; continue; }
+                long leaf = _leafTables[c].Intern(v, ref blocks[c]);
+                if (leaf < 0) return false;
+                idx[c] = (int)leaf;
+            }
             if (n == 1) { idx[GroupAt + g] = idx[from]; continue; }
             var members = idx.Slice(from, n);
             if (members.SequenceEqual(parentIdx.Slice(from, n))) { idx[GroupAt + g] = parentIdx[GroupAt + g]; continue; }
             long i = _groupTables[g]!.Intern(MemoryMarshal.AsBytes(members), ref blocks[GroupAt + g]);
-            if (i < 0) return 0;
+            if (i < 0) return false;
             idx[GroupAt + g] = (int)i;
         }
         for (int h = 0; h < 2; h++)
@@ -152,6 +172,20 @@ internal sealed class StateStore<TState> where TState : unmanaged
             if (n <= 1) { idx[HalfAt + h] = n == 1 ? idx[from] : 0; continue; }
             var members = idx.Slice(from, n);
             if (members.SequenceEqual(parentIdx.Slice(from, n))) { idx[HalfAt + h] = parentIdx[HalfAt + h]; continue; }
+            idx[HalfAt + h] = Pending;
+            _halfPairs[h]?.Prefetch(members[0], members[1]);
+        }
+        return true;
+    }
+
+    /// <summary>The second stage of <see cref="Encode"/>: interns the pending halves and returns
+    /// the key; 0 when a table is full.</summary>
+    public ulong EncodeUpper(Span<int> idx, Span<IndexBlock> blocks)
+    {
+        for (int h = 0; h < 2; h++)
+        {
+            if (idx[HalfAt + h] != Pending) continue;
+            var members = idx.Slice(GroupAt + HalfFirst(h), HalfCount(h));
             long i = _halfPairs[h] is { } pair ? pair.Intern(members[0], members[1], ref blocks[HalfAt + h])
                 : _halfTuples[h]!.Intern(MemoryMarshal.AsBytes(members), ref blocks[HalfAt + h]);
             if (i < 0) return 0;
@@ -171,10 +205,12 @@ internal sealed class StateStore<TState> where TState : unmanaged
         return Encode(state, parent, parentIdx, idx, blocks);
     }
 
-    /// <summary>The state of <paramref name="key"/>, with its indices in <paramref name="idx"/>.</summary>
-    public void Decode(ulong key, out TState state, Span<int> idx)
+    /// <summary>Writes the state of <paramref name="key"/> into <paramref name="state"/>, its
+    /// indices into <paramref name="idx"/>. Only the stored components are written: the zero
+    /// components of <paramref name="state"/> must be zero already (a buffer that only ever held
+    /// states of this layout).</summary>
+    public void Decode(ulong key, ref TState state, Span<int> idx)
     {
-        state = default;
         var s = MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref state, 1));
         idx[HalfAt] = (int)(key >> 32) - 1;
         idx[HalfAt + 1] = (int)(uint)key;

@@ -14,6 +14,10 @@ public sealed record CheckStats(long States, long Transitions, int Depth, double
     public long MemoryBudgetBytes { get; init; }
 }
 
+/// <summary>Which reduction ran, how many states it expanded partially and how many steps it
+/// skipped there. The states saved are known only by a run without it (`--no-reduce`).</summary>
+public sealed record ReductionStats(string Kind, long ReducedStates, long SkippedSteps);
+
 /// <summary>The result of checking one universe under one policy and vCPU count, in the terms the
 /// CLI prints (text, JSON, suite table).</summary>
 public sealed record CheckReport
@@ -38,6 +42,12 @@ public sealed record CheckReport
     public IReadOnlyList<string> Initial { get; init; } = [];
     public IReadOnlyList<TraceStep> Trace { get; init; } = [];
     public string? Expected { get; init; }
+    /// <summary>The reduction that ran, or null for a full search.</summary>
+    public ReductionStats? Reduction { get; init; }
+
+    /// <summary>Breadth-first search over the full graph gives a shortest trace, and so does a
+    /// violation found under reduction: it is searched again in full up to its depth.</summary>
+    public bool TraceKnownShortest => Reduction is null || Reduction.ReducedStates == 0 || Reduction.Kind.Contains("searched again in full");
 
     /// <summary>What the run shows, in the vocabulary of expectations: "holds" or a property id.</summary>
     public string Outcome => Verdict == "violated" ? Property! : Verdict;

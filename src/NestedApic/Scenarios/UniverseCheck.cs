@@ -15,6 +15,10 @@ public static class UniverseCheck
         public bool Exact { get; init; }
         /// <summary>--max-memory: bytes the process may hold; null: the engine's default.</summary>
         public long? MaxMemory { get; init; }
+        /// <summary>Symmetry and partial-order reduction (Checking/Reduction): the same verdicts, fewer states.</summary>
+        public bool Reduce { get; init; }
+        /// <summary>With <see cref="Reduce"/>: the partial-order reduction too (false: symmetry alone).</summary>
+        public bool PartialOrder { get; init; } = true;
     }
 
     public static (IKvmModel Model, KvmConfig Config) Build(Universe u, Policy policy, int vcpus)
@@ -96,10 +100,34 @@ public static class UniverseCheck
             Cancel = settings.Cancel,
             Exact = settings.Exact,
             MemoryBudgetBytes = settings.MaxMemory ?? CheckOptions.DefaultMemoryBudget(),
+            Reduce = settings.Reduce && settings.PartialOrder,
+            Symmetry = settings.Reduce,
         };
         var result = Checker.Run<TModel, KvmState, KvmStep>(model, options);
+        // A partial-order reduction covers every reachable state, not every path of at most the
+        // bound's length: a verdict up to the depth bound needs the paths, so search again
+        // without it (symmetry keeps depths and stays).
+        if (result.StopReason == StopReason.DepthBound && result.Stats.ReducedStates > 0)
+        {
+            options = options with { Reduce = false };
+            result = Checker.Run<TModel, KvmState, KvmStep>(model, options);
+        }
         if (result.StopReason == StopReason.DepthBound && result.Verdict == Verdict.Holds && DeepestLevelIsLast(model, options, result.Stats.States))
             result = result with { StopReason = StopReason.Complete };
+        // A reduced search finds a violation whenever the full one does, but maybe deeper, or at
+        // the same depth another property first: the full search, bounded by the depth found,
+        // gives the full search's verdict and a shortest trace.
+        if (result.Verdict is Verdict.Violated or Verdict.Deadlock && result.Stats.Reduction is { } kind)
+        {
+            var reduced = result.Stats;
+            var full = Checker.Run<TModel, KvmState, KvmStep>(model,
+                options with { Reduce = false, Symmetry = false, MaxDepth = result.Trace.Count + (result.Verdict == Verdict.Deadlock ? 1 : 0) });
+            // A bound or budget may stop the full search: then the reduced search's real, maybe
+            // longer, trace stands. Ctrl-C stops the run.
+            if (full.StopReason == StopReason.Cancelled) result = full;
+            else if (full.Verdict is Verdict.Violated or Verdict.Deadlock)
+                result = full with { Stats = full.Stats with { Reduction = kind + "; the violation searched again in full up to its depth", ReducedStates = reduced.ReducedStates, SkippedSteps = reduced.SkippedSteps } };
+        }
         return Report(u, policy, vcpus, depth, model, result);
     }
 
@@ -147,6 +175,8 @@ public static class UniverseCheck
             Initial = model.Fields(result.Initial).Select(kv => $"{kv.Key}: {kv.Value}").ToArray(),
             Trace = result.Trace.Select((t, i) => new TraceStep(i + 1, t.Label, t.Step.Actor, t.Step.Vcpu, StepOutcome.WithOutcome(model.Config, t.Step, t.Changes))).ToArray(),
             Expected = u.ExpectationFor(policy.Name, vcpus),
+            Reduction = result.Stats.Reduction is null ? null
+                : new ReductionStats(result.Stats.Reduction, result.Stats.ReducedStates, result.Stats.SkippedSteps),
         };
     }
 }

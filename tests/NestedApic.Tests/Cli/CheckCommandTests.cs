@@ -20,7 +20,7 @@ public class CheckCommandTests
         var (code, o, _) = Run(Universe("seed"), "--policy", "linux-5.17", "--threads", "1");
         Assert.Equal(0, code);
         Assert.Contains("verdict: violated kvm-caused-vmentry-failure on vcpu0", o);
-        Assert.Contains("trace (4 steps):", o);
+        Assert.Contains("trace (4 steps", o); // "; not known to be shortest" when the reduction pruned
         Assert.Contains("1. vcpu0/L1: vmlaunch no-tpr-shadow", o);
         Assert.Contains("violation: kvm-caused-vmentry-failure: vcpu0: hardware VM entry of vmcs02 failed", o);
     }

@@ -36,7 +36,7 @@ public class RunCommandTests
         Assert.Contains("vcpu0.faults: - → BlamedL1", o);
         Assert.Contains("expect holds kvm-caused-vmentry-failure: FAILED (vcpu0: hardware VM entry of vmcs02 failed", o);
         Assert.Contains("result: FAILED at ", o);
-        Assert.Contains("seed-2022.scn:25:1: expect holds kvm-caused-vmentry-failure", o);
+        Assert.Contains("seed-2022.scn:26:1: expect holds kvm-caused-vmentry-failure", o);
     }
 
     [Fact]
@@ -207,7 +207,7 @@ public class RunCommandTests
     {
         var (code, _, e) = Check(Universe("vmx-apicv-updates"), "--from", Example("seed-2022"));
         Assert.Equal(2, code);
-        Assert.Contains("seed-2022.scn:21:1: step 'vcpu0/L1: vmlaunch no-tpr-shadow' is not enabled here", e);
+        Assert.Contains("seed-2022.scn:22:1: step 'vcpu0/L1: vmlaunch no-tpr-shadow' is not enabled here", e);
 
         string f = Temp("x.scn");
         File.WriteAllText(f, "vcpu 0: create\nexpect vcpu0.apicv_active = 0\n");

@@ -60,6 +60,18 @@ public static partial class ToolProcess
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
 
+    /// <summary>Kills the child when a test ends before it did (a failed assertion must not leave
+    /// a tool blocked on a FIFO or searching behind it).</summary>
+    public static IDisposable KillOnExit(Process p) => new Reaper(p);
+
+    sealed class Reaper(Process p) : IDisposable
+    {
+        public void Dispose()
+        {
+            try { if (!p.HasExited) p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+        }
+    }
+
     const int SigInt = 2;
 
     [LibraryImport("libc", SetLastError = true)]

@@ -1,7 +1,8 @@
 namespace NestedApic.Hardware.Vmx;
 
 // Bit positions from the SDM's VM-execution/exit control tables (tables 24-5, 24-6, 24-7 and
-// 24-10 in the 2016 edition), cross-checked with KVM's asm/vmx.h (reference kvm-intel.md §5.2).
+// 24-10 in the 2016 edition), cross-checked with KVM's arch/x86/include/asm/vmx.h and
+// asm/vmxfeatures.h.
 
 /// <summary>Pin-based VM-execution controls (VMCS 0x4000).</summary>
 public static class PinBasedControls

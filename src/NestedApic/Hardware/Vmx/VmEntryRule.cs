@@ -4,7 +4,8 @@ namespace NestedApic.Hardware.Vmx;
 /// The VM-entry checks on APIC-virtualization controls (SDM vol. 3C 26.2.1.1 "VM-Execution
 /// Control Fields"). Every violation makes VMLAUNCH/VMRESUME fail with VMfailValid and
 /// VM-instruction error 7 (<see cref="VmInstructionError.EntryInvalidControlFields"/>).
-/// The numbering R1..R11 follows vmentry-rules.md. Declaration order is KVM's check order
+/// R1..R11 are this project's labels for the SDM conditions (the `rule` ids of
+/// tests/data/conformance/vmentry-vectors.jsonl). Declaration order is KVM's check order
 /// (nested_check_vm_execution_controls, then the late VTPR check); the value is the bit in <see cref="VmEntryViolations"/>.
 /// </summary>
 public enum VmEntryRule : byte

@@ -1,8 +1,9 @@
 namespace NestedApic.Hardware.Vmx;
 
 /// <summary>
-/// VMCS field encodings (SDM appendix B "Field Encoding in VMCS"; KVM asm/vmx.h agrees, reference
-/// kvm-intel.md §5.1). 64-bit fields name their full encoding; the high half is encoding + 1.
+/// VMCS field encodings (SDM appendix B "Field Encoding in VMCS"; enum vmcs_field in KVM's
+/// arch/x86/include/asm/vmx.h agrees). 64-bit fields name their full encoding; the high half is
+/// encoding + 1.
 /// </summary>
 public enum VmcsField : uint
 {

@@ -42,8 +42,8 @@ public struct VmxControls
     public readonly bool ProcessPostedInterrupts => (Pin & PinBasedControls.ProcessPostedInterrupts) != 0;
     public readonly bool AcknowledgeInterruptOnExit => (Exit & ExitControls.AcknowledgeInterruptOnExit) != 0;
 
-    /// <summary>The defaults of the conformance set (vmentry-rules.md §1.4): what kvm-unit-tests'
-    /// init_vmcs() leaves under KVM, with every APIC-virtualization field 0.</summary>
+    /// <summary>The defaults of the conformance set (tests/data/conformance/README.md): what
+    /// kvm-unit-tests' init_vmcs() leaves under KVM, with every APIC-virtualization field 0.</summary>
     public static VmxControls KvmUnitTestsDefaults => new()
     {
         Pin = 0x3f,

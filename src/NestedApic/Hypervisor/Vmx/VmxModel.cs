@@ -14,12 +14,15 @@ public readonly partial struct VmxModel : IKvmModel
     readonly KvmState _initial;
     /// <summary>Which vmcs12s pass KVM's nested checks: a constant of the configuration.</summary>
     readonly bool[] _vmcs12Valid;
+    /// <summary>Whether the vCPUs are interchangeable (KvmSymmetry): a constant of the configuration.</summary>
+    readonly bool _symmetric;
 
     public VmxModel(KvmConfig config, in KvmState initial)
     {
         _c = config;
         _initial = initial;
         _vmcs12Valid = config.Vmcs12s.Select(v => Nested.CheckControls(v) == VmEntryRule.None).ToArray();
+        _symmetric = KvmSymmetry.Applies(config);
     }
 
     public KvmConfig Config => _c;

@@ -22,7 +22,8 @@ public class SvmConformanceTests
     [Fact]
     public void FileHoldsTheShippedCases()
     {
-        // 12 of the 17 cases ship (vmentry-rules.md §8); the other five are held back.
+        // 12 of the 17 cases built from kvm-unit-tests x86/svm_tests.c ship; the other five are
+        // held back.
         Assert.Equal(12, SvmConformanceData.All.Count);
         Assert.Equal(7, SvmConformanceData.All.Values.Count(v => v.Expect == "ok"));
         Assert.All(SvmConformanceData.All.Values, v => Assert.Equal(46, v.MaxPhyAddr));

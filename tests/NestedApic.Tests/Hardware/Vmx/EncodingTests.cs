@@ -2,7 +2,8 @@ using NestedApic.Hardware.Vmx;
 
 namespace NestedApic.Tests.Hardware.Vmx;
 
-/// <summary>The hardware values from the SDM tables (reference kvm-intel.md §5.1-5.2, vmentry-rules.md §1.1).</summary>
+/// <summary>The hardware values from the SDM tables (Vol. 3C appendix B; tables 24-5 to 24-7 and
+/// 24-10 of the 2016 edition), as KVM's arch/x86/include/asm/vmx.h spells them.</summary>
 public class EncodingTests
 {
     [Theory]

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Partial-order and symmetry reduction (issue 14): states, time and peak memory of the same
+# universe with no reduction, each reduction alone and both, and the ratio of states. The
+# 3-vCPU rows stop at a state bound (the full graph does not fit a shared machine): compare the
+# depth each reaches. Prints one line per run, then the ratios.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dotnet build -c Release bench/ReductionBench -v q -nologo >/dev/null
+bin=bench/ReductionBench/bin/Release/net10.0/ReductionBench
+threads=${THREADS:-2}
+
+declare -A states
+run() { # universe policy vcpus mode [extra args]
+  local line; line=$("$bin" "universes/$1.toml" "$2" "$3" "$4" --threads "$threads" "${@:5}")
+  echo "$line"
+  states["$1 $2 $3 $4"]=$(sed -n 's/.* states=\([0-9]*\).*/\1/p' <<<"$line")
+}
+ratio() { awk -v a="${states[$1 none]}" -v b="${states[$1 $2]}" 'BEGIN { printf "%.2fx", a / b }'; }
+
+for m in none symmetry por both; do run intel-wide linux-7.0 2 "$m"; done
+for m in none both; do run intel-wide linux-6.19 2 "$m"; done
+for m in none both; do run amd-nested-ipi linux-7.0-svm 2 "$m"; done
+for m in none both; do run intel-wide linux-7.0 3 "$m" --max-states 3000000; done
+
+echo "ratios (states without reduction / with):"
+echo "  intel-wide linux-7.0 2 vCPUs: symmetry $(ratio 'intel-wide linux-7.0 2' symmetry), por $(ratio 'intel-wide linux-7.0 2' por), both $(ratio 'intel-wide linux-7.0 2' both)"
+echo "  intel-wide linux-6.19 2 vCPUs: both $(ratio 'intel-wide linux-6.19 2' both)"
+echo "  amd-nested-ipi linux-7.0-svm 2 vCPUs: both $(ratio 'amd-nested-ipi linux-7.0-svm 2' both)"

@@ -1,0 +1,60 @@
+using CsCheck;
+using NestedApic.Hypervisor;
+using NestedApic.Scenarios;
+using Xunit.Abstractions;
+
+namespace NestedApic.Tests.Hypervisor;
+
+/// <summary>Reduction keeps the verdict on random universes: a built-in universe's host, vmcs12s
+/// or vmcb12s and setup, with a random vCPU count, vectors, event budgets and preset of its
+/// vendor, checked with and without reduction. Runs whose full search passes the size bound are
+/// not compared; at least 500 must be.</summary>
+public class ReductionRandomTests(ITestOutputHelper output)
+{
+    static readonly Universe[] Bases = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "universes"), "*.toml")
+        .Order().Select(Universe.Load).Where(u => u.Name != "intel-wide").ToArray();
+
+    static readonly byte[] VectorPool = [0x30, 0x50, 0xE0, 0xEC];
+    const long SizeBound = 20_000;
+
+    sealed record Case(Universe Base, int Vcpus, byte[] Vectors, byte[] Budget, string Preset)
+    {
+        public override string ToString() =>
+            $"{Base.Name} vcpus={Vcpus} vectors=[{string.Join(",", Vectors.Select(v => $"0x{v:X2}"))}] preset={Preset} budget=[{string.Join(" ", Enumerable.Range(0, Budget.Length).Where(k => Budget[k] > 0).Select(k => $"{((EventKind)k).Name()}={Budget[k]}"))}]";
+    }
+
+    static readonly Gen<Case> Cases =
+        from u in Gen.OneOfConst(Bases)
+        from vcpus in Gen.Int[1, 3]
+        from vectors in Gen.Int[1, 2].SelectMany(n => Gen.Shuffle(VectorPool, n))
+        from budget in Gen.Int[0, 2].Array[(int)EventKind.Count]
+        from keep in Gen.Bool.Array[(int)EventKind.Count]
+        from preset in Gen.OneOfConst(Policies.For(u.Config.Vendor).Select(p => p.Name).ToArray())
+        select new Case(u, vcpus, vectors.Order().ToArray(),
+            Enumerable.Range(0, (int)EventKind.Count).Select(k => (byte)(((EventKind)k).IsBounded() && keep[k] && ((EventKind)k).AppliesTo(u.Config.Vendor) ? budget[k] : 0)).ToArray(),
+            preset);
+
+    [Fact]
+    public void RandomUniverses_SameVerdictWithReduction()
+    {
+        int compared = 0, bounded = 0, invalid = 0, reducedSome = 0;
+        Cases.Sample(c =>
+        {
+            var u = c.Base with { Config = c.Base.Config with { Vectors = c.Vectors, Budget = c.Budget } };
+            var policy = Policies.Find(c.Preset)!;
+            CheckReport full;
+            try { full = UniverseCheck.Run(u, policy, c.Vcpus, new UniverseCheck.Settings(1, MaxStates: SizeBound)); }
+            catch (InputException) { Interlocked.Increment(ref invalid); return; } // a setup naming a vCPU the count leaves out
+            if (full.Verdict == "bounded") { Interlocked.Increment(ref bounded); return; }
+            var reduced = UniverseCheck.Run(u, policy, c.Vcpus, new UniverseCheck.Settings(1, MaxStates: SizeBound) { Reduce = true });
+            Assert.True(full.Outcome == reduced.Outcome, $"{c}: {full.Outcome} without reduction, {reduced.Outcome} with it");
+            Assert.True(reduced.Stats.States <= full.Stats.States || full.Verdict == "violated", $"{c}: reduction added states");
+            Interlocked.Increment(ref compared);
+            if (reduced.Reduction!.ReducedStates > 0 || reduced.Stats.States < full.Stats.States) Interlocked.Increment(ref reducedSome);
+        }, iter: 900, seed: "0N0XIzNsQ0O2", threads: 2);
+        output.WriteLine($"{compared} compared, {reducedSome} pruned, {bounded} over the size bound, {invalid} invalid");
+        Assert.True(compared >= 500, $"only {compared} universes compared ({bounded} over the size bound, {invalid} invalid)");
+        // The comparison means something only where the reduction pruned.
+        Assert.True(reducedSome >= 50, $"the reduction pruned in only {reducedSome} of {compared} universes");
+    }
+}
