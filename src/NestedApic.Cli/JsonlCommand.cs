@@ -18,7 +18,11 @@ public static class JsonlCommand
         var file = new Argument<string>("file") { Description = "a JSONL file, or - for standard input" };
         var cmd = new Command(name, description) { file };
         Cli.RejectOptionLike(cmd, file);
-        cmd.SetAction(r => Execute(r.GetValue(file)!, io, evaluate));
+        cmd.SetAction(r =>
+        {
+            using var ctrlC = CtrlC.Install(io); // Ctrl-C ends the stream at once, exit 3, as for every command
+            return Execute(r.GetValue(file)!, io, evaluate);
+        });
         return cmd;
     }
 

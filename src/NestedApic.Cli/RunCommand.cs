@@ -25,7 +25,11 @@ public static class RunCommand
         var html = new System.CommandLine.Option<string?>("--html") { Description = "also write the replay as a self-contained HTML timeline" };
         var cmd = new System.CommandLine.Command("run", "Replay a scenario step by step, checking its expectations.") { file, policy, json, html };
         Cli.RejectOptionLike(cmd, file);
-        cmd.SetAction(r => Execute(r.GetValue(file)!, r.GetValue(policy), r.GetValue(json), io.Out, io.Err, r.GetValue(html)));
+        cmd.SetAction(r =>
+        {
+            using var ctrlC = CtrlC.Install(io); // no search here: Ctrl-C ends the replay at once, exit 3
+            return Execute(r.GetValue(file)!, r.GetValue(policy), r.GetValue(json), io.Out, io.Err, r.GetValue(html));
+        });
         return cmd;
     }
 

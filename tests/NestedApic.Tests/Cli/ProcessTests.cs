@@ -113,13 +113,16 @@ public class ProcessTests
         Assert.DoesNotContain("   at ", await rest);
     }
 
-    [Fact]
-    public async Task CtrlC_WhileBlockedOpeningAFifo_Exits3()
+    [Theory]
+    [InlineData("check", "universe.toml")]
+    [InlineData("run", "replay.scn")]
+    [InlineData("vmentry", "cases.jsonl")]
+    public async Task CtrlC_WhileBlockedOpeningAFifo_Exits3(string command, string name)
     {
         if (!OperatingSystem.IsLinux()) return;
-        string fifo = Path.Combine(Directory.CreateTempSubdirectory().FullName, "universe.toml");
+        string fifo = Path.Combine(Directory.CreateTempSubdirectory().FullName, name);
         Assert.Equal(0, ToolProcess.Shell($"mkfifo '{fifo}'").Code);
-        using var p = Process.Start(ToolProcess.Start(["check", fifo]))!;
+        using var p = Process.Start(ToolProcess.Start([command, fifo]))!;
         using var reaper = ToolProcess.KillOnExit(p);
         p.StandardInput.Close();
         var stderr = p.StandardError.ReadToEndAsync();
