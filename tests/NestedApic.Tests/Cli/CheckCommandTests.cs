@@ -229,11 +229,13 @@ public class CheckCommandExitAndReportTests
     }
 
     [Fact]
-    public void Report_StatesPeakMemoryAndBytesPerStateFromIt()
+    public void Report_PeakMemory_WithoutBytesPerStateForASmallSearch()
     {
+        // A few thousand states: the runtime's fixed cost would make bytes/state meaningless (issue 12.15).
         var (code, o, _) = Run("seed", "--policy", "linux-7.0", "--threads", "1");
         Assert.Equal(0, code);
-        Assert.Matches(@"peak memory [\d.]+ (MiB|GiB) \(the whole process\), [\d.]+ bytes/state; budget", o);
+        Assert.Matches(@"peak memory [\d.]+ (MiB|GiB) \(the whole process\); budget", o);
+        Assert.DoesNotContain("bytes/state", o);
     }
 
     [Fact]
