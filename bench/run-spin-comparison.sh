@@ -87,7 +87,7 @@ for entry in "${models[@]}"; do
     ./pan -m20000000 -w26 >pan.txt 2>&1 ) || { echo "SPIN (POR) failed on $name"; cat "$dir/pan.txt" 2>/dev/null; exit 1; }
   grep -q "errors: 0" "$dir/pan.txt" || { echo "SPIN (POR) found an error in $name"; cat "$dir/pan.txt"; exit 1; }
   por=$(awk '/states, stored/ {print $1; exit}' "$dir/pan.txt")
-  full=$(awk '/states, stored/ {print $1; exit}' "$out/$name/pan.txt")
+  full=$(awk '/states, stored/ {print $1; exit}' "$out/$name/pan-dfs.txt")
   ours=$(field states "$($bin $ourargs --threads "$threads")")
   printf '%-13s %12s %12s %14s\n' "$name" "$por" "$full" "$ours (full)"
 done
