@@ -260,36 +260,14 @@ public sealed class ClusterSearch<TModel, TState, TStep>
         return path;
     }
 
-    CheckResult<TState, TStep> Violation(in TState initial, int invariant, List<int> path)
-    {
-        var trace = Replay(initial, path);
-        var last = trace.Count > 0 ? trace[^1].After : initial;
-        return new()
-        {
-            Verdict = Verdict.Violated,
-            StopReason = StopReason.Complete,
-            Invariant = invariant,
-            InvariantName = _model.Invariants[invariant],
-            Explanation = _model.Explain(invariant, last),
-            Initial = initial,
-            Trace = trace,
-            Stats = Stats(0) with { Depth = trace.Count },
-        };
-    }
+    CheckResult<TState, TStep> Violation(in TState initial, int invariant, List<int> path) =>
+        CheckResult<TState, TStep>.Violation(_model, initial, invariant, Replay(initial, path), Stats(0));
 
-    CheckResult<TState, TStep> Deadlock(in TState initial, List<int> path)
-    {
-        var trace = Replay(initial, path);
-        return new() { Verdict = Verdict.Deadlock, StopReason = StopReason.Complete, Initial = initial, Trace = trace, Stats = Stats(0) with { Depth = trace.Count } };
-    }
+    CheckResult<TState, TStep> Deadlock(in TState initial, List<int> path) =>
+        CheckResult<TState, TStep>.Deadlock(initial, Replay(initial, path), Stats(0));
 
-    CheckResult<TState, TStep> Finished(in TState initial, StopReason why, long queue) => new()
-    {
-        Verdict = why is StopReason.Complete or StopReason.DepthBound ? Verdict.Holds : Verdict.Bounded,
-        StopReason = why,
-        Initial = initial,
-        Stats = Stats(queue),
-    };
+    CheckResult<TState, TStep> Finished(in TState initial, StopReason why, long queue) =>
+        CheckResult<TState, TStep>.Finished(initial, why, Stats(queue));
 
     /// <summary>Replays step ordinals from the initial state, as the local engine does.</summary>
     List<TraceEntry<TState, TStep>> Replay(TState state, List<int> path)

@@ -77,6 +77,36 @@ public sealed record CheckResult<TState, TStep> where TState : unmanaged where T
     public IReadOnlyList<TraceEntry<TState, TStep>> Trace { get; init; } = [];
     public required Statistics Stats { get; init; }
 
+    /// <summary>The result for a replayed trace that ends in a state breaking <paramref name="invariant"/>
+    /// (the local engine and the distributed one build it the same way).</summary>
+    public static CheckResult<TState, TStep> Violation<TModel>(in TModel model, in TState initial, int invariant,
+        List<TraceEntry<TState, TStep>> trace, Statistics stats) where TModel : IModel<TState, TStep> => new()
+    {
+        Verdict = Verdict.Violated,
+        StopReason = StopReason.Complete,
+        Invariant = invariant,
+        InvariantName = model.Invariants[invariant],
+        Explanation = model.Explain(invariant, trace.Count > 0 ? trace[^1].After : initial),
+        Initial = initial,
+        Trace = trace,
+        Stats = stats with { Depth = trace.Count },
+    };
+
+    /// <summary>The result for a replayed trace that ends in a deadlocked state.</summary>
+    public static CheckResult<TState, TStep> Deadlock(in TState initial, List<TraceEntry<TState, TStep>> trace, Statistics stats) => new()
+    {
+        Verdict = Verdict.Deadlock, StopReason = StopReason.Complete, Initial = initial, Trace = trace,
+        Stats = stats with { Depth = trace.Count },
+    };
+
+    /// <summary>The result of a search that found nothing: holds when complete or cut by the depth
+    /// bound (the report words the latter), bounded otherwise.</summary>
+    public static CheckResult<TState, TStep> Finished(in TState initial, StopReason why, Statistics stats) => new()
+    {
+        Verdict = why is StopReason.Complete or StopReason.DepthBound ? Verdict.Holds : Verdict.Bounded,
+        StopReason = why, Initial = initial, Stats = stats,
+    };
+
     /// <summary>"invariant x violated at depth 4" / "no violation up to depth 14, 3.2 M states; memory budget reached".</summary>
     public string VerdictLine => Verdict switch
     {
