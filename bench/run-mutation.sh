@@ -8,7 +8,9 @@
 # Usage: bench/run-mutation.sh [extra dotnet-stryker options, e.g. -m "**/Checking/Checker.cs"]
 #        bench/run-mutation.sh --groups [group ...]
 #   --groups runs Stryker once per group of files below (all groups when none is named), so that
-#   each group's scores are complete even when the whole run would not fit in the time at hand.
+#   each group's scores are complete even when the whole run would not fit in the time at hand;
+#   each run also writes Stryker's trace log (-L), which names every mutant's result as it comes,
+#   so a run cut short still tells what it tested.
 # Stryker builds the test project in place and overwrites its bin/ with the mutated assembly:
 # run it on a copy (git worktree or archive) if you keep building in the same tree meanwhile.
 # Prints Stryker's table and score; the reports land in tests/NestedApic.Tests/StrykerOutput/.
@@ -38,6 +40,6 @@ for g in "${order[@]}"; do
   args=()
   for p in ${groups[$g]}; do args+=(-m "$p"); done
   echo "=== group $g: ${groups[$g]} ($(date -u +%FT%TZ))"
-  dotnet stryker -f "$config" "${args[@]}"
+  dotnet stryker -f "$config" -L "${args[@]}"
   echo "=== group $g done ($(date -u +%FT%TZ))"
 done
