@@ -54,4 +54,76 @@ public class MutationKillTests
         Assert.Equal([2, 602, 603], r.Trace.Select(t => t.Step));
         Assert.Equal(1, r.Invariant);
     }
+
+    /// <summary>A level wider than one round (16,384 parents): 0 → 1..L; level-1 node i → node
+    /// L + i, which has no successor. Bad nodes are placed by the caller; everything is final unless
+    /// told otherwise.</summary>
+    const int L = 20_000;
+
+    static ExplicitGraph WideLevel(int[] violating, int[] deadlocked)
+    {
+        int n = 2 * L + 1;
+        var succ = new int[n][];
+        succ[0] = [.. Enumerable.Range(1, L)];
+        for (int i = 1; i <= L; i++) succ[i] = [L + i];
+        for (int v = L + 1; v < n; v++) succ[v] = [];
+        var bad = Enumerable.Repeat((sbyte)-1, n).ToArray();
+        foreach (int v in violating) bad[v] = 0;
+        var final = Enumerable.Repeat(true, n).ToArray();
+        foreach (int v in deadlocked) { succ[v] = []; final[v] = false; }
+        return new ExplicitGraph(succ, bad, final);
+    }
+
+    /// <summary>Level 1 is expanded in two rounds (parents 1..16,384, then the rest). A violation
+    /// found in the first round waits, deadlocks being checked, while the second round is searched
+    /// for a deadlock one step shallower; there is none, so the first round's violation is
+    /// reported: 0 → 100 → L + 100.</summary>
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(2, true)]
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    public void A_violation_of_the_first_round_survives_the_level_s_second_round(int threads, bool deadlocks)
+    {
+        var r = Run(WideLevel([L + 100], []), new CheckOptions { Threads = threads, CheckDeadlock = deadlocks });
+        Assert.Equal(Verdict.Violated, r.Verdict);
+        Assert.Equal([100, L + 100], r.Trace.Select(t => t.Step));
+    }
+
+    /// <summary>The same level with node 18,000 (second round) stuck: the deadlock at depth 1 is
+    /// nearer than the first round's violation at depth 2.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void A_deadlock_in_the_second_round_beats_a_violation_of_the_first(int threads)
+    {
+        var r = Run(WideLevel([L + 100], [18_000]), new CheckOptions { Threads = threads, CheckDeadlock = true });
+        Assert.Equal(Verdict.Deadlock, r.Verdict);
+        Assert.Equal([18_000], r.Trace.Select(t => t.Step));
+    }
+
+    /// <summary>Violations in the second round only, and two of them: the first in BFS order.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void A_violation_of_the_second_round_is_found_with_its_own_parent(int threads)
+    {
+        var r = Run(WideLevel([L + 19_000, L + 18_000], []), new CheckOptions { Threads = threads, CheckDeadlock = true });
+        Assert.Equal(Verdict.Violated, r.Verdict);
+        Assert.Equal([18_000, L + 18_000], r.Trace.Select(t => t.Step));
+    }
+
+    /// <summary>Nothing bad: all 2L + 1 nodes, 2L transitions (L from the root, one per level-1
+    /// node), depth 2.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void A_level_of_two_rounds_is_counted_in_full(int threads)
+    {
+        var r = Run(WideLevel([], []), new CheckOptions { Threads = threads, CheckDeadlock = true });
+        Assert.Equal(Verdict.Holds, r.Verdict);
+        Assert.Equal(2 * L + 1, r.Stats.States);
+        Assert.Equal(2 * L, r.Stats.Transitions);
+        Assert.Equal(2, r.Stats.Depth);
+    }
 }
