@@ -1,4 +1,5 @@
 using NestedApic.Checking;
+using NestedApic.Checking.Reduction;
 using NestedApic.Tests.Checking.Oracle;
 
 namespace NestedApic.Tests.Checking;
@@ -125,5 +126,73 @@ public class MutationKillTests
         Assert.Equal(2 * L + 1, r.Stats.States);
         Assert.Equal(2 * L, r.Stats.Transitions);
         Assert.Equal(2, r.Stats.Depth);
+    }
+
+    /// <summary>Symmetry: the trace is found among canonical states and replayed on the real
+    /// processes. Three counters to 2, broken when two reach 2, interchangeable. Worked by hand:
+    /// the canonical BFS (sorted counters) reaches (0,0,1), (0,1,1), then (0,1,2) by its step 1
+    /// and (0,2,2) by step 1 of (0,1,2); renaming each canonical step back to the process it
+    /// stands for gives p0, p1, p1, p0, through (1,0,0), (1,1,0), (1,2,0), (2,2,0). Replaying the
+    /// ordinals without following the canonical state would give p0, p0, p1, p1.</summary>
+    [Fact]
+    public void Symmetry_trace_is_renamed_back_step_by_step()
+    {
+        var m = new CountersModel(3, 2, footprints: false, pairBad: true);
+        var r = Checker.Run<CountersModel, CountersModel.State, byte>(m, new CheckOptions { Threads = 1, Symmetry = true });
+        Assert.Equal(Verdict.Violated, r.Verdict);
+        Assert.Equal(new byte[] { 0, 1, 1, 0 }, r.Trace.Select(t => t.Step));
+        Assert.Equal(new ulong[] { 0x001, 0x011, 0x021, 0x022 }, r.Trace.Select(t => t.After.Counters));
+    }
+
+    /// <summary>Partial-order reduction's cycle proviso (AmpleSets C3): agent 0 toggles a bit
+    /// forever, agent 1 sets b once, and b = 1 breaks the invariant. Agent 0's step alone is an
+    /// ample set everywhere, so without the proviso the search would go (0,0) → (1,0) → back to
+    /// (0,0) and stop, "holds". The proviso sees (1,0)'s ample successor already visited and expands
+    /// (1,0) in full: toggle, then set b.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Cycle_proviso_expands_a_state_whose_ample_successor_was_visited(int threads)
+    {
+        var r = Checker.Run<ToggleModel, ToggleModel.State, byte>(new ToggleModel(), new CheckOptions { Threads = threads, Reduce = true });
+        Assert.Equal(Verdict.Violated, r.Verdict);
+        Assert.Equal(new byte[] { 0, 1 }, r.Trace.Select(t => t.Step));
+        var full = Checker.Run<ToggleModel, ToggleModel.State, byte>(new ToggleModel(), new CheckOptions { Threads = threads });
+        Assert.Equal(new byte[] { 1 }, full.Trace.Select(t => t.Step));
+    }
+
+    /// <summary>State (a, b); step 0 (agent 0) toggles a, step 1 (agent 1) sets b while it is 0.
+    /// Footprints: a is component 0, b component 1; the invariant reads b.</summary>
+    readonly struct ToggleModel : IModel<ToggleModel.State, byte>, IReducibleModel<ToggleModel.State, byte>
+    {
+        public struct State { public byte A, B; }
+        public State Initial() => default;
+        public int MaxSteps => 2;
+        public IReadOnlyList<string> Invariants => ["b-clear"];
+        public int Enabled(in State s, Span<byte> steps)
+        {
+            steps[0] = 0;
+            if (s.B != 0) return 1;
+            steps[1] = 1;
+            return 2;
+        }
+        public void Apply(ref State s, in byte step)
+        {
+            if (step == 0) s.A ^= 1; else s.B = 1;
+        }
+        public int Violated(in State s) => s.B != 0 ? 0 : -1;
+        public bool IsFinal(in State s) => true;
+        public string Label(in byte step) => step == 0 ? "toggle a" : "set b";
+        public string Explain(int invariant, in State s) => "b set";
+        public IReadOnlyList<string> Diff(in State before, in State after) => [];
+
+        public int Agents => 2;
+        public int AgentOf(in byte step) => step;
+        public Footprint StepFootprint(in State state, in byte step) => Footprint.ReadWrite(1UL << step);
+        public Footprint Future(in State state, int agent) =>
+            agent == 0 || state.B == 0 ? Footprint.ReadWrite(1UL << agent) : Footprint.None;
+        public ulong Counters => 0;
+        public int PropertyScopes => 1;
+        public ulong PropertyScope(int scope) => 1UL << 1;
     }
 }
