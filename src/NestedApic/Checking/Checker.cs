@@ -52,6 +52,16 @@ public sealed partial class Checker<TModel, TState, TStep>
 
     public CheckResult<TState, TStep> Run()
     {
+        using var pool = new WorkerPool(Math.Max(1, _o.Threads));
+        _pool = pool;
+        return Search();
+    }
+
+    /// <summary>The threads of this search (the caller among them).</summary>
+    WorkerPool _pool = null!;
+
+    CheckResult<TState, TStep> Search()
+    {
         _baseline = Memory.WorkingSet;
         SampleResident();
         _clock.Start();
@@ -129,7 +139,7 @@ public sealed partial class Checker<TModel, TState, TStep>
 
     bool GrowTables()
     {
-        long root = _root.GrowAsNeeded(Affordable), store = root < 0 ? -1 : _store.GrowAsNeeded(Affordable);
+        long root = _root.GrowAsNeeded(Affordable, _pool), store = root < 0 ? -1 : _store.GrowAsNeeded(Affordable, _pool);
         if (root < 0 || store < 0) return false;
         if (_owners.Exhausted)
         {
