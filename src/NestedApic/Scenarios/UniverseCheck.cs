@@ -159,6 +159,7 @@ public static class UniverseCheck
                 StopReason.DepthBound => "the depth bound",
                 StopReason.StateBound => "the state bound",
                 StopReason.MemoryBudget => "the memory budget",
+                StopReason.MachineMemory => "the machine's available memory",
                 StopReason.Cancelled => "Ctrl-C",
                 _ => null,
             },

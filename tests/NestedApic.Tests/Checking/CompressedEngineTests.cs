@@ -84,6 +84,22 @@ public class CompressedEngineTests
     }
 
     [Fact]
+    public void Other_processes_taking_the_machines_memory_stop_the_search_before_the_oom_killer()
+    {
+        // The budget is ample, but the machine's available memory falls as the search grows (as
+        // if another process took it): the search stops with the reserve still free, and says why.
+        long start = Memory.WorkingSet, reserve = Memory.Reserve();
+        long? Available() => reserve + (64L << 20) - Math.Max(0, Memory.WorkingSet - start);
+        var r = Checker.Run<GridModel, GridModel.State, byte>(new GridModel(3000, 3000),
+            new CheckOptions { Threads = 2, MemoryBudgetBytes = 1L << 40, AvailableMemory = Available });
+        Assert.Equal(Verdict.Bounded, r.Verdict);
+        Assert.Equal(StopReason.MachineMemory, r.StopReason);
+        Assert.True(r.Stats.States is > 1000 and < 9_000_000, $"{r.Stats.States} states");
+        Assert.True(Memory.WorkingSet - start < 160L << 20, $"grew by {(Memory.WorkingSet - start) >> 20} MiB");
+        Assert.Contains("the machine's available memory ran low", r.VerdictLine);
+    }
+
+    [Fact]
     public void Memory_sizes_parse_as_the_cli_takes_them()
     {
         Assert.Equal(512L << 20, Memory.ParseSize("512M"));
