@@ -66,6 +66,9 @@ public sealed record Statistics
     /// parent links, frontier).</summary>
     public long StoreBytes { get; init; }
     public long FrontierBytes { get; init; }
+    /// <summary>States stored at each depth, for every level the search generated in full (a
+    /// stopped search's last, partial level is left out): the shape a full size is estimated from.</summary>
+    public long[] Levels { get; init; } = [];
     /// <summary>Probability that a fingerprint collision hid a state (0 in exact mode).</summary>
     public double CollisionProbability { get; init; }
 }

@@ -26,6 +26,7 @@ public sealed partial class Checker<TModel, TState, TStep>
     readonly RootSet _root = new();
     readonly OwnerTable _owners = new();
     readonly ParentLinks _links = new();
+    readonly List<long> _levels = [1];
     long _transitions, _reduced, _skipped;
     /// <summary>Partial-order reduction, when on and the model declares footprints.</summary>
     readonly Reducer<TState, TStep>? _reducer;
@@ -113,6 +114,7 @@ public sealed partial class Checker<TModel, TState, TStep>
             if (_pending is { } v) return PendingViolation(initial, v);
             frontierStart += _frontier.Count;
             (_frontier, _next) = (_next, new Frontier());
+            if (_frontier.Count > 0) _levels.Add(_frontier.Count);
             if (_frontier.Count > 0) _depth++;
         }
         return Finished(initial, StopReason.Complete, 0);

@@ -99,6 +99,23 @@ public class CompressedEngineTests
         Assert.Contains("the machine's available memory ran low", r.VerdictLine);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Levels_count_the_states_at_each_depth_and_leave_out_a_stopped_searchs_partial_level(int threads)
+    {
+        // A 300×200 grid has the cells with x + y = d at depth d, counted here directly.
+        var full = Checker.Run<GridModel, GridModel.State, byte>(new GridModel(300, 200), new CheckOptions { Threads = threads });
+        var expected = Enumerable.Range(0, 300 + 200 - 1)
+            .Select(d => (long)Enumerable.Range(0, 300).Count(x => d - x >= 0 && d - x < 200)).ToArray();
+        Assert.Equal(expected, full.Stats.Levels);
+        Assert.Equal(full.Stats.States, full.Stats.Levels.Sum());
+        var cut = Checker.Run<GridModel, GridModel.State, byte>(new GridModel(300, 200), new CheckOptions { Threads = threads, MaxStates = 20_000 });
+        Assert.Equal(StopReason.StateBound, cut.StopReason);
+        Assert.Equal(expected.Take(cut.Stats.Levels.Length), cut.Stats.Levels);
+        Assert.True(cut.Stats.Levels.Sum() < cut.Stats.States);
+    }
+
     [Fact]
     public void Memory_sizes_parse_as_the_cli_takes_them()
     {
