@@ -128,6 +128,59 @@ public class MutationKillTests
         Assert.Equal(2, r.Stats.Depth);
     }
 
+    /// <summary>A component table, not the visited set, fills in the second round of a wide
+    /// level: the states are (a, b), each its own component; level 1 is (1..L, 0); a first-round
+    /// parent (a ≤ 16,384) steps to (a + L, 0), a second-round one to (a, a), so that round brings
+    /// 3,616 fresh values of b into b's table, which has held the one value 0 until then and
+    /// must grow mid-round. 1 + 2L states, 2L transitions; (L, L) breaks the invariant, reached
+    /// by steps L and 0.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void A_component_table_that_fills_mid_round_resumes_with_the_right_parents(int threads)
+    {
+        var holds = Checker.Run<FreshB, FreshB.State, int>(new FreshB(false), new CheckOptions { Threads = threads });
+        Assert.Equal(Verdict.Holds, holds.Verdict);
+        Assert.Equal(2 * L + 1, holds.Stats.States);
+        Assert.Equal(2 * L, holds.Stats.Transitions);
+        var r = Checker.Run<FreshB, FreshB.State, int>(new FreshB(true), new CheckOptions { Threads = threads });
+        Assert.Equal(Verdict.Violated, r.Verdict);
+        Assert.Equal([L, 0], r.Trace.Select(t => t.Step));
+        Assert.Equal((L, L), (r.Trace[^1].After.A, r.Trace[^1].After.B));
+    }
+
+    readonly struct FreshB(bool bad) : IModel<FreshB.State, int>
+    {
+        public struct State { public int A, B; }
+        public StateLayout Layout => new StateLayout.Builder(8).Cut(0, "a").Cut(4, "b").Build();
+        public State Initial() => default;
+        public int MaxSteps => L;
+        public IReadOnlyList<string> Invariants => ["not-last"];
+        public int Enabled(in State s, Span<int> steps)
+        {
+            if (s.A == 0)
+            {
+                for (int i = 0; i < L; i++) steps[i] = i + 1;
+                return L;
+            }
+            if (s.B != 0 || s.A > L) return 0;
+            steps[0] = 0;
+            return 1;
+        }
+        public void Apply(ref State s, in int step)
+        {
+            if (s.A == 0) s.A = step;
+            else if (s.A <= 16_384) s.A += L;
+            else s.B = s.A;
+        }
+        public int Violated(in State s) => bad && s.A == L && s.B == L ? 0 : -1;
+        public bool IsFinal(in State s) => true;
+        public string Label(in int step) => $"step {step}";
+        public string Explain(int invariant, in State s) => "(L, L)";
+        public IReadOnlyList<string> Diff(in State before, in State after) => [];
+    }
+
     /// <summary>Symmetry: the trace is found among canonical states and replayed on the real
     /// processes. Three counters to 2, broken when two reach 2, interchangeable. Worked by hand:
     /// the canonical BFS (sorted counters) reaches (0,0,1), (0,1,1), then (0,1,2) by its step 1
