@@ -181,6 +181,52 @@ public class MutationKillTests
         public IReadOnlyList<string> Diff(in State before, in State after) => [];
     }
 
+    /// <summary>The pair table of a half (two groups interned as one node) fills while the
+    /// leaves do not: states (a, b, c), three components, so a and b form one half; the initial
+    /// state (0, 0, 0) steps to every (a, b, 7) with a, b in 1..100, ten thousand pairs of only a
+    /// hundred leaf values each, in one round. The slices stop when the pair table is full and
+    /// resume after it grows: 10,001 states, 10,000 transitions, and (100, 100), step 9,999,
+    /// breaks the invariant.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void A_full_pair_table_stops_the_round_and_it_resumes(int threads)
+    {
+        var holds = Checker.Run<Pairs, Pairs.State, int>(new Pairs(false), new CheckOptions { Threads = threads });
+        Assert.Equal(Verdict.Holds, holds.Verdict);
+        Assert.Equal(10_001, holds.Stats.States);
+        Assert.Equal(10_000, holds.Stats.Transitions);
+        var r = Checker.Run<Pairs, Pairs.State, int>(new Pairs(true), new CheckOptions { Threads = threads });
+        Assert.Equal(Verdict.Violated, r.Verdict);
+        Assert.Equal([9_999], r.Trace.Select(t => t.Step));
+    }
+
+    readonly struct Pairs(bool bad) : IModel<Pairs.State, int>
+    {
+        public struct State { public int A, B, C; }
+        public StateLayout Layout => new StateLayout.Builder(12).Cut(0, "a").Cut(4, "b").Cut(8, "c").Build();
+        public State Initial() => default;
+        public int MaxSteps => 10_000;
+        public IReadOnlyList<string> Invariants => ["not-corner"];
+        public int Enabled(in State s, Span<int> steps)
+        {
+            if (s.A != 0) return 0;
+            for (int i = 0; i < 10_000; i++) steps[i] = i;
+            return 10_000;
+        }
+        public void Apply(ref State s, in int step)
+        {
+            s.A = 1 + step / 100;
+            s.B = 1 + step % 100;
+            s.C = 7;
+        }
+        public int Violated(in State s) => bad && s.A == 100 && s.B == 100 ? 0 : -1;
+        public bool IsFinal(in State s) => true;
+        public string Label(in int step) => $"step {step}";
+        public string Explain(int invariant, in State s) => "corner";
+        public IReadOnlyList<string> Diff(in State before, in State after) => [];
+    }
+
     /// <summary>Symmetry: the trace is found among canonical states and replayed on the real
     /// processes. Three counters to 2, broken when two reach 2, interchangeable. Worked by hand:
     /// the canonical BFS (sorted counters) reaches (0,0,1), (0,1,1), then (0,1,2) by its step 1
