@@ -1,3 +1,4 @@
+using NestedApic.Checking;
 using NestedApic.Checking.Reduction;
 using NestedApic.Hardware.Svm;
 using NestedApic.Hypervisor;
@@ -152,6 +153,32 @@ public class KvmSymmetryTests
     }
 
     static int Key(KvmStep t) => (int)t.Kind << 24 | t.Vcpu << 16 | t.Arg << 8 | t.Arg2;
+
+    /// <summary>A counterexample found over AMD's canonical states (symmetry alone, not searched
+    /// again in full) is rebuilt step by step with the renamings undone: each step is enabled in
+    /// the real state before it and the last state breaks the property found.</summary>
+    [Theory]
+    [InlineData("amd-wide", "linux-7.0-svm", 3)]
+    [InlineData("amd-wide", "no-nested-avic-inhibit", 3)]
+    [InlineData("amd-nested-ipi", "no-nested-avic-inhibit", 2)]
+    [InlineData("amd-set-nested-state", "linux-5.19-svm", 3)]
+    public void Amd_TraceUnderSymmetry_IsAPathOfTheModel(string universe, string preset, int vcpus)
+    {
+        var u = Universe.Load(Path.Combine(AppContext.BaseDirectory, "universes", universe + ".toml"));
+        var m = (SvmModel)UniverseCheck.Build(u, Policies.Find(preset)!, vcpus).Model;
+        var r = Checker.Run<SvmModel, KvmState, KvmStep>(m, new CheckOptions { Threads = 1, MaxDepth = u.Depth, Symmetry = true });
+        Assert.Equal(Verdict.Violated, r.Verdict);
+        var s = m.Initial();
+        var steps = new KvmStep[m.MaxSteps];
+        foreach (var t in r.Trace)
+        {
+            int n = m.Enabled(s, steps);
+            Assert.True(steps.Take(n).Contains(t.Step), $"{t.Label} is not enabled where the trace takes it");
+            m.Apply(ref s, t.Step);
+            Assert.True(KvmFootprints.Changed(s, t.After) == 0, $"{t.Label}: the trace's state is not the step's successor");
+        }
+        Assert.Equal(r.Invariant, m.Violated(s));
+    }
 
     [Fact]
     public void Amd_Applied() =>
