@@ -23,7 +23,7 @@ for m in none both; do run amd-nested-ipi linux-7.0-svm 2 "$m"; done
 for m in none both; do run intel-wide linux-7.0 3 "$m" --max-states 3000000; done
 # amd-wide: every AMD preset under which it holds (the others violate within 7 steps), then the
 # 3-vCPU exhaustive run under linux-7.1-svm (about 5.4 M states with both reductions; the full
-# graph, about 30 M states, is left to `nestedapic check amd-wide --vcpus 3 --no-reduce`).
+# graph, 32.2 M states, is left to `nestedapic check amd-wide --vcpus 3 --no-reduce`).
 for m in none symmetry por both; do run amd-wide linux-7.1-svm 2 "$m"; done
 for m in none both; do run amd-wide linux-5.18-svm 2 "$m"; done
 run amd-wide linux-7.1-svm 3 both
