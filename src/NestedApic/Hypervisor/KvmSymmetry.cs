@@ -56,12 +56,20 @@ public static class KvmSymmetry
     public static KvmState PermuteState(in KvmState s, int vcpus, ReadOnlySpan<byte> perm)
     {
         var r = s;
+        PermuteInPlace(ref r, vcpus, perm);
+        return r;
+    }
+
+    /// <summary>PermuteState without copying the rest of the state (the search's hot path).</summary>
+    public static void PermuteInPlace(ref KvmState s, int vcpus, ReadOnlySpan<byte> perm)
+    {
+        Span<VcpuState> parts = stackalloc VcpuState[KvmState.MaxVcpus];
+        for (int i = 0; i < vcpus; i++) parts[i] = s.Vcpus[i];
         for (int i = 0; i < vcpus; i++)
         {
-            r.Vcpus[perm[i]] = s.Vcpus[i];
-            SvmSymmetry.Rename(ref r.Vcpus[perm[i]].Svm, i, perm, vcpus);
+            s.Vcpus[perm[i]] = parts[i];
+            SvmSymmetry.Rename(ref s.Vcpus[perm[i]].Svm, i, perm, vcpus);
         }
-        return r;
     }
 
     /// <summary>Sorts the vCPUs' parts (insertion sort: at most four) and reports the renaming;
@@ -82,7 +90,7 @@ public static class KvmSymmetry
         }
         bool identity = true;
         for (int j = 0; j < vcpus; j++) { perm[order[j]] = (byte)j; identity &= order[j] == j; }
-        if (!identity) s = PermuteState(s, vcpus, perm);
+        if (!identity) PermuteInPlace(ref s, vcpus, perm);
     }
 
     static int Compare(in VcpuState a, in VcpuState b) =>

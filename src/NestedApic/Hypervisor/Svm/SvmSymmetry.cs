@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using NestedApic.Hardware.Svm;
 
@@ -51,48 +52,74 @@ public static class SvmSymmetry
 
     const byte DestSelf = 0xFF, DestOther = 0xFE;
 
-    /// <summary>vCPU <paramref name="v"/>'s part with the references to itself written as the
-    /// same constant whatever v is, and a destination that is another vCPU as another constant:
-    /// equal for two vCPUs exactly when some renaming maps one's part onto the other's, up to
-    /// which vCPU that other destination is. Needs ClearIdleHostIds first.</summary>
-    static void SelfRelative(ref VcpuState vc, int v)
+    /// <summary>Where the two fields that may name a vCPU sit in a vCPU's part.</summary>
+    static readonly int EntryOffset, DestOffset;
+
+    static SvmSymmetry()
     {
-        ref var svm = ref vc.Svm;
+        var vc = default(VcpuState);
+        ref byte start = ref Unsafe.As<VcpuState, byte>(ref vc);
+        EntryOffset = (int)Unsafe.ByteOffset(ref start, ref Unsafe.As<ulong, byte>(ref vc.Svm.PhysicalIdEntry));
+        DestOffset = (int)Unsafe.ByteOffset(ref start, ref vc.Svm.IncompleteIpiDest);
+    }
+
+    /// <summary>vCPU <paramref name="v"/>'s entry with its references to itself (its backing page,
+    /// its pCPU while running) written as 0, whatever v is. Needs ClearIdleHostIds first.</summary>
+    static ulong SelfRelativeEntry(in SvmVcpu svm, int v)
+    {
         var e = svm.Entry;
-        if (e.Valid)
-        {
-            if (e.BackingPage == AvicMachine.PageAddress(v)) e.BackingPage = 0;
-            if (e.IsRunning && e.HostApicId == v) e.HostApicId = 0;
-            svm.PhysicalIdEntry = e.Value;
-        }
-        if (svm.HasIncompleteIpi) svm.IncompleteIpiDest = svm.IncompleteIpiDest == v ? DestSelf : DestOther;
+        if (!e.Valid) return e.Value;
+        if (e.BackingPage == AvicMachine.PageAddress(v)) e.BackingPage = 0;
+        if (e.IsRunning && e.HostApicId == v) e.HostApicId = 0;
+        return e.Value;
+    }
+
+    /// <summary>A pending incomplete IPI's destination as itself or another vCPU.</summary>
+    static byte SelfRelativeDest(in SvmVcpu svm, int v) =>
+        !svm.HasIncompleteIpi ? svm.IncompleteIpiDest : svm.IncompleteIpiDest == v ? DestSelf : DestOther;
+
+    /// <summary>Orders vCPU <paramref name="ia"/>'s part <paramref name="a"/> and vCPU
+    /// <paramref name="ib"/>'s part <paramref name="b"/> by their bytes, with the entry and the
+    /// destination read self-relatively: 0 exactly when some renaming maps one part onto the
+    /// other, up to which other vCPU a destination names.</summary>
+    static int Compare(in VcpuState a, int ia, in VcpuState b, int ib)
+    {
+        var x = MemoryMarshal.AsBytes(MemoryMarshal.CreateReadOnlySpan(in a, 1));
+        var y = MemoryMarshal.AsBytes(MemoryMarshal.CreateReadOnlySpan(in b, 1));
+        int c = x[..EntryOffset].SequenceCompareTo(y[..EntryOffset]);
+        if (c != 0) return c;
+        c = SelfRelativeEntry(a.Svm, ia).CompareTo(SelfRelativeEntry(b.Svm, ib));
+        if (c != 0) return c;
+        c = x[(EntryOffset + sizeof(ulong))..DestOffset].SequenceCompareTo(y[(EntryOffset + sizeof(ulong))..DestOffset]);
+        if (c != 0) return c;
+        c = SelfRelativeDest(a.Svm, ia).CompareTo(SelfRelativeDest(b.Svm, ib));
+        if (c != 0) return c;
+        return x[(DestOffset + 1)..].SequenceCompareTo(y[(DestOffset + 1)..]);
     }
 
     /// <summary>The canonical state of <paramref name="s"/>'s class: idle host APIC IDs cleared,
-    /// then the renaming that sorts the vCPUs' self-relative parts by their bytes; where parts
-    /// tie, the renaming (of those consistent with the order) whose renamed incomplete-IPI
-    /// destinations are least. <paramref name="perm"/>[i] = the new index of vCPU i. The caller
-    /// has checked that every vCPU is published.</summary>
+    /// then the renaming that sorts the vCPUs' parts (Compare); where parts tie, the renaming (of
+    /// those consistent with the order) whose renamed incomplete-IPI destinations are least.
+    /// <paramref name="perm"/>[i] = the new index of vCPU i. The caller has checked that every
+    /// vCPU is published.</summary>
     public static void Canonicalize(int vcpus, ref KvmState s, Span<byte> perm)
     {
         ClearIdleHostIds(ref s, vcpus);
-        Span<VcpuState> keys = stackalloc VcpuState[KvmState.MaxVcpus];
-        for (int i = 0; i < vcpus; i++) { keys[i] = s.Vcpus[i]; SelfRelative(ref keys[i], i); }
         Span<byte> order = stackalloc byte[KvmState.MaxVcpus]; // order[j] = the old index at new place j
         bool tie = false;
         for (int i = 0; i < vcpus; i++)
         {
             int j = i;
             int c = 1;
-            while (j > 0 && (c = Compare(keys[order[j - 1]], keys[i])) > 0) { order[j] = order[j - 1]; j--; }
+            while (j > 0 && (c = Compare(s.Vcpus[order[j - 1]], order[j - 1], s.Vcpus[i], i)) > 0) { order[j] = order[j - 1]; j--; }
             tie |= j > 0 && c == 0;
             order[j] = (byte)i;
         }
-        if (tie && PointsAtOthers(s, vcpus)) BreakTies(s, vcpus, keys, order);
+        if (tie && PointsAtOthers(s, vcpus)) BreakTies(s, vcpus, order);
         bool identity = true;
         for (int j = 0; j < vcpus; j++) { perm[order[j]] = (byte)j; identity &= order[j] == j; }
         if (identity) return;
-        s = KvmSymmetry.PermuteState(s, vcpus, perm);
+        KvmSymmetry.PermuteInPlace(ref s, vcpus, perm);
         ClearIdleHostIds(ref s, vcpus); // the renaming moved the cleared 0s to perm[0]
     }
 
@@ -107,13 +134,13 @@ public static class SvmSymmetry
     /// only), the one whose renamed destinations, read in the new order, are least. Every
     /// such order gives the same parts but for those destinations, so this picks one state of
     /// the class whichever member the search met.</summary>
-    static void BreakTies(in KvmState s, int vcpus, ReadOnlySpan<VcpuState> keys, Span<byte> order)
+    static void BreakTies(in KvmState s, int vcpus, Span<byte> order)
     {
         Span<byte> best = stackalloc byte[KvmState.MaxVcpus], bestDest = stackalloc byte[KvmState.MaxVcpus];
         Span<byte> cand = stackalloc byte[KvmState.MaxVcpus], newIndex = stackalloc byte[KvmState.MaxVcpus], dest = stackalloc byte[KvmState.MaxVcpus];
         Span<sbyte> group = stackalloc sbyte[KvmState.MaxVcpus]; // group[j]: the tie class of sorted place j
         group[0] = 0;
-        for (int j = 1; j < vcpus; j++) group[j] = (sbyte)(Compare(keys[order[j - 1]], keys[order[j]]) == 0 ? group[j - 1] : group[j - 1] + 1);
+        for (int j = 1; j < vcpus; j++) group[j] = (sbyte)(Compare(s.Vcpus[order[j - 1]], order[j - 1], s.Vcpus[order[j]], order[j]) == 0 ? group[j - 1] : group[j - 1] + 1);
         Span<sbyte> groupOf = stackalloc sbyte[KvmState.MaxVcpus];
         for (int j = 0; j < vcpus; j++) groupOf[order[j]] = group[j];
         bool found = false;
@@ -145,7 +172,4 @@ public static class SvmSymmetry
 
     static byte[][] Orders(int n) => n <= 1 ? [Enumerable.Repeat((byte)0, n).ToArray()]
         : Orders(n - 1).SelectMany(p => Enumerable.Range(0, n).Select(at => p.Take(at).Append((byte)(n - 1)).Concat(p.Skip(at)).ToArray())).ToArray();
-
-    static int Compare(in VcpuState a, in VcpuState b) =>
-        MemoryMarshal.AsBytes(MemoryMarshal.CreateReadOnlySpan(in a, 1)).SequenceCompareTo(MemoryMarshal.AsBytes(MemoryMarshal.CreateReadOnlySpan(in b, 1)));
 }
