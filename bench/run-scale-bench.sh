@@ -4,18 +4,27 @@
 # checkout into temporary directories, then runs, back to back on the same machine:
 #   1. intel-wide, 2 vCPUs, linux-7.0: BASE and this build, 1 and all threads (states/s, peak
 #      resident set from /usr/bin/time, bytes/state from it);
-#   2. intel-wide, 3 vCPUs, linux-7.0, --max-memory 2G: exit code (3 expected), states, depth,
-#      seconds and the peak resident set (at most 2.2 GB expected);
+#   2. intel-wide, 3 vCPUs, linux-7.0, --max-memory 2G, with the default reductions (exhaustive)
+#      and with --no-reduce (exit 3 expected): states, depth, seconds, peak resident set (<= 2.2 GB);
 #   3. with --default-budget only: the same without --max-memory (the default budget, about 75%
-#      of this machine's memory: it can take that much memory and a long time).
+#      of this machine's memory: --no-reduce takes that much memory and a long time).
 # Prints the machine's load before and after: figures from a loaded machine are not comparable.
-# Usage: bench/run-scale-bench.sh [--default-budget] [--skip-3vcpus]
+#   1b. the machine's ceiling for N threads: N independent 1-thread searches side by side;
+# Each row of 1 runs --reps times (default 3), builds alternating, and the ratios use medians: a
+# 2-core VM's run-to-run spread is ±10% and more.
+# Usage: bench/run-scale-bench.sh [--default-budget] [--skip-3vcpus] [--reps N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 base=${BASE:-437b2a9}
-default_budget=0; skip3=0
-for a in "$@"; do
-  case $a in --default-budget) default_budget=1 ;; --skip-3vcpus) skip3=1 ;; *) echo "unknown option $a" >&2; exit 2 ;; esac
+default_budget=0; skip3=0; reps=3
+while [ $# -gt 0 ]; do
+  case $1 in
+    --default-budget) default_budget=1 ;;
+    --skip-3vcpus) skip3=1 ;;
+    --reps) reps=$2; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
 done
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 command -v jq >/dev/null || { echo "needs jq" >&2; exit 2; }
@@ -50,28 +59,56 @@ header() { printf '%-34s %-5s %-8s %4s %11s %6s %9s %10s %9s %8s %7s %7s\n' run 
 
 threads=$(nproc)
 echo
-echo "1. intel-wide, 2 vCPUs, linux-7.0 (states/s from the report's search time; peak resident set from /usr/bin/time)"
+echo "1. intel-wide, 2 vCPUs, linux-7.0, $reps rounds of four runs, builds alternating (states/s from the"
+echo "   report's search time; peak resident set from /usr/bin/time); the ratios use each row's median"
 header
-row "intel-wide 2 vCPUs 1 thread" base intel-wide --policy linux-7.0 --threads 1; read -r sb1 b1 <"$tmp/last"
-row "intel-wide 2 vCPUs 1 thread" new intel-wide --policy linux-7.0 --threads 1 --no-reduce; read -r s n1 <"$tmp/last"; sn1=$s
-row "intel-wide 2 vCPUs $threads threads" base intel-wide --policy linux-7.0 --threads "$threads"; read -r sbN bN <"$tmp/last"
-row "intel-wide 2 vCPUs $threads threads" new intel-wide --policy linux-7.0 --threads "$threads" --no-reduce; read -r snN nN <"$tmp/last"
+: >"$tmp/rates"
+for rep in $(seq "$reps"); do
+  row "intel-wide 2 vCPUs 1 thread" base intel-wide --policy linux-7.0 --threads 1; echo "b1 $(cat "$tmp/last")" >>"$tmp/rates"
+  row "intel-wide 2 vCPUs 1 thread" new intel-wide --policy linux-7.0 --threads 1 --no-reduce; echo "n1 $(cat "$tmp/last")" >>"$tmp/rates"
+  row "intel-wide 2 vCPUs $threads threads" base intel-wide --policy linux-7.0 --threads "$threads"; echo "bN $(cat "$tmp/last")" >>"$tmp/rates"
+  row "intel-wide 2 vCPUs $threads threads" new intel-wide --policy linux-7.0 --threads "$threads" --no-reduce; echo "nN $(cat "$tmp/last")" >>"$tmp/rates"
+done
 # Ratios of states/s: the model grew since BASE (more states), so seconds alone would mislead.
-awk -v sb1="$sb1" -v b1="$b1" -v sn1="$sn1" -v n1="$n1" -v sbN="$sbN" -v bN="$bN" -v snN="$snN" -v nN="$nN" -v t="$threads" 'BEGIN {
-  printf "states/s, new / base, 1 thread: %.2fx; new %d threads / new 1 thread: %.2fx; base %d threads / base 1 thread: %.2fx\n", (sn1 / n1) / (sb1 / b1), t, (snN / nN) / (sn1 / n1), t, (sbN / bN) / (sb1 / b1) }'
+median() { awk -v k="$1" '$1 == k { print $2 / $3 }' "$tmp/rates" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+b1=$(median b1); n1=$(median n1); bN=$(median bN); nN=$(median nN)
+awk -v b1="$b1" -v n1="$n1" -v bN="$bN" -v nN="$nN" -v t="$threads" 'BEGIN {
+  printf "median states/s: base 1 thread %.0f, new 1 thread %.0f, base %d threads %.0f, new %d threads %.0f\n", b1, n1, t, bN, t, nN
+  printf "states/s, new / base, 1 thread: %.2fx; new %d threads / new 1 thread: %.2fx; base %d threads / base 1 thread: %.2fx\n", n1 / b1, t, nN / n1, t, bN / b1 }'
+
+# What the machine itself allows: $threads independent one-thread searches side by side share
+# nothing but the cores, caches and memory, so their summed states/s over one alone bounds what
+# any engine's $threads threads can reach here.
+echo
+echo "1b. the machine's ceiling: $threads independent 1-thread searches at once (new build), against one alone"
+solo=$n1
+: >"$tmp/side"
+for i in $(seq "$threads"); do
+  ( "$tmp/new/NestedApic.Cli" check intel-wide --policy linux-7.0 --threads 1 --no-reduce --json >"$tmp/side$i.json" 2>/dev/null || true
+    jq -r '"\(.stats.states) \(.stats.seconds)"' "$tmp/side$i.json" >>"$tmp/side" ) &
+done
+wait
+awk -v solo="$solo" -v t="$threads" '{ sum += $1 / $2; printf "  side by side: %.0f states/s\n", $1 / $2 } END {
+  printf "  sum %.0f states/s = %.2fx one alone (%.0f): the ceiling for %d threads on this machine\n", sum, sum / solo, solo, t }' "$tmp/side"
 
 if [ $skip3 = 0 ]; then
   echo
-  echo "2. intel-wide, 3 vCPUs, linux-7.0, --max-memory 2G (exit 3 and peak <= 2.2 GB expected)"
+  echo "2. intel-wide, 3 vCPUs, linux-7.0, --max-memory 2G: with the default reductions (an exhaustive"
+  echo "   verdict expected) and with --no-reduce (exit 3 expected, the budget reached); peak <= 2.2 GB"
   header
-  row "intel-wide 3 vCPUs --max-memory 2G" new intel-wide --vcpus 3 --policy linux-7.0 --max-memory 2G --threads "$threads"
+  row "intel-wide 3 vCPUs 2G" new intel-wide --vcpus 3 --policy linux-7.0 --max-memory 2G --threads "$threads"
+  jq -r '"  " + .verdict_line' "$tmp/out.json"
+  row "intel-wide 3 vCPUs 2G --no-reduce" new intel-wide --vcpus 3 --policy linux-7.0 --max-memory 2G --threads "$threads" --no-reduce
   jq -r '"  " + .verdict_line' "$tmp/out.json"
 fi
 if [ $default_budget = 1 ]; then
   echo
-  echo "3. intel-wide, 3 vCPUs, linux-7.0, default budget"
+  echo "3. intel-wide, 3 vCPUs, linux-7.0, default budget: with the default reductions, and with"
+  echo "   --no-reduce (the budget, about 75% of this machine's memory, is reached: long, and that much memory)"
   header
   row "intel-wide 3 vCPUs default budget" new intel-wide --vcpus 3 --policy linux-7.0 --threads "$threads"
+  jq -r '"  " + .verdict_line + " (budget \(.stats.memory_budget_bytes) bytes)"' "$tmp/out.json"
+  row "intel-wide 3 vCPUs default --no-reduce" new intel-wide --vcpus 3 --policy linux-7.0 --threads "$threads" --no-reduce
   jq -r '"  " + .verdict_line + " (budget \(.stats.memory_budget_bytes) bytes)"' "$tmp/out.json"
 fi
 echo

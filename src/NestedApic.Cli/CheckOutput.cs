@@ -80,6 +80,7 @@ public static class CheckOutput
             ["collision_probability"] = r.Stats.CollisionProbability,
             ["peak_memory_bytes"] = r.Stats.PeakMemoryBytes,
             ["memory_budget_bytes"] = r.Stats.MemoryBudgetBytes,
+            ["levels"] = new JsonArray(r.Stats.Levels.Select(n => (JsonNode)JsonValue.Create(n)).ToArray()),
         },
         ["reduction"] = r.Reduction is { } red ? new JsonObject
         {

@@ -3,7 +3,13 @@ namespace NestedApic.Checking;
 public enum Verdict { Holds, Violated, Deadlock, Bounded }
 
 /// <summary>Why the search stopped.</summary>
-public enum StopReason { Complete, DepthBound, StateBound, MemoryBudget, Cancelled }
+public enum StopReason
+{
+    Complete, DepthBound, StateBound, MemoryBudget, Cancelled,
+    /// <summary>Other processes took the machine's memory: what the kernel says is available fell
+    /// below a reserve before the budget was reached (the OOM killer would have been next).</summary>
+    MachineMemory,
+}
 
 public sealed record CheckOptions
 {
@@ -28,6 +34,10 @@ public sealed record CheckOptions
     public Action<Statistics>? Progress { get; init; }
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(250);
     public CancellationToken Cancel { get; init; }
+    /// <summary>What the machine has available now (MemAvailable), read every few rounds; the
+    /// search stops with <see cref="StopReason.MachineMemory"/> before it would take the last
+    /// <see cref="Memory.Reserve"/> bytes. Replaceable for tests.</summary>
+    public Func<long?> AvailableMemory { get; init; } = Memory.MemAvailable;
 
     public static long DefaultMemoryBudget() => Memory.DefaultBudget();
 }
@@ -56,6 +66,9 @@ public sealed record Statistics
     /// parent links, frontier).</summary>
     public long StoreBytes { get; init; }
     public long FrontierBytes { get; init; }
+    /// <summary>States stored at each depth, for every level the search generated in full (a
+    /// stopped search's last, partial level is left out): the shape a full size is estimated from.</summary>
+    public long[] Levels { get; init; } = [];
     /// <summary>Probability that a fingerprint collision hid a state (0 in exact mode).</summary>
     public double CollisionProbability { get; init; }
 }
@@ -118,6 +131,7 @@ public sealed record CheckResult<TState, TStep> where TState : unmanaged where T
             StopReason.DepthBound => $"no violation up to depth {Stats.Depth}, {Count(Stats.States)} states; depth bound reached",
             StopReason.StateBound => $"no violation up to depth {Stats.Depth}, {Count(Stats.States)} states; state bound reached",
             StopReason.MemoryBudget => $"no violation up to depth {Stats.Depth}, {Count(Stats.States)} states; memory budget of {Memory.Format(Stats.MemoryBudgetBytes)} reached",
+            StopReason.MachineMemory => $"no violation up to depth {Stats.Depth}, {Count(Stats.States)} states; the machine's available memory ran low (other processes), before the budget of {Memory.Format(Stats.MemoryBudgetBytes)}",
             _ => $"no violation up to depth {Stats.Depth}, {Count(Stats.States)} states; cancelled",
         },
     };

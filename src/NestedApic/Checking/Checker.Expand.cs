@@ -81,25 +81,36 @@ public sealed partial class Checker<TModel, TState, TStep>
         _inOrder = used == 1 || threads == 1;
         if (!_inOrder) _owners.Clear();
         _roundKeys?.Clear();
-        var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
+        _roundStart = frontierStart;
+        _roundPos = pos;
+        _expandOne ??= i => ExpandSlice(_todo[i], _roundStart, _roundPos);
+        _keepOne ??= i => Keep(_todo[i], _roundStart, _roundPos);
         while (true)
         {
-            var todo = slices.Where(s => s.Next < s.To).ToArray();
-            if (todo.Length == 0) break;
-            if (todo.Length == 1 || threads == 1) foreach (var s in todo) ExpandSlice(s, frontierStart, pos);
-            else Parallel.ForEach(todo, options, s => ExpandSlice(s, frontierStart, pos));
-            if (!todo.Any(s => s.Full)) break;
+            int todo = 0;
+            if (_todo.Length < slices.Length) _todo = new Slice[slices.Length];
+            foreach (var s in slices) if (s.Next < s.To) _todo[todo++] = s;
+            if (todo == 0) break;
+            _pool.Run(todo, _expandOne);
+            bool full = false;
+            for (int t = 0; t < todo; t++) full |= _todo[t].Full;
+            if (!full) break;
             if (!GrowTables()) return false;
             // Growth moved the visited set's slots: find the candidates' slots again.
             foreach (var s in slices)
                 for (int c = 0; c < s.Count; c++) s.Slots[c] = _root.Find(s.Keys[c]);
-            foreach (var s in todo) s.Full = false;
+            foreach (var s in slices) s.Full = false;
         }
-        if (used == 1 || threads == 1) foreach (var s in slices) Keep(s, frontierStart, pos);
-        else Parallel.ForEach(slices, options, s => Keep(s, frontierStart, pos));
+        slices.CopyTo(_todo, 0);
+        _pool.Run(used == 1 ? 1 : slices.Length, _keepOne);
         foreach (var s in slices) { _transitions += s.Transitions; _reduced += s.Reduced; _skipped += s.Skipped; }
         return true;
     }
+
+    /// <summary>The round being expanded, for the pool's work items.</summary>
+    long _roundStart, _roundPos;
+    Slice[] _todo = [];
+    Action<int>? _expandOne, _keepOne;
 
     /// <summary>Successors encoded before their keys go into the visited set: the set's slots are
     /// prefetched meanwhile, so its cache misses overlap instead of adding up.</summary>
@@ -218,6 +229,7 @@ public sealed partial class Checker<TModel, TState, TStep>
             if (key == 0) { encoded = j; break; }
             batch[j].Key = key;
             _root.Prefetch(key);
+            if (!_inOrder) _owners.Prefetch(key);
         }
         for (int j = 0; j < count; j++)
         {
@@ -268,7 +280,7 @@ public sealed partial class Checker<TModel, TState, TStep>
             int p = sl.Parents[c];
             if (!all)
             {
-                if (c + 8 < sl.Count) _root.PrefetchSlot(sl.Slots[c + 8]);
+                if (c + 8 < sl.Count) { _root.PrefetchSlot(sl.Slots[c + 8]); _owners.Prefetch(sl.Keys[c + 8]); }
                 _root.Settle(sl.Slots[c]);
                 if (_owners.Owner(sl.Keys[c]) != (uint)(first + p)) continue;
             }

@@ -67,6 +67,7 @@ public sealed partial class Checker<TModel, TState, TStep>
             StoreBytes = Accounted(),
             BytesPerState = states == 0 ? 0 : (double)peak / states,
             FrontierBytes = frontierStates * sizeof(ulong),
+            Levels = [.. _levels],
             // Stored states are exact (the key is the state): no collision can hide one.
             CollisionProbability = 0,
         };

@@ -26,6 +26,7 @@ public sealed partial class Checker<TModel, TState, TStep>
     readonly RootSet _root = new();
     readonly OwnerTable _owners = new();
     readonly ParentLinks _links = new();
+    readonly List<long> _levels = [1];
     long _transitions, _reduced, _skipped;
     /// <summary>Partial-order reduction, when on and the model declares footprints.</summary>
     readonly Reducer<TState, TStep>? _reducer;
@@ -52,7 +53,18 @@ public sealed partial class Checker<TModel, TState, TStep>
 
     public CheckResult<TState, TStep> Run()
     {
+        using var pool = new WorkerPool(Math.Max(1, _o.Threads));
+        _pool = pool;
+        return Search();
+    }
+
+    /// <summary>The threads of this search (the caller among them).</summary>
+    WorkerPool _pool = null!;
+
+    CheckResult<TState, TStep> Search()
+    {
         _baseline = Memory.WorkingSet;
+        _reserve = Memory.Reserve();
         SampleResident();
         _clock.Start();
         var initial = _model.Initial();
@@ -79,17 +91,17 @@ public sealed partial class Checker<TModel, TState, TStep>
             {
                 if (_o.Cancel.IsCancellationRequested) return Finished(initial, StopReason.Cancelled, _frontier.Count - pos + _next.Count);
                 SampleResident();
-                if (!GrowTables()) return Finished(initial, StopReason.MemoryBudget, _frontier.Count - pos + _next.Count);
+                if (!GrowTables()) return Finished(initial, MemoryStop, _frontier.Count - pos + _next.Count);
                 int round = (int)Math.Min(_frontier.Count - pos, RoundParents);
-                if (!Affordable(RoundBytes(round))) return Finished(initial, StopReason.MemoryBudget, _frontier.Count - pos + _next.Count);
+                if (!Affordable(RoundBytes(round))) return Finished(initial, MemoryStop, _frontier.Count - pos + _next.Count);
                 long before = Accounted();
-                if (!ExpandRound(slices, threads, frontierStart, pos, round)) return Finished(initial, StopReason.MemoryBudget, _frontier.Count - pos + _next.Count);
+                if (!ExpandRound(slices, threads, frontierStart, pos, round)) return Finished(initial, MemoryStop, _frontier.Count - pos + _next.Count);
                 pos += round;
                 if (slices.FirstOrDefault(s => s.Deadlock >= 0) is { } dead)
                     return Deadlock(initial, _links.PathTo(frontierStart + dead.Deadlock));
                 if (_pending is null) _pending = FirstViolation(slices, frontierStart + pos - round);
                 if (_pending is { } p && !_o.CheckDeadlock) return PendingViolation(initial, p);
-                if (_pending is null && !Merge(slices)) return Finished(initial, StopReason.MemoryBudget, _frontier.Count - pos + _next.Count);
+                if (_pending is null && !Merge(slices)) return Finished(initial, MemoryStop, _frontier.Count - pos + _next.Count);
                 _frontier.Release(pos);
                 _lastRoundBytes = Math.Max(0, Accounted() - before);
                 if (_links.Count > Math.Min(_o.MaxStates, uint.MaxValue - (long)RoundParents * MaxSteps) && _pending is null) return Finished(initial, StopReason.StateBound, _frontier.Count - pos + _next.Count);
@@ -102,10 +114,13 @@ public sealed partial class Checker<TModel, TState, TStep>
             if (_pending is { } v) return PendingViolation(initial, v);
             frontierStart += _frontier.Count;
             (_frontier, _next) = (_next, new Frontier());
+            if (_frontier.Count > 0) _levels.Add(_frontier.Count);
             if (_frontier.Count > 0) _depth++;
         }
         return Finished(initial, StopReason.Complete, 0);
     }
+
+    StopReason MemoryStop => _machineLow ? StopReason.MachineMemory : StopReason.MemoryBudget;
 
     /// <summary>What the search's own structures hold, in bytes.</summary>
     long Accounted() => _root.Bytes + _owners.Bytes + _store.Bytes + _links.Bytes + _frontier.Bytes + _next.Bytes;
@@ -113,8 +128,20 @@ public sealed partial class Checker<TModel, TState, TStep>
     /// <summary>Whether <paramref name="extra"/> more bytes stay within the budget: the larger of
     /// our accounting (plus what the process held before the search) and the resident set, so the
     /// budget stops the search before the kernel's OOM killer would.</summary>
-    bool Affordable(long extra) =>
-        Math.Max(Accounted() + _baseline, _resident + Accounted() - _accountedThen) + extra <= _o.MemoryBudgetBytes;
+    bool Affordable(long extra)
+    {
+        long grown = Accounted() - _accountedThen;
+        if (Math.Max(Accounted() + _baseline, _resident + grown) + extra > _o.MemoryBudgetBytes) return false;
+        if (_available == long.MaxValue || _available - (Accounted() - _availableThen) - extra >= _reserve) return true;
+        _machineLow = true;
+        return false;
+    }
+
+    /// <summary>MemAvailable at the last sample, the reserve to keep, and whether the search
+    /// stopped for want of it (the budget is fixed at the start; other processes may grow).</summary>
+    long _available = long.MaxValue, _availableThen, _reserve;
+    bool _machineLow;
+    int _samples;
 
     /// <summary>Reads the resident set (a /proc read) once a round; within the round the
     /// accounting's growth since then is added to it.</summary>
@@ -122,6 +149,12 @@ public sealed partial class Checker<TModel, TState, TStep>
     {
         _resident = Memory.WorkingSet;
         _accountedThen = Accounted();
+        // A /proc read: every 16th round is often enough (a round adds a few MiB at most).
+        if ((_samples++ & 15) == 0)
+        {
+            _available = _o.AvailableMemory() ?? long.MaxValue;
+            _availableThen = _accountedThen;
+        }
     }
 
     /// <summary>A round's likely growth: twice the last round's, plus room for its keys.</summary>
@@ -129,7 +162,7 @@ public sealed partial class Checker<TModel, TState, TStep>
 
     bool GrowTables()
     {
-        long root = _root.GrowAsNeeded(Affordable), store = root < 0 ? -1 : _store.GrowAsNeeded(Affordable);
+        long root = _root.GrowAsNeeded(Affordable, _pool), store = root < 0 ? -1 : _store.GrowAsNeeded(Affordable, _pool);
         if (root < 0 || store < 0) return false;
         if (_owners.Exhausted)
         {

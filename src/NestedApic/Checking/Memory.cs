@@ -18,7 +18,7 @@ public static class Memory
     }
 
     /// <summary>MemAvailable of /proc/meminfo in bytes; null where there is none.</summary>
-    static long? MemAvailable()
+    public static long? MemAvailable()
     {
         try
         {
@@ -29,6 +29,10 @@ public static class Memory
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
         return null;
     }
+
+    /// <summary>What a search leaves the machine when other processes grow during it: below this
+    /// much available memory it stops (StopReason.MachineMemory) rather than meet the OOM killer.</summary>
+    public static long Reserve() => Math.Max(256L << 20, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 50);
 
     /// <summary>The current resident set of the process.</summary>
     public static long WorkingSet => Environment.WorkingSet;

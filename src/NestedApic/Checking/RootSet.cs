@@ -164,22 +164,23 @@ internal sealed class RootSet
         return true;
     }
 
-    /// <summary>Grows the shards near their target load, one at a time, each only when
-    /// <paramref name="affordable"/> says its new arrays fit. Only between rounds. Returns the
-    /// bytes of the arrays let go, or -1 when a growth was not affordable or a shard is at its
-    /// largest.</summary>
-    public long GrowAsNeeded(Func<long, bool> affordable)
+    /// <summary>Grows the shards near their target load, on the pool's threads, when
+    /// <paramref name="affordable"/> says all their new arrays fit. Only between rounds. Returns
+    /// the bytes of the arrays let go, or -1 when the growth was not affordable or a shard is at
+    /// its largest.</summary>
+    public long GrowAsNeeded(Func<long, bool> affordable, WorkerPool pool)
     {
-        long freed = 0;
-        for (int s = 0; s < Shards; s++)
+        var growing = _shards.Where(s => s.NeedsGrowth).ToArray();
+        if (growing.Length == 0) return 0;
+        long freed = 0, needed = 0;
+        foreach (var shard in growing)
         {
-            var shard = _shards[s];
-            if (!shard.NeedsGrowth) continue;
-            long next = shard.NextCapacity;
-            if (next > 1L << MaxShardBits || !affordable(next * 8L)) return -1;
+            if (shard.NextCapacity > 1L << MaxShardBits) return -1;
+            needed += shard.NextCapacity * 8L;
             freed += shard.Slots.Length * 8L;
-            Grow(shard, (int)next);
         }
+        if (!affordable(needed)) return -1;
+        pool.Run(growing.Length, i => Grow(growing[i], (int)growing[i].NextCapacity));
         return freed;
     }
 

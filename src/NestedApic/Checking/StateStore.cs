@@ -99,25 +99,18 @@ internal sealed class StateStore<TState> where TState : unmanaged
     IEnumerable<InternTable> InternTables =>
         _leafTables.Concat(_groupTables.OfType<InternTable>()).Concat(_halfTuples.OfType<InternTable>());
 
-    /// <summary>Grows every table near its target load, each when <paramref name="affordable"/>
-    /// says so; returns the bytes let go, or -1 when a growth was not affordable.</summary>
-    public long GrowAsNeeded(Func<long, bool> affordable)
+    /// <summary>Grows every table near its target load, on the pool's threads, when
+    /// <paramref name="affordable"/> says all their new slot arrays fit; returns the bytes let
+    /// go, or -1 when the growth was not affordable.</summary>
+    public long GrowAsNeeded(Func<long, bool> affordable, WorkerPool pool)
     {
-        long freed = 0;
-        foreach (var table in InternTables)
-        {
-            if (!table.NeedsGrowth) continue;
-            if (!affordable(table.GrowthBytes)) return -1;
-            freed += table.Capacity * 8;
-            table.Grow();
-        }
-        foreach (var pair in _halfPairs)
-        {
-            if (pair is not { NeedsGrowth: true }) continue;
-            if (!affordable(pair.GrowthBytes)) return -1;
-            freed += pair.Capacity * 16;
-            pair.Grow();
-        }
+        var tables = InternTables.Where(t => t.NeedsGrowth).ToArray();
+        var pairs = _halfPairs.OfType<NodeTable>().Where(p => p.NeedsGrowth).ToArray();
+        if (tables.Length + pairs.Length == 0) return 0;
+        long needed = tables.Sum(t => t.GrowthBytes) + pairs.Sum(p => p.GrowthBytes);
+        if (!affordable(needed)) return -1;
+        long freed = tables.Sum(t => t.Capacity * 8) + pairs.Sum(p => p.Capacity * 16);
+        pool.Run(tables.Length + pairs.Length, i => { if (i < tables.Length) tables[i].Grow(); else pairs[i - tables.Length].Grow(); });
         return freed;
     }
 

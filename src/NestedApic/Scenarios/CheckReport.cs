@@ -10,6 +10,8 @@ public sealed record CheckStats(long States, long Transitions, int Depth, double
 {
     /// <summary>The process's peak resident set during the search; BytesPerState is this over States.</summary>
     public long PeakMemoryBytes { get; init; }
+    /// <summary>States at each depth the search generated in full.</summary>
+    public long[] Levels { get; init; } = [];
     /// <summary>The memory budget the search ran under (--max-memory or the default).</summary>
     public long MemoryBudgetBytes { get; init; }
 }

@@ -159,6 +159,7 @@ public static class UniverseCheck
                 StopReason.DepthBound => "the depth bound",
                 StopReason.StateBound => "the state bound",
                 StopReason.MemoryBudget => "the memory budget",
+                StopReason.MachineMemory => "the machine's available memory",
                 StopReason.Cancelled => "Ctrl-C",
                 _ => null,
             },
@@ -171,6 +172,7 @@ public static class UniverseCheck
             {
                 PeakMemoryBytes = result.Stats.PeakMemoryBytes,
                 MemoryBudgetBytes = result.Stats.MemoryBudgetBytes,
+                Levels = result.Stats.Levels,
             },
             Initial = model.Fields(result.Initial).Select(kv => $"{kv.Key}: {kv.Value}").ToArray(),
             Trace = result.Trace.Select((t, i) => new TraceStep(i + 1, t.Label, t.Step.Actor, t.Step.Vcpu, StepOutcome.WithOutcome(model.Config, t.Step, t.Changes))).ToArray(),
