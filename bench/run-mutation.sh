@@ -1,12 +1,45 @@
 #!/usr/bin/env bash
 # Mutation testing (Stryker.NET, the local tool of .config/dotnet-tools.json) of the model
-# checker (src/NestedApic/Checking/) and the property definitions, against the fast tests only:
-# the engine tests, the random-graph oracle and the property-violation tests (filter in
-# bench/stryker-config.json). One test process at a time: the machine is shared.
+# checker (src/NestedApic/Checking/ and Checking/Reduction/) and the property definitions,
+# against the fast tests only: the engine tests, the random-graph oracle, the reduction engine
+# tests and the property-violation tests (filter in bench/stryker-config.json). One test process
+# at a time: the machine is shared.
+#
 # Usage: bench/run-mutation.sh [extra dotnet-stryker options, e.g. -m "**/Checking/Checker.cs"]
+#        bench/run-mutation.sh --groups [group ...]
+#   --groups runs Stryker once per group of files below (all groups when none is named), so that
+#   each group's scores are complete even when the whole run would not fit in the time at hand;
+#   each run also writes Stryker's trace log (-L), which names every mutant's result as it comes,
+#   so a run cut short still tells what it tested.
+# Stryker builds the test project in place and overwrites its bin/ with the mutated assembly:
+# run it on a copy (git worktree or archive) if you keep building in the same tree meanwhile.
 # Prints Stryker's table and score; the reports land in tests/NestedApic.Tests/StrykerOutput/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet tool restore >/dev/null
 cd tests/NestedApic.Tests
-exec dotnet stryker -f ../../bench/stryker-config.json "$@"
+config=../../bench/stryker-config.json
+
+declare -A groups=(
+  [checker]='**/Checking/Checker*.cs'
+  [store]='**/Checking/StateStore.cs **/Checking/InternTable.cs **/Checking/NodeTable.cs'
+  [reduction]='**/Checking/Reduction/*.cs'
+  [properties]='**/Hypervisor/Properties.cs **/Hypervisor/Vmx/VmxModel.Properties.cs{1..91} **/Hypervisor/Svm/SvmModel.Properties.cs{1..68}'
+  [rest]='**/Checking/RootSet.cs **/Checking/OwnerTable.cs **/Checking/StateLayout.cs **/Checking/Frontier.cs **/Checking/Memory.cs **/Checking/ParentLinks.cs **/Checking/StateHash.cs **/Checking/CheckResult.cs **/Checking/IModel.cs'
+)
+order=(checker store reduction properties rest)
+
+if [[ "${1:-}" != --groups ]]; then
+  exec dotnet stryker -f "$config" "$@"
+fi
+shift
+(($#)) && order=("$@")
+set -f # the patterns are Stryker's globs, not the shell's
+for g in "${order[@]}"; do
+  [[ -n "${groups[$g]:-}" ]] || { echo "unknown group $g (known: ${!groups[*]})" >&2; exit 2; }
+  args=()
+  for p in ${groups[$g]}; do args+=(-m "$p"); done
+  echo "=== group $g: ${groups[$g]} ($(date -u +%FT%TZ))"
+  dotnet stryker -f "$config" -L "${args[@]}"
+  echo "=== group $g done ($(date -u +%FT%TZ))"
+done

@@ -1,0 +1,198 @@
+using NestedApic.Checking;
+using NestedApic.Checking.Reduction;
+using NestedApic.Tests.Checking.Oracle;
+
+namespace NestedApic.Tests.Checking;
+
+/// <summary>
+/// Small cases for the engine's corners that Stryker's run over Checking/ found unguarded (mutants
+/// that survived the engine tests and the random-graph oracle but could change a verdict or a
+/// trace; bench/README.md, "Mutation testing"). Each expected value is worked out by hand or by the
+/// oracle's plain BFS, never copied from the engine's output.
+/// </summary>
+public class MutationKillTests
+{
+    static CheckResult<GraphModel.Node, int> Run(ExplicitGraph g, CheckOptions o) =>
+        Checker.Run<GraphModel, GraphModel.Node, int>(new GraphModel(g), o);
+
+    /// <summary>The state bound stops a search that has stored more than MaxStates states: a grid
+    /// of exactly 100 states completes under a bound of 100 and is bounded under 99.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void State_bound_equal_to_the_reachable_count_still_holds(int threads)
+    {
+        var at = Checker.Run<GridModel, GridModel.State, byte>(new GridModel(10, 10), new CheckOptions { Threads = threads, MaxStates = 100 });
+        Assert.Equal(Verdict.Holds, at.Verdict);
+        Assert.Equal(StopReason.Complete, at.StopReason);
+        Assert.Equal(100, at.Stats.States);
+        var below = Checker.Run<GridModel, GridModel.State, byte>(new GridModel(10, 10), new CheckOptions { Threads = threads, MaxStates = 99 });
+        Assert.Equal(Verdict.Bounded, below.Verdict);
+        Assert.Equal(StopReason.StateBound, below.StopReason);
+    }
+
+    /// <summary>Two states of one slice each keep 300 new successors: both counts escape the
+    /// one-byte encoding of the parent links. 0 → {1, 2}; 1 → 300 fresh nodes; 2 → 300 others;
+    /// the 300th child of 2 leads to node 603, which breaks invariant 1: the trace is 0, 2, 602,
+    /// 603 (by hand: 603 has one parent, 602 one parent, 2). Deadlocks off.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Two_parents_with_escaped_child_counts_in_one_slice(int threads)
+    {
+        int n = 604;
+        var succ = new int[n][];
+        succ[0] = [1, 2];
+        succ[1] = [.. Enumerable.Range(3, 300)];
+        succ[2] = [.. Enumerable.Range(303, 300)];
+        for (int v = 3; v < n; v++) succ[v] = [];
+        succ[602] = [603];
+        var violating = Enumerable.Repeat((sbyte)-1, n).ToArray();
+        violating[603] = 1;
+        var g = new ExplicitGraph(succ, violating, Enumerable.Repeat(true, n).ToArray());
+        var r = Run(g, new CheckOptions { Threads = threads });
+        Assert.Equal(Verdict.Violated, r.Verdict);
+        Assert.Equal([2, 602, 603], r.Trace.Select(t => t.Step));
+        Assert.Equal(1, r.Invariant);
+    }
+
+    /// <summary>A level wider than one round (16,384 parents): 0 → 1..L; level-1 node i → node
+    /// L + i, which has no successor. Bad nodes are placed by the caller; everything is final unless
+    /// told otherwise.</summary>
+    const int L = 20_000;
+
+    static ExplicitGraph WideLevel(int[] violating, int[] deadlocked)
+    {
+        int n = 2 * L + 1;
+        var succ = new int[n][];
+        succ[0] = [.. Enumerable.Range(1, L)];
+        for (int i = 1; i <= L; i++) succ[i] = [L + i];
+        for (int v = L + 1; v < n; v++) succ[v] = [];
+        var bad = Enumerable.Repeat((sbyte)-1, n).ToArray();
+        foreach (int v in violating) bad[v] = 0;
+        var final = Enumerable.Repeat(true, n).ToArray();
+        foreach (int v in deadlocked) { succ[v] = []; final[v] = false; }
+        return new ExplicitGraph(succ, bad, final);
+    }
+
+    /// <summary>Level 1 is expanded in two rounds (parents 1..16,384, then the rest). A violation
+    /// found in the first round waits, deadlocks being checked, while the second round is searched
+    /// for a deadlock one step shallower; there is none, so the first round's violation is
+    /// reported: 0 → 100 → L + 100.</summary>
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(2, true)]
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    public void A_violation_of_the_first_round_survives_the_level_s_second_round(int threads, bool deadlocks)
+    {
+        var r = Run(WideLevel([L + 100], []), new CheckOptions { Threads = threads, CheckDeadlock = deadlocks });
+        Assert.Equal(Verdict.Violated, r.Verdict);
+        Assert.Equal([100, L + 100], r.Trace.Select(t => t.Step));
+    }
+
+    /// <summary>The same level with node 18,000 (second round) stuck: the deadlock at depth 1 is
+    /// nearer than the first round's violation at depth 2.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void A_deadlock_in_the_second_round_beats_a_violation_of_the_first(int threads)
+    {
+        var r = Run(WideLevel([L + 100], [18_000]), new CheckOptions { Threads = threads, CheckDeadlock = true });
+        Assert.Equal(Verdict.Deadlock, r.Verdict);
+        Assert.Equal([18_000], r.Trace.Select(t => t.Step));
+    }
+
+    /// <summary>Violations in the second round only, and two of them: the first in BFS order.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void A_violation_of_the_second_round_is_found_with_its_own_parent(int threads)
+    {
+        var r = Run(WideLevel([L + 19_000, L + 18_000], []), new CheckOptions { Threads = threads, CheckDeadlock = true });
+        Assert.Equal(Verdict.Violated, r.Verdict);
+        Assert.Equal([18_000, L + 18_000], r.Trace.Select(t => t.Step));
+    }
+
+    /// <summary>Nothing bad: all 2L + 1 nodes, 2L transitions (L from the root, one per level-1
+    /// node), depth 2.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void A_level_of_two_rounds_is_counted_in_full(int threads)
+    {
+        var r = Run(WideLevel([], []), new CheckOptions { Threads = threads, CheckDeadlock = true });
+        Assert.Equal(Verdict.Holds, r.Verdict);
+        Assert.Equal(2 * L + 1, r.Stats.States);
+        Assert.Equal(2 * L, r.Stats.Transitions);
+        Assert.Equal(2, r.Stats.Depth);
+    }
+
+    /// <summary>Symmetry: the trace is found among canonical states and replayed on the real
+    /// processes. Three counters to 2, broken when two reach 2, interchangeable. Worked by hand:
+    /// the canonical BFS (sorted counters) reaches (0,0,1), (0,1,1), then (0,1,2) by its step 1
+    /// and (0,2,2) by step 1 of (0,1,2); renaming each canonical step back to the process it
+    /// stands for gives p0, p1, p1, p0, through (1,0,0), (1,1,0), (1,2,0), (2,2,0). Replaying the
+    /// ordinals without following the canonical state would give p0, p0, p1, p1.</summary>
+    [Fact]
+    public void Symmetry_trace_is_renamed_back_step_by_step()
+    {
+        var m = new CountersModel(3, 2, footprints: false, pairBad: true);
+        var r = Checker.Run<CountersModel, CountersModel.State, byte>(m, new CheckOptions { Threads = 1, Symmetry = true });
+        Assert.Equal(Verdict.Violated, r.Verdict);
+        Assert.Equal(new byte[] { 0, 1, 1, 0 }, r.Trace.Select(t => t.Step));
+        Assert.Equal(new ulong[] { 0x001, 0x011, 0x021, 0x022 }, r.Trace.Select(t => t.After.Counters));
+    }
+
+    /// <summary>Partial-order reduction's cycle proviso (AmpleSets C3): agent 0 toggles a bit
+    /// forever, agent 1 sets b once, and b = 1 breaks the invariant. Agent 0's step alone is an
+    /// ample set everywhere, so without the proviso the search would go (0,0) → (1,0) → back to
+    /// (0,0) and stop, "holds". The proviso sees (1,0)'s ample successor already visited and expands
+    /// (1,0) in full: toggle, then set b.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Cycle_proviso_expands_a_state_whose_ample_successor_was_visited(int threads)
+    {
+        var r = Checker.Run<ToggleModel, ToggleModel.State, byte>(new ToggleModel(), new CheckOptions { Threads = threads, Reduce = true });
+        Assert.Equal(Verdict.Violated, r.Verdict);
+        Assert.Equal(new byte[] { 0, 1 }, r.Trace.Select(t => t.Step));
+        var full = Checker.Run<ToggleModel, ToggleModel.State, byte>(new ToggleModel(), new CheckOptions { Threads = threads });
+        Assert.Equal(new byte[] { 1 }, full.Trace.Select(t => t.Step));
+    }
+
+    /// <summary>State (a, b); step 0 (agent 0) toggles a, step 1 (agent 1) sets b while it is 0.
+    /// Footprints: a is component 0, b component 1; the invariant reads b.</summary>
+    readonly struct ToggleModel : IModel<ToggleModel.State, byte>, IReducibleModel<ToggleModel.State, byte>
+    {
+        public struct State { public byte A, B; }
+        public State Initial() => default;
+        public int MaxSteps => 2;
+        public IReadOnlyList<string> Invariants => ["b-clear"];
+        public int Enabled(in State s, Span<byte> steps)
+        {
+            steps[0] = 0;
+            if (s.B != 0) return 1;
+            steps[1] = 1;
+            return 2;
+        }
+        public void Apply(ref State s, in byte step)
+        {
+            if (step == 0) s.A ^= 1; else s.B = 1;
+        }
+        public int Violated(in State s) => s.B != 0 ? 0 : -1;
+        public bool IsFinal(in State s) => true;
+        public string Label(in byte step) => step == 0 ? "toggle a" : "set b";
+        public string Explain(int invariant, in State s) => "b set";
+        public IReadOnlyList<string> Diff(in State before, in State after) => [];
+
+        public int Agents => 2;
+        public int AgentOf(in byte step) => step;
+        public Footprint StepFootprint(in State state, in byte step) => Footprint.ReadWrite(1UL << step);
+        public Footprint Future(in State state, int agent) =>
+            agent == 0 || state.B == 0 ? Footprint.ReadWrite(1UL << agent) : Footprint.None;
+        public ulong Counters => 0;
+        public int PropertyScopes => 1;
+        public ulong PropertyScope(int scope) => 1UL << 1;
+    }
+}
