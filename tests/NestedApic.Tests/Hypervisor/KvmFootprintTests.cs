@@ -49,7 +49,7 @@ public class KvmFootprintTests
         var steps = new KvmStep[m.MaxSteps];
         var after = new KvmStep[m.MaxSteps];
         int pairs = 0;
-        for (int walk = 0; walk < 40; walk++)
+        for (int walk = 0; walk < 20; walk++)
         {
             var s = m.Initial();
             for (int depth = 0; depth < 40 && m.Violated(s) < 0; depth++)

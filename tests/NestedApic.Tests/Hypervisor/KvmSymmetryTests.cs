@@ -97,7 +97,7 @@ public class KvmSymmetryTests
         var renamed = new KvmStep[m.MaxSteps];
         Span<byte> canonPerm = stackalloc byte[vcpus];
         int checkedStates = 0;
-        for (int walk = 0; walk < 25; walk++)
+        for (int walk = 0; walk < 15; walk++)
         {
             var s = m.Initial();
             for (int depth = 0; depth < 30; depth++)
