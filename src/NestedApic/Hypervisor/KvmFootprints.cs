@@ -48,10 +48,12 @@ public static class KvmFootprints
     /// Whether APICv stays inhibited on every path from <paramref name="s"/>, so that no step can
     /// flip kvm_apicv_activated and __kvm_set_or_clear_apicv_inhibit never calls
     /// kvm_make_all_cpus_request(KVM_REQ_APICV_UPDATE): APICv is off for the VM's life
-    /// (enable_apicv=0), or an inhibit reason is set that nothing left can clear: BLOCKIRQ and
-    /// HYPERV are cleared only by the ioctl that sets them (kvm_arch_vcpu_guestdbg_update_apicv_inhibit,
-    /// synic_update_vector), whose budget is spent; APIC_ID_MODIFIED before d471bd853d38 is never
-    /// cleared. Once true it stays true. Intel only: kvm_amd flips per-vCPU and NESTED reasons too.
+    /// (enable_apicv=0), or an inhibit reason is set that nothing left can clear: in this model
+    /// BLOCKIRQ and HYPERV change only with the event that sets them (KVM_SET_GUEST_DEBUG:
+    /// kvm_arch_vcpu_guestdbg_update_apicv_inhibit; the SynIC SINT write: synic_update_vector),
+    /// whose budget is spent; APIC_ID_MODIFIED before d471bd853d38 is never cleared. Once true it
+    /// stays true (KvmFootprintTests checks both on its walks). Intel only: kvm_amd's model also
+    /// sets and clears its NESTED and per-vCPU reasons elsewhere.
     /// </summary>
     public static bool InhibitPinned(KvmConfig c, in KvmState s)
     {
