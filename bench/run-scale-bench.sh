@@ -4,10 +4,10 @@
 # checkout into temporary directories, then runs, back to back on the same machine:
 #   1. intel-wide, 2 vCPUs, linux-7.0: BASE and this build, 1 and all threads (states/s, peak
 #      resident set from /usr/bin/time, bytes/state from it);
-#   2. intel-wide, 3 vCPUs, linux-7.0, --max-memory 2G: exit code (3 expected), states, depth,
-#      seconds and the peak resident set (at most 2.2 GB expected);
+#   2. intel-wide, 3 vCPUs, linux-7.0, --max-memory 2G, with the default reductions (exhaustive)
+#      and with --no-reduce (exit 3 expected): states, depth, seconds, peak resident set (<= 2.2 GB);
 #   3. with --default-budget only: the same without --max-memory (the default budget, about 75%
-#      of this machine's memory: it can take that much memory and a long time).
+#      of this machine's memory: --no-reduce takes that much memory and a long time).
 # Prints the machine's load before and after: figures from a loaded machine are not comparable.
 #   1b. the machine's ceiling for N threads: N independent 1-thread searches side by side;
 # Each row of 1 runs --reps times (default 3), builds alternating, and the ratios use medians: a
@@ -93,16 +93,22 @@ awk -v solo="$solo" -v t="$threads" '{ sum += $1 / $2; printf "  side by side: %
 
 if [ $skip3 = 0 ]; then
   echo
-  echo "2. intel-wide, 3 vCPUs, linux-7.0, --max-memory 2G (exit 3 and peak <= 2.2 GB expected)"
+  echo "2. intel-wide, 3 vCPUs, linux-7.0, --max-memory 2G: with the default reductions (an exhaustive"
+  echo "   verdict expected) and with --no-reduce (exit 3 expected, the budget reached); peak <= 2.2 GB"
   header
-  row "intel-wide 3 vCPUs --max-memory 2G" new intel-wide --vcpus 3 --policy linux-7.0 --max-memory 2G --threads "$threads"
+  row "intel-wide 3 vCPUs 2G" new intel-wide --vcpus 3 --policy linux-7.0 --max-memory 2G --threads "$threads"
+  jq -r '"  " + .verdict_line' "$tmp/out.json"
+  row "intel-wide 3 vCPUs 2G --no-reduce" new intel-wide --vcpus 3 --policy linux-7.0 --max-memory 2G --threads "$threads" --no-reduce
   jq -r '"  " + .verdict_line' "$tmp/out.json"
 fi
 if [ $default_budget = 1 ]; then
   echo
-  echo "3. intel-wide, 3 vCPUs, linux-7.0, default budget"
+  echo "3. intel-wide, 3 vCPUs, linux-7.0, default budget: with the default reductions, and with"
+  echo "   --no-reduce (the budget, about 75% of this machine's memory, is reached: long, and that much memory)"
   header
   row "intel-wide 3 vCPUs default budget" new intel-wide --vcpus 3 --policy linux-7.0 --threads "$threads"
+  jq -r '"  " + .verdict_line + " (budget \(.stats.memory_budget_bytes) bytes)"' "$tmp/out.json"
+  row "intel-wide 3 vCPUs default --no-reduce" new intel-wide --vcpus 3 --policy linux-7.0 --threads "$threads" --no-reduce
   jq -r '"  " + .verdict_line + " (budget \(.stats.memory_budget_bytes) bytes)"' "$tmp/out.json"
 fi
 echo

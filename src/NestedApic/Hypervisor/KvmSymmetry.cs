@@ -1,16 +1,18 @@
 using System.Runtime.InteropServices;
+using NestedApic.Hypervisor.Svm;
 
 namespace NestedApic.Hypervisor;
 
 /// <summary>
-/// Symmetry reduction for the KVM-on-Intel model: once every vCPU is published, KVM treats them
-/// alike (no guard, request or property names a vCPU by its index), so states that differ only by
-/// a renaming of vCPUs are explored once; the canonical state sorts the vCPUs' parts by their
-/// bytes. Steps rename their vCPU and their target vCPU (IPI, INIT, posting to L2); the VM-wide
-/// events stay in vCPU 0's lane. Not applied while a vCPU is unpublished (creation goes in index
-/// order), on AMD (the physical APIC ID table, the host APIC IDs of the pCPUs and the incomplete
-/// IPIs' destinations name vCPUs; not yet renamed), or where a universe allows an event this
-/// class does not know (it may name a vCPU).
+/// Symmetry reduction for the KVM model: once every vCPU is published, KVM treats them alike (no
+/// guard, request or property names a vCPU by its index), so states that differ only by a
+/// renaming of vCPUs are explored once. Steps rename their vCPU and their target vCPU (IPI, INIT,
+/// posting to L2); the VM-wide events stay in vCPU 0's lane. On Intel no part names another vCPU
+/// and the canonical state sorts the vCPUs' parts by their bytes; on AMD the physical APIC ID
+/// entries, the pCPUs' host APIC IDs and the incomplete IPIs' destinations name vCPUs and are
+/// renamed with them (Svm/SvmSymmetry.cs). Not applied while a vCPU is unpublished (creation goes
+/// in index order), or where a universe allows an event this class does not know (it may name a
+/// vCPU).
 /// </summary>
 public static class KvmSymmetry
 {
@@ -24,12 +26,15 @@ public static class KvmSymmetry
         EventKind.ApicPageMigrate, EventKind.VectoringExit, EventKind.ServiceRequest, EventKind.VmEnter,
         EventKind.Notification, EventKind.NestedNotification, EventKind.VirtualInterrupt, EventKind.L2VirtualInterrupt,
         EventKind.SetCpuid, EventKind.VmxOperation,
+        // AMD: HLT and its wake-up, the IOMMU's interrupt for the step's own vCPU, and KVM's
+        // handling of its own vCPU's AVIC exits; what they name is renamed by SvmSymmetry.
+        EventKind.Hlt, EventKind.Unblock, EventKind.DeviceIrq, EventKind.AvicIncompleteIpi, EventKind.ApicvRefresh,
     ];
 
     /// <summary>Whether the configuration's vCPUs are interchangeable once published.</summary>
     public static bool Applies(KvmConfig c)
     {
-        if (c.Vendor != CpuVendor.Intel || c.Vcpus < 2) return false;
+        if (c.Vcpus < 2) return false;
         for (var k = (EventKind)0; k < EventKind.Count; k++)
             if (k.AppliesTo(c.Vendor) && (!k.IsBounded() || c.Budget[(int)k] > 0) && Array.IndexOf(Known, k) < 0) return false;
         return true;
@@ -46,21 +51,36 @@ public static class KvmSymmetry
         return p;
     }
 
-    /// <summary>The state with vCPU i's part moved to index perm[i].</summary>
+    /// <summary>The state with vCPU i's part moved to index perm[i], and what its AMD part
+    /// names renamed with it (SvmSymmetry.Rename; nothing on Intel).</summary>
     public static KvmState PermuteState(in KvmState s, int vcpus, ReadOnlySpan<byte> perm)
     {
         var r = s;
-        for (int i = 0; i < vcpus; i++) r.Vcpus[perm[i]] = s.Vcpus[i];
+        PermuteInPlace(ref r, vcpus, perm);
         return r;
     }
 
-    /// <summary>Sorts the vCPUs' parts (insertion sort: at most four) and reports the renaming.</summary>
-    public static void Canonicalize(bool applies, int vcpus, ref KvmState s, Span<byte> perm)
+    /// <summary>PermuteState without copying the rest of the state (the search's hot path).</summary>
+    public static void PermuteInPlace(ref KvmState s, int vcpus, ReadOnlySpan<byte> perm)
+    {
+        Span<VcpuState> parts = stackalloc VcpuState[KvmState.MaxVcpus];
+        for (int i = 0; i < vcpus; i++) parts[i] = s.Vcpus[i];
+        for (int i = 0; i < vcpus; i++)
+        {
+            s.Vcpus[perm[i]] = parts[i];
+            SvmSymmetry.Rename(ref s.Vcpus[perm[i]].Svm, i, perm, vcpus);
+        }
+    }
+
+    /// <summary>Sorts the vCPUs' parts (insertion sort: at most four) and reports the renaming;
+    /// on AMD, SvmSymmetry.Canonicalize.</summary>
+    public static void Canonicalize(bool applies, int vcpus, ref KvmState s, Span<byte> perm, CpuVendor vendor = CpuVendor.Intel)
     {
         for (int i = 0; i < vcpus; i++) perm[i] = (byte)i;
         if (!applies) return;
         for (int i = 0; i < vcpus; i++)
             if (s.Vcpus[i].Life != VcpuLife.Visible) return;
+        if (vendor == CpuVendor.Amd) { SvmSymmetry.Canonicalize(vcpus, ref s, perm); return; }
         Span<byte> order = stackalloc byte[KvmState.MaxVcpus]; // order[j] = the old index at new place j
         for (int i = 0; i < vcpus; i++)
         {
@@ -70,7 +90,7 @@ public static class KvmSymmetry
         }
         bool identity = true;
         for (int j = 0; j < vcpus; j++) { perm[order[j]] = (byte)j; identity &= order[j] == j; }
-        if (!identity) s = PermuteState(s, vcpus, perm);
+        if (!identity) PermuteInPlace(ref s, vcpus, perm);
     }
 
     static int Compare(in VcpuState a, in VcpuState b) =>

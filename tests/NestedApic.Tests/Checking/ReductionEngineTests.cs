@@ -143,3 +143,80 @@ public class ReductionEngineTests
         Assert.Equal(one.Stats.States, many.Stats.States);
     }
 }
+
+/// <summary>
+/// Two processes. Process 1 counts c1 to K. Process 0 counts c0 to K, then copies c1 once: that
+/// last step reads c1 in its effect, but what enables it is process 0's own state only. Invariant
+/// "copied-top" breaks when the copy is K. With <paramref name="guards"/> the footprints say so;
+/// without, every read is a guard, and process 1's future writes wake process 0's copy.
+/// </summary>
+readonly struct CopyModel(int k, bool guards, bool reachable = true)
+    : IModel<CopyModel.State, byte>, IReducibleModel<CopyModel.State, byte>
+{
+    public struct State { public byte C0, C1, Copy; public bool Copied; }
+
+    const ulong C0 = 1, C1 = 2, Copy = 4;
+
+    public State Initial() => default;
+    public int MaxSteps => 2;
+    public IReadOnlyList<string> Invariants => ["copied-top"];
+
+    public int Enabled(in State s, Span<byte> steps)
+    {
+        int n = 0;
+        if (s.C0 < k || !s.Copied) steps[n++] = 0;
+        if (s.C1 < k) steps[n++] = 1;
+        return n;
+    }
+
+    public void Apply(ref State s, in byte step)
+    {
+        if (step == 1) s.C1++;
+        else if (s.C0 < k) s.C0++;
+        else { s.Copy = s.C1; s.Copied = true; }
+    }
+
+    public int Violated(in State s) => s.Copied && s.Copy == (reachable ? k : k + 1) ? 0 : -1;
+    public bool IsFinal(in State s) => true;
+    public string Label(in byte step) => $"p{step}";
+    public string Explain(int invariant, in State s) => "the copy is at the top";
+    public IReadOnlyList<string> Diff(in State before, in State after) => [];
+
+    public int Agents => 2;
+    public int AgentOf(in byte step) => step;
+    public Footprint StepFootprint(in State s, in byte step) =>
+        step == 1 ? Footprint.ReadWrite(C1) : s.C0 < k ? Footprint.ReadWrite(C0) : CopyStep;
+    Footprint CopyStep => guards ? new(C0 | C1 | Copy, Copy, C0 | Copy) : new(C0 | C1 | Copy, Copy);
+    public Footprint Future(in State s, int agent) => agent == 1
+        ? (s.C1 < k ? Footprint.ReadWrite(C1) : Footprint.None)
+        : s.C0 < k ? Footprint.ReadWrite(C0) | CopyStep : s.Copied ? Footprint.None : CopyStep;
+    public ulong Counters => 0;
+    public int PropertyScopes => 1;
+    public ulong PropertyScope(int scope) => Copy;
+}
+
+public class ReductionGuardTests
+{
+    static readonly CheckOptions One = new() { Threads = 1 };
+
+    static CheckResult<CopyModel.State, byte> Run(CopyModel m, CheckOptions o) => Checker.Run<CopyModel, CopyModel.State, byte>(m, o);
+
+    /// <summary>A read that is no guard lets process 0 count alone while process 1 may still
+    /// write what its copy reads; the verdicts stay those of the full search.</summary>
+    [Fact]
+    public void ReadsThatAreNoGuards_PruneMore_SameVerdicts()
+    {
+        foreach (bool reachable in new[] { true, false })
+        {
+            var full = Run(new CopyModel(4, guards: true, reachable), One);
+            var guarded = Run(new CopyModel(4, guards: true, reachable), One with { Reduce = true });
+            var unguarded = Run(new CopyModel(4, guards: false, reachable), One with { Reduce = true });
+            Assert.Equal(reachable ? Verdict.Violated : Verdict.Holds, full.Verdict);
+            Assert.Equal(full.Verdict, guarded.Verdict);
+            Assert.Equal(full.Verdict, unguarded.Verdict);
+            if (reachable) continue;
+            Assert.Equal(5 * 5 + 15, full.Stats.States); // (c0, c1) before the copy, then (copy, c1) with c1 ≥ copy
+            Assert.True(guarded.Stats.States < unguarded.Stats.States, $"{guarded.Stats.States} with guards, {unguarded.Stats.States} without");
+        }
+    }
+}

@@ -43,7 +43,7 @@ public class CheckCommandTests
         Assert.Contains("amd-nested-ipi", o);
         Assert.Contains("amd-set-nested-state", o);
         Assert.DoesNotContain("seed", o);
-        Assert.Contains("suite: 5 runs, 5 as expected, 0 not", o); // amd-nested-ipi, amd-set-nested-state, the three amd-pml universes
+        Assert.Contains("suite: 6 runs, 6 as expected, 0 not", o); // amd-nested-ipi, amd-set-nested-state, amd-wide, the three amd-pml universes
     }
 
     [Fact]

@@ -10,8 +10,11 @@ namespace NestedApic.Tests.Hypervisor;
 /// The footprints are tested, not assumed. In states sampled by seeded random walks through every
 /// built-in universe under every preset: each step changes only what it declares it writes; every
 /// pair of enabled steps the footprints call independent commutes and neither disables the other
-/// (a shared budget counter may run out, nothing else); and what an agent does later on any walk
-/// stays within the future footprint declared for it. A failure names the steps and the state.
+/// (a shared budget counter may run out, nothing else); a step stays enabled after another
+/// agent's step that writes none of its guards; what an agent does later on any walk stays within
+/// the future footprint declared for it, and while only other agents move and write none of its
+/// future's guards it gains no enabled step; an inhibit once pinned stays pinned and no step
+/// flips the activation. A failure names the steps and the state.
 /// </summary>
 public class KvmFootprintTests
 {
@@ -26,9 +29,22 @@ public class KvmFootprintTests
         return data;
     }
 
+    /// <summary>Every other row of <see cref="Runs"/>: xUnit runs one class's rows one after the
+    /// other, so the rows are split over two classes that run side by side.</summary>
+    public static TheoryData<string, string> Half(int half)
+    {
+        var data = new TheoryData<string, string>();
+        int i = 0;
+        foreach (var row in Runs())
+            if (i++ % 2 == half) data.Add((string)row[0], (string)row[1]);
+        return data;
+    }
+
     [Theory]
-    [MemberData(nameof(Runs))]
-    public void Footprints_HoldInSampledStates(string universe, string preset)
+    [MemberData(nameof(Half), 0)]
+    public void Footprints_HoldInSampledStates(string universe, string preset) => Footprints(universe, preset);
+
+    internal static void Footprints(string universe, string preset)
     {
         var u = Universe.Load(Path.Combine(AppContext.BaseDirectory, "universes", universe + ".toml"));
         var (model, _) = UniverseCheck.Build(u, Policies.Find(preset)!, u.Config.Vcpus);
@@ -46,7 +62,7 @@ public class KvmFootprintTests
         var steps = new KvmStep[m.MaxSteps];
         var after = new KvmStep[m.MaxSteps];
         int pairs = 0;
-        for (int walk = 0; walk < 40; walk++)
+        for (int walk = 0; walk < 20; walk++)
         {
             var s = m.Initial();
             for (int depth = 0; depth < 40 && m.Violated(s) < 0; depth++)
@@ -55,7 +71,10 @@ public class KvmFootprintTests
                 if (n == 0) break;
                 pairs += CheckState(m, s, steps.AsSpan(0, n).ToArray(), after, universe);
                 if (depth % 5 == 0) CheckFuture(m, s, rng, universe);
-                s = Step(m, s, steps[rng.Next(n)]);
+                if (depth % 5 == 2) CheckOthersOnly(m, s, rng, universe);
+                var next = Step(m, s, steps[rng.Next(n)]);
+                CheckPinned(m, s, next, universe);
+                s = next;
             }
         }
         Assert.True(pairs >= 0);
@@ -81,7 +100,15 @@ public class KvmFootprintTests
             ulong changed = KvmFootprints.Changed(s, next[i]);
             Assert.True((changed & ~fp[i].Writes) == 0,
                 $"{m.Label(enabled[i])} changed components 0x{changed & ~fp[i].Writes:x} outside its write set; {Where(m, s, universe)}");
+            Assert.True((fp[i].Guards & ~fp[i].Reads) == 0, $"{m.Label(enabled[i])}: guards outside its reads; {Where(m, s, universe)}");
         }
+        // A step (the key step of AmpleSets' D2) stays enabled after another agent's step that
+        // writes none of its guards, budget counters included.
+        for (int i = 0; i < enabled.Length; i++)
+            for (int j = 0; j < enabled.Length; j++)
+                if (m.AgentOf(enabled[i]) != m.AgentOf(enabled[j]) && (fp[j].Writes & fp[i].Guards) == 0)
+                    Assert.True(Contains(m, next[j], enabled[i], buffer),
+                        $"{m.Label(enabled[j])} disables {m.Label(enabled[i])} but writes none of its guards; {Where(m, s, universe)}");
         int pairs = 0;
         for (int i = 0; i < enabled.Length; i++)
             for (int j = i + 1; j < enabled.Length; j++)
@@ -110,6 +137,52 @@ public class KvmFootprintTests
         return false;
     }
 
+    /// <summary>Once <see cref="KvmFootprints.InhibitPinned"/> holds it holds on, and then no step
+    /// changes whether APICv is activated.</summary>
+    static void CheckPinned<TModel>(TModel m, in KvmState s, in KvmState next, string universe) where TModel : struct, IKvmModel
+    {
+        if (!KvmFootprints.InhibitPinned(m.Config, s)) return;
+        Assert.True(KvmFootprints.InhibitPinned(m.Config, next), $"the inhibit was pinned and is no longer; {Where(m, s, universe)}");
+        Assert.True((KvmFootprints.Changed(s, next) & 1UL << KvmFootprints.Activation) == 0,
+            $"a step flipped the APICv activation while the inhibit was pinned; {Where(m, s, universe)}");
+    }
+
+    /// <summary>For each agent v, walks on from <paramref name="s"/> with other agents' steps
+    /// only: while none of them writes the guards of v's future (counters aside: they only
+    /// disable), v's enabled steps are among those it had before (AmpleSets, C1).</summary>
+    static void CheckOthersOnly<TModel>(TModel m, KvmState s, Random rng, string universe)
+        where TModel : struct, IKvmModel, IReducibleModel<KvmState, KvmStep>
+    {
+        var steps = new KvmStep[m.MaxSteps];
+        for (int v = 0; v < m.Agents; v++)
+        {
+            ulong guards = m.Future(s, v).Guards & ~m.Counters;
+            var before = Own(m, s, v, steps);
+            var t = s;
+            for (int depth = 0; depth < 20 && m.Violated(t) < 0; depth++)
+            {
+                var others = steps.AsSpan(0, m.Enabled(t, steps)).ToArray().Where(x => m.AgentOf(x) != v).ToArray();
+                if (others.Length == 0) break;
+                var u = others[rng.Next(others.Length)];
+                if ((m.StepFootprint(t, u).Writes & guards) != 0) break;
+                var prev = t;
+                t = Step(m, t, u);
+                var now = Own(m, t, v, steps);
+                if (!now.IsSubsetOf(before))
+                    Assert.Fail($"{m.Label(u)} gave agent {v} the step {m.Label(now.Except(before).First())} without writing its future's guards; after {Where(m, prev, universe)}");
+            }
+        }
+    }
+
+    static HashSet<KvmStep> Own<TModel>(TModel m, in KvmState s, int agent, KvmStep[] buffer) where TModel : struct, IKvmModel, IReducibleModel<KvmState, KvmStep>
+    {
+        int n = m.Enabled(s, buffer);
+        var own = new HashSet<KvmStep>();
+        for (int k = 0; k < n; k++)
+            if (m.AgentOf(buffer[k]) == agent) own.Add(buffer[k]);
+        return own;
+    }
+
     /// <summary>Walks on from <paramref name="s"/>: every step, up to a violation, lies within
     /// the future footprint its agent had in <paramref name="s"/>.</summary>
     static void CheckFuture<TModel>(TModel m, KvmState s, Random rng, string universe)
@@ -129,11 +202,19 @@ public class KvmFootprintTests
                 {
                     var f = m.StepFootprint(t, steps[k]);
                     var fut = future[m.AgentOf(steps[k])];
-                    Assert.True((f.Reads & ~fut.Reads) == 0 && (f.Writes & ~fut.Writes) == 0,
+                    Assert.True((f.Reads & ~fut.Reads) == 0 && (f.Writes & ~fut.Writes) == 0 && (f.Guards & ~fut.Guards) == 0,
                         $"{m.Label(steps[k])} is outside the future footprint of its agent; from {Where(m, start, universe)}");
                 }
                 t = Step(m, t, steps[rng.Next(n)]);
             }
         }
     }
+}
+
+/// <summary>The other half of <see cref="KvmFootprintTests.Runs"/>.</summary>
+public class KvmFootprintTestsOtherHalf
+{
+    [Theory]
+    [MemberData(nameof(KvmFootprintTests.Half), 1, MemberType = typeof(KvmFootprintTests))]
+    public void Footprints_HoldInSampledStates(string universe, string preset) => KvmFootprintTests.Footprints(universe, preset);
 }

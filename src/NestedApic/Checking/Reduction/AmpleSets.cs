@@ -10,11 +10,13 @@ namespace NestedApic.Checking.Reduction;
 /// <item>C1 (persistence, Valmari's D1): no other agent a can ever perform a step that depends on
 /// one of v's enabled steps (a's future writes touch nothing they read or write, a's future reads
 /// nothing they write; counters excepted, see <see cref="IReducibleModel{TState,TStep}.Counters"/>),
-/// nor wake one of v's other steps (a's future writes nothing v's future steps read, counters
-/// excepted: they only disable). So on any path that avoids v's enabled steps only other agents
-/// move, and each of v's enabled steps that can still run after them could have run first;</item>
-/// <item>D2 (a key step): one of v's enabled steps reads nothing any other agent may write,
-/// counters included, so no path avoiding the ample set disables it;</item>
+/// nor wake one of v's other steps (a's future writes nothing that decides which of v's steps are
+/// enabled: the guards of v's future, <see cref="Footprint.Guards"/>; counters excepted: they only
+/// disable). So on any path that avoids v's enabled steps only other agents move (v's disabled
+/// steps stay disabled: their guards do not change), and each of v's enabled steps that can still
+/// run after them could have run first;</item>
+/// <item>D2 (a key step): the guards of one of v's enabled steps hold nothing any other agent may
+/// write, counters included, so no path avoiding the ample set disables it;</item>
 /// <item>C2 (visibility, per property scope): for every scope v's enabled steps write, no other
 /// agent's future writes that scope. Then a violation reached without v's steps is either in a
 /// scope v's step cannot change (it survives v's step, appended) or in one no one else changed
@@ -89,14 +91,14 @@ public static class AmpleSets
         return m;
     }
 
-    /// <summary>D2: an enabled step of the set that reads nothing the other agents may write.</summary>
+    /// <summary>D2: an enabled step of the set whose guards hold nothing the other agents may write.</summary>
     static bool HasKeyStep<TModel, TState, TStep>(in TModel model, in TState state, ReadOnlySpan<TStep> steps, ulong set, ulong othersWrite)
         where TModel : struct, IReducibleModel<TState, TStep>
         where TState : unmanaged
         where TStep : unmanaged
     {
         foreach (ref readonly var step in steps)
-            if ((set >> model.AgentOf(step) & 1) != 0 && (model.StepFootprint(state, step).Reads & othersWrite) == 0) return true;
+            if ((set >> model.AgentOf(step) & 1) != 0 && (model.StepFootprint(state, step).Guards & othersWrite) == 0) return true;
         return false;
     }
 
@@ -108,7 +110,7 @@ public static class AmpleSets
         {
             ulong writes = 0, touches = 0;
             for (int a = 0; a < future.Length; a++)
-                if ((set >> a & 1) != 0) { writes |= enabled[a].Writes; touches |= enabled[a].Touches | future[a].Reads; }
+                if ((set >> a & 1) != 0) { writes |= enabled[a].Writes; touches |= enabled[a].Touches | future[a].Guards; }
             writes &= ~counters;
             touches &= ~counters;
             ulong grown = set;

@@ -20,7 +20,9 @@ public interface IReducibleModel<TState, TStep>
 
     /// <summary>An over-approximation of the union of the footprints of every step
     /// <paramref name="agent"/> may perform on any path from <paramref name="state"/>, those
-    /// enabled now included. <see cref="Footprint.All"/> is always a correct answer.</summary>
+    /// enabled now included; its guards cover everything that decides which of the agent's steps
+    /// are enabled in any state reachable from <paramref name="state"/>. <see cref="Footprint.All"/>
+    /// is always a correct answer.</summary>
     Footprint Future(in TState state, int agent);
 
     /// <summary>Counters: components every step only increments and every guard only compares with

@@ -7,7 +7,7 @@ public readonly partial struct SvmModel : IReducibleModel<KvmState, KvmStep>
 {
     public int Agents => _c.Vcpus + 1;
     public int AgentOf(in KvmStep step) => KvmFootprints.AgentOf(_c, step);
-    public Footprint StepFootprint(in KvmState state, in KvmStep step) => KvmFootprints.Step(_c, step);
+    public Footprint StepFootprint(in KvmState state, in KvmStep step) => KvmFootprints.Step(_c, state, step);
     public Footprint Future(in KvmState state, int agent) => KvmFootprints.Future(_c, state, agent);
     public ulong Counters => KvmFootprints.BudgetCounters;
     public int PropertyScopes => KvmFootprints.Scopes(_c);

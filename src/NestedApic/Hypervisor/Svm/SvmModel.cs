@@ -13,12 +13,15 @@ public readonly partial struct SvmModel : IKvmModel
     readonly KvmState _initial;
     /// <summary>Which vmcb12s pass KVM's nested checks: a constant of the configuration.</summary>
     readonly bool[] _vmcb12Valid;
+    /// <summary>Whether the vCPUs are interchangeable (KvmSymmetry): a constant of the configuration.</summary>
+    readonly bool _symmetric;
 
     public SvmModel(KvmConfig config, in KvmState initial)
     {
         _c = config;
         _initial = initial;
         _vmcb12Valid = config.Vmcb12s.Select(v => SvmNested.CheckControls(v) == VmrunRule.None).ToArray();
+        _symmetric = KvmSymmetry.Applies(config);
     }
 
     public KvmConfig Config => _c;

@@ -4,7 +4,7 @@ namespace NestedApic.Tests.Checking.Oracle;
 
 /// <summary>
 /// The engine against a plain BFS (<see cref="Bfs"/>) on random explicit graphs, on 1, 2 and 4
-/// threads, with fingerprints and with exact storage: the same verdict; when it holds, the same
+/// threads (storage is one mode now, exact and compressed): the same verdict; when it holds, the same
 /// states, transitions and depth; otherwise a trace that replays edge by edge, ends in a state of
 /// the reported kind, is as short as the nearest bad state, and is the same on every thread count.
 /// </summary>
@@ -18,18 +18,17 @@ public class OracleTests
     /// graphs in exact mode). The owner table of the parallel merge settles that.</summary>
     internal const bool SameTraceOnEveryThreadCount = true;
 
-    static readonly (int Threads, bool Exact)[] Every =
-        [.. from exact in new[] { false, true } from threads in ThreadCounts select (threads, exact)];
+    static readonly int[] Every = ThreadCounts;
 
     /// <summary>Every configuration on each graph.</summary>
     internal static void Agrees(GraphSpec spec) => Agrees(spec, Every);
 
-    /// <summary>One thread in both modes, then one multi-thread configuration picked by the seed:
-    /// for the many small graphs, where a run costs little more than the engine's setup.</summary>
+    /// <summary>One thread, then one multi-thread configuration picked by the seed: for the many
+    /// small graphs, where a run costs little more than the engine's setup.</summary>
     static void AgreesSampled(GraphSpec spec)
     {
-        var many = Every.Where(c => c.Threads > 1).ToArray();
-        Agrees(spec, [(1, false), (1, true), many[(int)(spec.Seed % (ulong)many.Length)]]);
+        var many = Every.Where(t => t > 1).ToArray();
+        Agrees(spec, [1, many[(int)(spec.Seed % (ulong)many.Length)]]);
         // The naive search the classic-model tests use must agree with this one too.
         if (spec.MaxDepth == int.MaxValue)
         {
@@ -40,24 +39,24 @@ public class OracleTests
         }
     }
 
-    static void Agrees(GraphSpec spec, (int Threads, bool Exact)[] configurations)
+    static void Agrees(GraphSpec spec, int[] configurations)
     {
         var g = spec.Build();
         var expected = Bfs.Run(g, spec.CheckDeadlock, spec.MaxDepth);
         (Verdict Verdict, int[] Nodes)? first = null;
-        foreach (var (threads, exact) in configurations)
+        foreach (int threads in configurations)
         {
-            string run = $"{threads} thread(s), {(exact ? "exact" : "fingerprints")}";
+            string run = $"{threads} thread(s)";
             var r = Checker.Run<GraphModel, GraphModel.Node, int>(new GraphModel(g), new CheckOptions
             {
-                Threads = threads, Exact = exact, CheckDeadlock = spec.CheckDeadlock, MaxDepth = spec.MaxDepth,
+                Threads = threads, CheckDeadlock = spec.CheckDeadlock, MaxDepth = spec.MaxDepth,
             });
             var nodes = Verify(g, expected, spec, r, run);
             if (first is { } f)
             {
-                That(r.Verdict == f.Verdict, $"{run}: {r.Verdict}, but {f.Verdict} on 1 thread with fingerprints");
+                That(r.Verdict == f.Verdict, $"{run}: {r.Verdict}, but {f.Verdict} on 1 thread");
                 if (SameTraceOnEveryThreadCount)
-                    That(nodes.SequenceEqual(f.Nodes), $"{run}: trace through [{string.Join(",", nodes)}], but [{string.Join(",", f.Nodes)}] on 1 thread with fingerprints");
+                    That(nodes.SequenceEqual(f.Nodes), $"{run}: trace through [{string.Join(",", nodes)}], but [{string.Join(",", f.Nodes)}] on 1 thread");
             }
             else first = (r.Verdict, nodes);
         }
