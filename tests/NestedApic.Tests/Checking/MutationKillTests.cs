@@ -294,4 +294,75 @@ public class MutationKillTests
         public int PropertyScopes => 1;
         public ulong PropertyScope(int scope) => 1UL << 1;
     }
+
+    /// <summary>A state expanded in full after another state of the same slice keeps every step
+    /// the ample set left out. The initial state steps to P1 (t = 1) or P2 (t = 2); from there a
+    /// toggler cycles t 1 → 3 → 2 → 1, and x and y are set once each; x = 1 breaks the invariant.
+    /// The toggle alone is ample. P1's toggle reaches a new state, so P1 is reduced; P2's reaches
+    /// P1, already stored, so the proviso expands P2 in full: x, then the violation at depth 2,
+    /// trace "P2, x". (The ordinals P1 left behind must not hide P2's x.)</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void A_state_expanded_in_full_after_a_reduced_one_keeps_all_its_steps(int threads)
+    {
+        var r = Checker.Run<CycleOfThree, CycleOfThree.State, byte>(new CycleOfThree(), new CheckOptions { Threads = threads, Reduce = true });
+        Assert.Equal(Verdict.Violated, r.Verdict);
+        Assert.Equal(new byte[] { 1, 3 }, r.Trace.Select(t => t.Step));
+    }
+
+    /// <summary>Steps: 0 and 1 start with t = 1 or 2 (agent 0), 2 toggles t (agent 1), 3 sets x
+    /// (agent 2), 4 sets y (agent 3). Components: bit 0 the phase, 1 t, 2 x, 3 y.</summary>
+    readonly struct CycleOfThree : IModel<CycleOfThree.State, byte>, IReducibleModel<CycleOfThree.State, byte>
+    {
+        public struct State { public byte Started, T, X, Y; }
+        public State Initial() => default;
+        public int MaxSteps => 3;
+        public IReadOnlyList<string> Invariants => ["x-clear"];
+        public int Enabled(in State s, Span<byte> steps)
+        {
+            if (s.Started == 0) { steps[0] = 0; steps[1] = 1; return 2; }
+            int n = 0;
+            steps[n++] = 2;
+            if (s.X == 0) steps[n++] = 3;
+            if (s.Y == 0) steps[n++] = 4;
+            return n;
+        }
+        public void Apply(ref State s, in byte step)
+        {
+            switch (step)
+            {
+                case 0: case 1: s.Started = 1; s.T = (byte)(step + 1); break;
+                case 2: s.T = s.T switch { 1 => 3, 3 => 2, _ => 1 }; break;
+                case 3: s.X = 1; break;
+                default: s.Y = 1; break;
+            }
+        }
+        public int Violated(in State s) => s.X != 0 ? 0 : -1;
+        public bool IsFinal(in State s) => true;
+        public string Label(in byte step) => $"step {step}";
+        public string Explain(int invariant, in State s) => "x set";
+        public IReadOnlyList<string> Diff(in State before, in State after) => [];
+
+        public int Agents => 4;
+        public int AgentOf(in byte step) => step <= 1 ? 0 : step - 1;
+        static Footprint Of(int agent) => agent switch
+        {
+            0 => Footprint.ReadWrite(0b11),
+            1 => new Footprint(0b11, 0b10),
+            2 => new Footprint(0b101, 0b100),
+            _ => new Footprint(0b1001, 0b1000),
+        };
+        public Footprint StepFootprint(in State state, in byte step) => Of(AgentOf(step));
+        public Footprint Future(in State state, int agent) => agent switch
+        {
+            0 => state.Started == 0 ? Of(0) : Footprint.None,
+            2 => state.X == 0 ? Of(2) : Footprint.None,
+            3 => state.Y == 0 ? Of(3) : Footprint.None,
+            _ => Of(agent),
+        };
+        public ulong Counters => 0;
+        public int PropertyScopes => 1;
+        public ulong PropertyScope(int scope) => 0b100;
+    }
 }
