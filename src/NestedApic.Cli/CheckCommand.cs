@@ -41,7 +41,8 @@ public static class CheckCommand
         var vcpus = Cli.IntOption("--vcpus", "number of vCPUs; default: the universe's", 1, KvmState.MaxVcpus);
         var threads = Cli.IntOption("--threads", "worker threads; default: all cores", 1, 1024);
         var depth = Cli.IntOption("--depth", "depth bound; default: the universe's", 1, 1000);
-        var maxStates = Cli.LongOption("--max-states", "stop after this many states (verdict: bounded, exit 3)", 1, long.MaxValue);
+        // State ids are 32-bit (ParentLinks): the engine stops below 2^32 states in any case.
+        var maxStates = Cli.LongOption("--max-states", "stop after this many states (verdict: bounded, exit 3; 1..4000000000)", 1, 4_000_000_000);
         var exact = new Option<bool>("--exact") { Description = "kept for scripts: states are always stored exactly (compressed, collision-free)" };
         var maxMemory = new Option<string?>("--max-memory") { Description = "stop cleanly (verdict: bounded, exit 3) before the process holds more than SIZE (512M, 16G); default: about 75% of the memory it may use" };
         maxMemory.Validators.Add(r => { if (r.GetValueOrDefault<string?>() is { } v && NestedApic.Checking.Memory.ParseSize(v) is null) r.AddError($"--max-memory: '{v}' is not a size (e.g. 512M, 16G)"); });

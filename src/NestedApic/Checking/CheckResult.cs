@@ -123,18 +123,20 @@ public sealed record CheckResult<TState, TStep> where TState : unmanaged where T
     /// <summary>"invariant x violated at depth 4" / "no violation up to depth 14, 3.2 M states; memory budget reached".</summary>
     public string VerdictLine => Verdict switch
     {
-        Verdict.Violated => $"invariant {InvariantName} violated at depth {Trace.Count}, after {Count(Stats.States)} states",
-        Verdict.Deadlock => $"deadlock at depth {Trace.Count}, after {Count(Stats.States)} states",
+        Verdict.Violated => $"invariant {InvariantName} violated at depth {Trace.Count}, after {States(Stats.States)}",
+        Verdict.Deadlock => $"deadlock at depth {Trace.Count}, after {States(Stats.States)}",
         _ => StopReason switch
         {
-            StopReason.Complete => $"no violation: all {Count(Stats.States)} reachable states explored (depth {Stats.Depth})",
-            StopReason.DepthBound => $"no violation up to depth {Stats.Depth}, {Count(Stats.States)} states; depth bound reached",
-            StopReason.StateBound => $"no violation up to depth {Stats.Depth}, {Count(Stats.States)} states; state bound reached",
-            StopReason.MemoryBudget => $"no violation up to depth {Stats.Depth}, {Count(Stats.States)} states; memory budget of {Memory.Format(Stats.MemoryBudgetBytes)} reached",
-            StopReason.MachineMemory => $"no violation up to depth {Stats.Depth}, {Count(Stats.States)} states; the machine's available memory ran low (other processes), before the budget of {Memory.Format(Stats.MemoryBudgetBytes)}",
-            _ => $"no violation up to depth {Stats.Depth}, {Count(Stats.States)} states; cancelled",
+            StopReason.Complete => $"no violation: {(Stats.States == 1 ? "the one reachable state" : $"all {Count(Stats.States)} reachable states")} explored (depth {Stats.Depth})",
+            StopReason.DepthBound => $"no violation up to depth {Stats.Depth}, {States(Stats.States)}; depth bound reached",
+            StopReason.StateBound => $"no violation up to depth {Stats.Depth}, {States(Stats.States)}; state bound reached",
+            StopReason.MemoryBudget => $"no violation up to depth {Stats.Depth}, {States(Stats.States)}; memory budget of {Memory.Format(Stats.MemoryBudgetBytes)} reached",
+            StopReason.MachineMemory => $"no violation up to depth {Stats.Depth}, {States(Stats.States)}; the machine's available memory ran low (other processes), before the budget of {Memory.Format(Stats.MemoryBudgetBytes)}",
+            _ => $"no violation up to depth {Stats.Depth}, {States(Stats.States)}; cancelled",
         },
     };
+
+    static string States(long n) => n == 1 ? "1 state" : $"{Count(n)} states";
 
     static string Count(long n) => n switch
     {

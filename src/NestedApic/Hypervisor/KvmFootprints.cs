@@ -186,31 +186,41 @@ public static class KvmFootprints
         int pinned = InhibitPinned(c, s) ? 1 : 0;
         var life = vm ? VcpuLife.Visible : s.Vcpus[agent].Life;
         bool userspace = vm || UserspaceReachable(c, s, agent);
-        for (var k = (EventKind)0; k < EventKind.Count; k++)
+        int row = TableIndex(c.Vendor, pinned, vm ? 0 : agent, 0);
+        foreach (var k in AgentKinds[(int)c.Vendor * 2 + (vm ? 1 : 0)])
         {
-            if (IsVmWide(k) != vm || !k.AppliesTo(c.Vendor)) continue;
             if (!userspace && IsIoctl(k)) continue;
             if (k.IsBounded() && k != EventKind.PublishVcpu && s.Used[(int)k] >= c.Budget[(int)k]) continue;
             if (k == EventKind.CreateVcpu && life != VcpuLife.Absent) continue;
             if (k == EventKind.PublishVcpu && life == VcpuLife.Visible) continue;
-            fp |= Table[(int)c.Vendor, pinned, vm ? 0 : agent, (int)k];
+            fp |= Table[row + (int)k];
         }
         return fp;
     }
 
-    /// <summary>Of(kind, v, any target, pinned) for each vendor, pinning, vCPU and kind: Future
-    /// runs once per agent in every state the search expands.</summary>
-    static readonly Footprint[,,,] Table = BuildTable();
+    /// <summary>The event kinds of each vendor's vCPU agents (index vendor * 2) and VM-wide agent
+    /// (vendor * 2 + 1).</summary>
+    static readonly EventKind[][] AgentKinds =
+        [.. from vendor in new[] { CpuVendor.Intel, CpuVendor.Amd } from vm in new[] { false, true }
+            select Enumerable.Range(0, (int)EventKind.Count).Select(k => (EventKind)k).Where(k => IsVmWide(k) == vm && k.AppliesTo(vendor)).ToArray()];
 
-    static Footprint[,,,] BuildTable()
+    /// <summary>Of(kind, v, any target, pinned) for each vendor, pinning, vCPU and kind, flat (a
+    /// rank-4 array's every read went through a helper): Future runs once per agent in every
+    /// state the search expands.</summary>
+    static readonly Footprint[] Table = BuildTable();
+
+    static int TableIndex(CpuVendor vendor, int pinned, int v, int k) =>
+        (((int)vendor * 2 + pinned) * KvmState.MaxVcpus + v) * (int)EventKind.Count + k;
+
+    static Footprint[] BuildTable()
     {
-        var t = new Footprint[2, 2, KvmState.MaxVcpus, (int)EventKind.Count];
+        var t = new Footprint[2 * 2 * KvmState.MaxVcpus * (int)EventKind.Count];
         foreach (var vendor in new[] { CpuVendor.Intel, CpuVendor.Amd })
         {
             var c = new KvmConfig { Policy = Policies.Presets[0], Vendor = vendor };
             for (int pinned = 0; pinned < 2; pinned++)
                 for (int v = 0; v < KvmState.MaxVcpus; v++)
-                    for (var k = (EventKind)0; k < EventKind.Count; k++) t[(int)vendor, pinned, v, (int)k] = Of(c, k, v, -1, pinned == 1);
+                    for (var k = (EventKind)0; k < EventKind.Count; k++) t[TableIndex(vendor, pinned, v, (int)k)] = Of(c, k, v, -1, pinned == 1);
         }
         return t;
     }
