@@ -25,7 +25,8 @@ declare -A groups=(
   [store]='**/Checking/StateStore.cs **/Checking/InternTable.cs **/Checking/NodeTable.cs'
   [reduction]='**/Checking/Reduction/*.cs'
   [properties]='**/Hypervisor/Properties.cs **/Hypervisor/Vmx/VmxModel.Properties.cs{1..91} **/Hypervisor/Svm/SvmModel.Properties.cs{1..68}'
-  [rest]='**/Checking/RootSet.cs **/Checking/OwnerTable.cs **/Checking/StateLayout.cs **/Checking/Frontier.cs **/Checking/Memory.cs **/Checking/ParentLinks.cs **/Checking/StateHash.cs **/Checking/CheckResult.cs **/Checking/IModel.cs'
+  # every other file of Checking/ (RootSet, OwnerTable, WorkerPool, StateLayout, Frontier, ...)
+  [rest]='**/Checking/*.cs !**/Checking/Checker*.cs !**/Checking/StateStore.cs !**/Checking/InternTable.cs !**/Checking/NodeTable.cs'
 )
 order=(checker store reduction properties rest)
 
