@@ -10,10 +10,12 @@ namespace NestedApic.Tests;
 /// </summary>
 static class FixedSample
 {
-    public static void SampleFixed<T>(this Gen<T> gen, Action<T> assert, string seed, long iter, Func<T, string>? print = null)
+    public static void SampleFixed<T>(this Gen<T> gen, Action<T> assert, string seed, long iter, Func<T, string>? print = null, int threads = 1)
     {
         var start = PCG.Parse(seed);
-        for (long i = 0; i < iter; i++)
+        // On several threads the cases are the same; the failure reported is the lowest case's.
+        var failures = new System.Collections.Concurrent.ConcurrentBag<(long Case, Exception Error)>();
+        Parallel.For(0L, iter, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, (i, loop) =>
         {
             var pcg = new PCG(start.Stream, start.State + (ulong)i * 0x9E3779B97F4A7C15UL);
             string caseSeed = pcg.ToString();
@@ -23,8 +25,10 @@ static class FixedSample
             {
                 string shown = print is null ? $"{t}" : print(t);
                 if (shown.Length > 2000) shown = shown[..2000] + " …";
-                throw new Xunit.Sdk.XunitException($"case {i} of seed \"{seed}\", its own CsCheck seed \"{caseSeed}\": {shown}\n{e.Message}", e);
+                failures.Add((i, new Xunit.Sdk.XunitException($"case {i} of seed \"{seed}\", its own CsCheck seed \"{caseSeed}\": {shown}\n{e.Message}", e)));
+                loop.Stop();
             }
-        }
+        });
+        if (!failures.IsEmpty) throw failures.MinBy(f => f.Case).Error;
     }
 }

@@ -39,7 +39,7 @@ public class ReductionRandomTests(ITestOutputHelper output)
     public void RandomUniverses_SameVerdictWithReduction()
     {
         int compared = 0, bounded = 0, invalid = 0, reducedSome = 0, amdCompared = 0, amdReduced = 0;
-        Cases.Sample(c =>
+        Cases.SampleFixed(c =>
         {
             var u = c.Base with { Config = c.Base.Config with { Vectors = c.Vectors, Budget = c.Budget } };
             var policy = Policies.Find(c.Preset)!;
@@ -48,6 +48,11 @@ public class ReductionRandomTests(ITestOutputHelper output)
             catch (InputException) { Interlocked.Increment(ref invalid); return; } // a setup naming a vCPU the count leaves out
             if (full.Verdict == "bounded") { Interlocked.Increment(ref bounded); return; }
             var reduced = UniverseCheck.Run(u, policy, c.Vcpus, new UniverseCheck.Settings(1, MaxStates: SizeBound) { Reduce = true });
+            // The pruned search meets a violation in another order and may store more states
+            // before it (the full one stops mid-level at its first): a bound is no verdict, so
+            // such a run is given room before the verdicts are compared.
+            if (reduced.Verdict == "bounded")
+                reduced = UniverseCheck.Run(u, policy, c.Vcpus, new UniverseCheck.Settings(1, MaxStates: 20 * SizeBound) { Reduce = true });
             Assert.True(full.Outcome == reduced.Outcome, $"{c}: {full.Outcome} without reduction, {reduced.Outcome} with it");
             Assert.True(reduced.Stats.States <= full.Stats.States || full.Verdict == "violated", $"{c}: reduction added states");
             Interlocked.Increment(ref compared);
@@ -58,7 +63,7 @@ public class ReductionRandomTests(ITestOutputHelper output)
                 Interlocked.Increment(ref amdCompared);
                 if (pruned) Interlocked.Increment(ref amdReduced);
             }
-        }, iter: 900, seed: "0N0XIzNsQ0O2", threads: 2);
+        }, seed: "0N0XIzNsQ0O2", iter: 900, threads: 2);
         output.WriteLine($"{compared} compared ({amdCompared} AMD), {reducedSome} pruned ({amdReduced} AMD), {bounded} over the size bound, {invalid} invalid");
         Assert.True(compared >= 500, $"only {compared} universes compared ({bounded} over the size bound, {invalid} invalid)");
         // The comparison means something only where the reduction pruned.
