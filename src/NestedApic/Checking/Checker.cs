@@ -114,8 +114,11 @@ public sealed partial class Checker<TModel, TState, TStep>
             if (_pending is { } v) return PendingViolation(initial, v);
             frontierStart += _frontier.Count;
             (_frontier, _next) = (_next, new Frontier());
-            if (_frontier.Count > 0) _levels.Add(_frontier.Count);
-            if (_frontier.Count > 0) _depth++;
+            if (_frontier.Count > 0)
+            {
+                _levels.Add(_frontier.Count);
+                _depth++;
+            }
         }
         return Finished(initial, StopReason.Complete, 0);
     }
