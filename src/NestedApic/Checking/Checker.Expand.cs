@@ -229,7 +229,6 @@ public sealed partial class Checker<TModel, TState, TStep>
             if (key == 0) { encoded = j; break; }
             batch[j].Key = key;
             _root.Prefetch(key);
-            if (!_inOrder) _owners.Prefetch(key);
         }
         for (int j = 0; j < count; j++)
         {
@@ -280,7 +279,7 @@ public sealed partial class Checker<TModel, TState, TStep>
             int p = sl.Parents[c];
             if (!all)
             {
-                if (c + 8 < sl.Count) { _root.PrefetchSlot(sl.Slots[c + 8]); _owners.Prefetch(sl.Keys[c + 8]); }
+                if (c + 8 < sl.Count) _root.PrefetchSlot(sl.Slots[c + 8]);
                 _root.Settle(sl.Slots[c]);
                 if (_owners.Owner(sl.Keys[c]) != (uint)(first + p)) continue;
             }

@@ -28,17 +28,6 @@ internal sealed class OwnerTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     int Position(ulong key) => (int)Math.BigMul(InternTable.Mix(key), (ulong)_keys.Length, out _);
 
-    /// <summary>Asks the CPU for a key's first slot: both threads write this table, so its lines
-    /// are often in the other core's cache.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public unsafe void Prefetch(ulong key)
-    {
-        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
-        int i = Position(key);
-        System.Runtime.Intrinsics.X86.Sse.PrefetchNonTemporal(Unsafe.AsPointer(ref _keys[i]));
-        System.Runtime.Intrinsics.X86.Sse.PrefetchNonTemporal(Unsafe.AsPointer(ref _owners[i]));
-    }
-
     /// <summary>Room for 16 more keys, reserved by one thread.</summary>
     public bool Refill(ref IndexBlock block)
     {
