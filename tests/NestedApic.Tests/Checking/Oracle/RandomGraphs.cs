@@ -105,6 +105,9 @@ static class RandomGraphs
     public static void Fixed(Gen<GraphSpec> gen, Action<GraphSpec> assert, string seed, int count)
     {
         if (int.TryParse(Environment.GetEnvironmentVariable("ORACLE_CASES"), out int n)) count = n;
+        // bench/run-mutation.sh runs a share of each seed's cases: every mutant reruns the oracle.
+        else if (double.TryParse(Environment.GetEnvironmentVariable("ORACLE_SHARE"), System.Globalization.CultureInfo.InvariantCulture, out double share) && share is > 0 and <= 1)
+            count = Math.Max(1, (int)Math.Ceiling(count * share));
         gen.SampleFixed(assert, seed, count);
     }
 }
