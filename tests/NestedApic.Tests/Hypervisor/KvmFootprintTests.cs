@@ -98,17 +98,16 @@ public class KvmFootprintTests
         for (int i = 0; i < enabled.Length; i++)
         {
             ulong changed = KvmFootprints.Changed(s, next[i]);
-            Assert.True((changed & ~fp[i].Writes) == 0,
-                $"{m.Label(enabled[i])} changed components 0x{changed & ~fp[i].Writes:x} outside its write set; {Where(m, s, universe)}");
-            Assert.True((fp[i].Guards & ~fp[i].Reads) == 0, $"{m.Label(enabled[i])}: guards outside its reads; {Where(m, s, universe)}");
+            if ((changed & ~fp[i].Writes) != 0)
+                Assert.Fail($"{m.Label(enabled[i])} changed components 0x{changed & ~fp[i].Writes:x} outside its write set; {Where(m, s, universe)}");
+            if ((fp[i].Guards & ~fp[i].Reads) != 0) Assert.Fail($"{m.Label(enabled[i])}: guards outside its reads; {Where(m, s, universe)}");
         }
         // A step (the key step of AmpleSets' D2) stays enabled after another agent's step that
         // writes none of its guards, budget counters included.
         for (int i = 0; i < enabled.Length; i++)
             for (int j = 0; j < enabled.Length; j++)
-                if (m.AgentOf(enabled[i]) != m.AgentOf(enabled[j]) && (fp[j].Writes & fp[i].Guards) == 0)
-                    Assert.True(Contains(m, next[j], enabled[i], buffer),
-                        $"{m.Label(enabled[j])} disables {m.Label(enabled[i])} but writes none of its guards; {Where(m, s, universe)}");
+                if (m.AgentOf(enabled[i]) != m.AgentOf(enabled[j]) && (fp[j].Writes & fp[i].Guards) == 0 && !Contains(m, next[j], enabled[i], buffer))
+                    Assert.Fail($"{m.Label(enabled[j])} disables {m.Label(enabled[i])} but writes none of its guards; {Where(m, s, universe)}");
         int pairs = 0;
         for (int i = 0; i < enabled.Length; i++)
             for (int j = i + 1; j < enabled.Length; j++)
@@ -117,14 +116,14 @@ public class KvmFootprintTests
                 var b = new Footprint(fp[j].Reads & ~counters, fp[j].Writes & ~counters);
                 if (!a.IndependentOf(b)) continue;
                 pairs++;
-                string what = $"{m.Label(enabled[i])} and {m.Label(enabled[j])}, called independent";
+                // The messages are built only on a failure: Where formats every field of the state.
+                string What() => $"{m.Label(enabled[i])} and {m.Label(enabled[j])}, called independent";
                 bool jAfterI = Contains(m, next[i], enabled[j], buffer), iAfterJ = Contains(m, next[j], enabled[i], buffer);
                 bool shareCounter = (fp[i].Writes & fp[j].Writes & counters) != 0;
-                Assert.True(jAfterI || shareCounter, $"{what}: the first disables the second; {Where(m, s, universe)}");
-                Assert.True(iAfterJ || shareCounter, $"{what}: the second disables the first; {Where(m, s, universe)}");
-                if (jAfterI && iAfterJ)
-                    Assert.True(KvmFootprints.Changed(Step(m, next[i], enabled[j]), Step(m, next[j], enabled[i])) == 0,
-                        $"{what}: the two orders end in different states; {Where(m, s, universe)}");
+                if (!(jAfterI || shareCounter)) Assert.Fail($"{What()}: the first disables the second; {Where(m, s, universe)}");
+                if (!(iAfterJ || shareCounter)) Assert.Fail($"{What()}: the second disables the first; {Where(m, s, universe)}");
+                if (jAfterI && iAfterJ && KvmFootprints.Changed(Step(m, next[i], enabled[j]), Step(m, next[j], enabled[i])) != 0)
+                    Assert.Fail($"{What()}: the two orders end in different states; {Where(m, s, universe)}");
             }
         return pairs;
     }
@@ -142,9 +141,9 @@ public class KvmFootprintTests
     static void CheckPinned<TModel>(TModel m, in KvmState s, in KvmState next, string universe) where TModel : struct, IKvmModel
     {
         if (!KvmFootprints.InhibitPinned(m.Config, s)) return;
-        Assert.True(KvmFootprints.InhibitPinned(m.Config, next), $"the inhibit was pinned and is no longer; {Where(m, s, universe)}");
-        Assert.True((KvmFootprints.Changed(s, next) & 1UL << KvmFootprints.Activation) == 0,
-            $"a step flipped the APICv activation while the inhibit was pinned; {Where(m, s, universe)}");
+        if (!KvmFootprints.InhibitPinned(m.Config, next)) Assert.Fail($"the inhibit was pinned and is no longer; {Where(m, s, universe)}");
+        if ((KvmFootprints.Changed(s, next) & 1UL << KvmFootprints.Activation) != 0)
+            Assert.Fail($"a step flipped the APICv activation while the inhibit was pinned; {Where(m, s, universe)}");
     }
 
     /// <summary>For each agent v, walks on from <paramref name="s"/> with other agents' steps
@@ -202,8 +201,8 @@ public class KvmFootprintTests
                 {
                     var f = m.StepFootprint(t, steps[k]);
                     var fut = future[m.AgentOf(steps[k])];
-                    Assert.True((f.Reads & ~fut.Reads) == 0 && (f.Writes & ~fut.Writes) == 0 && (f.Guards & ~fut.Guards) == 0,
-                        $"{m.Label(steps[k])} is outside the future footprint of its agent; from {Where(m, start, universe)}");
+                    if (!((f.Reads & ~fut.Reads) == 0 && (f.Writes & ~fut.Writes) == 0 && (f.Guards & ~fut.Guards) == 0))
+                        Assert.Fail($"{m.Label(steps[k])} is outside the future footprint of its agent; from {Where(m, start, universe)}");
                 }
                 t = Step(m, t, steps[rng.Next(n)]);
             }
