@@ -26,6 +26,9 @@ public static partial class ToolProcess
         psi.ArgumentList.Add(Dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["NO_COLOR"] = "1";
+        // The CLI counts calls for tier-1 compilation from the start (its runtimeconfig), which
+        // pays in a long search but costs a process that lives a second twice the JIT work.
+        psi.Environment["DOTNET_TC_CallCountingDelayMs"] = "100";
         foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         return psi;
     }
@@ -53,6 +56,7 @@ public static partial class ToolProcess
         psi.ArgumentList.Add(script.Replace("$TOOL", "\"$NESTEDAPIC_DOTNET\" exec \"$NESTEDAPIC_DLL\""));
         psi.Environment["NESTEDAPIC_DOTNET"] = Dotnet;
         psi.Environment["NESTEDAPIC_DLL"] = Dll;
+        psi.Environment["DOTNET_TC_CallCountingDelayMs"] = "100";
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
