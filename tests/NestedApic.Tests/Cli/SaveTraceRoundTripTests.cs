@@ -5,7 +5,8 @@ using NestedApic.Scenarios;
 namespace NestedApic.Tests.Cli;
 
 /// <summary>Every violation the built-in suite finds, on either vendor, saved as `--save-trace`
-/// writes it, replays with `run` to the same violation (exit 0).</summary>
+/// writes it, replays with `run` to the same violation (exit 0). `check` reduces by default, so
+/// this also shows that a counterexample found under reduction is a real trace.</summary>
 public class SaveTraceRoundTripTests
 {
     /// <summary>The suite's runs that end in a violation, found under a state bound large enough
@@ -31,6 +32,7 @@ public class SaveTraceRoundTripTests
         var (ro, re) = (new StringWriter(), new StringWriter());
         int replay = RunCommand.Run([file], ro, re);
         Assert.True(replay == 0, $"run exit {replay}: {re}{ro}");
+        Assert.Contains($"expect violated {BuiltinUniverses.Load(universe).ExpectationFor(policy, vcpus)}: ok", ro.ToString());
         Assert.Contains("result: passed", ro.ToString());
     }
 
