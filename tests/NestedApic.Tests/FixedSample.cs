@@ -10,12 +10,18 @@ namespace NestedApic.Tests;
 /// </summary>
 static class FixedSample
 {
-    public static void SampleFixed<T>(this Gen<T> gen, Action<T> assert, string seed, long iter, Func<T, string>? print = null, int threads = 1)
+    public static void SampleFixed<T>(this Gen<T> gen, Action<T> assert, string seed, long iter, Func<T, string>? print = null, int threads = 1) =>
+        gen.SampleFixed(assert, seed, 0, iter, print, threads);
+
+    /// <summary>Cases <paramref name="first"/> to <paramref name="end"/> (exclusive) of the seed's
+    /// sequence: a long sample split over tests that xUnit runs side by side draws the very same
+    /// cases as one test would.</summary>
+    public static void SampleFixed<T>(this Gen<T> gen, Action<T> assert, string seed, long first, long end, Func<T, string>? print = null, int threads = 1)
     {
         var start = PCG.Parse(seed);
         // On several threads the cases are the same; the failure reported is the lowest case's.
         var failures = new System.Collections.Concurrent.ConcurrentBag<(long Case, Exception Error)>();
-        Parallel.For(0L, iter, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, (i, loop) =>
+        Parallel.For(first, end, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, (i, loop) =>
         {
             var pcg = new PCG(start.Stream, start.State + (ulong)i * 0x9E3779B97F4A7C15UL);
             string caseSeed = pcg.ToString();

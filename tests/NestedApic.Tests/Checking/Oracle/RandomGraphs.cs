@@ -101,13 +101,15 @@ static class RandomGraphs
 
     /// <summary>Runs <paramref name="assert"/> on <paramref name="count"/> cases drawn from fixed
     /// seeds (see <see cref="FixedSample"/>), so CI sees the same cases every run; a failure
-    /// names the case's CsCheck seed. Set ORACLE_CASES to run more (or fewer) cases.</summary>
-    public static void Fixed(Gen<GraphSpec> gen, Action<GraphSpec> assert, string seed, int count)
+    /// names the case's CsCheck seed. Set ORACLE_CASES to run more (or fewer) cases. With
+    /// <paramref name="parts"/> &gt; 1, only part <paramref name="part"/> of those cases: the
+    /// parts are tests of their own, which xUnit runs side by side.</summary>
+    public static void Fixed(Gen<GraphSpec> gen, Action<GraphSpec> assert, string seed, int count, int part = 0, int parts = 1)
     {
         if (int.TryParse(Environment.GetEnvironmentVariable("ORACLE_CASES"), out int n)) count = n;
         // bench/run-mutation.sh runs a share of each seed's cases: every mutant reruns the oracle.
         else if (double.TryParse(Environment.GetEnvironmentVariable("ORACLE_SHARE"), System.Globalization.CultureInfo.InvariantCulture, out double share) && share is > 0 and <= 1)
             count = Math.Max(1, (int)Math.Ceiling(count * share));
-        gen.SampleFixed(assert, seed, count);
+        gen.SampleFixed(assert, seed, (long)count * part / parts, (long)count * (part + 1) / parts);
     }
 }
