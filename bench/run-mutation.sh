@@ -2,7 +2,7 @@
 # Mutation testing (Stryker.NET, the local tool of .config/dotnet-tools.json) of the model
 # checker (src/NestedApic/Checking/ and Checking/Reduction/) and the property definitions,
 # against the fast tests only: the engine tests, the random-graph oracle, the reduction engine
-# tests and the property-violation tests (filter in bench/stryker-config.json). Two test
+# tests and the property-violation and property-clause tests (filter in bench/stryker-config.json). Two test
 # processes at a time (the 2-core machine); every mutant reruns the random-graph oracle, so the
 # script runs a third of each seed's cases (ORACLE_SHARE; `dotnet test` runs them all).
 #

@@ -11,12 +11,12 @@ namespace NestedApic.Tests.Hypervisor;
 /// </summary>
 public class PropertyViolationTests
 {
-    static Universe Builtin(string name) => Universe.Load(Path.Combine(AppContext.BaseDirectory, "universes", name + ".toml"));
-    static Universe Data(string name) => Universe.Load(Path.Combine(AppContext.BaseDirectory, "data", "properties", name + ".toml"));
+    internal static Universe Builtin(string name) => Universe.Load(Path.Combine(AppContext.BaseDirectory, "universes", name + ".toml"));
+    internal static Universe Data(string name) => Universe.Load(Path.Combine(AppContext.BaseDirectory, "data", "properties", name + ".toml"));
 
     /// <summary>Checks <paramref name="u"/> for property <paramref name="p"/> alone (one thread:
     /// the first shortest trace in the model's step order) and compares the trace.</summary>
-    static CheckReport Violates(Universe u, Policy policy, int vcpus, Property p, params string[] trace)
+    internal static CheckReport Violates(Universe u, Policy policy, int vcpus, Property p, params string[] trace)
     {
         u = u with { Config = u.Config with { CheckedProperties = 1u << (int)p } };
         var r = UniverseCheck.Run(u, policy, vcpus, new UniverseCheck.Settings(1));
@@ -25,7 +25,7 @@ public class PropertyViolationTests
         return r;
     }
 
-    static CheckReport Check(Universe u, Policy policy, int vcpus, Property p) =>
+    internal static CheckReport Check(Universe u, Policy policy, int vcpus, Property p) =>
         UniverseCheck.Run(u with { Config = u.Config with { CheckedProperties = 1u << (int)p } }, policy, vcpus, new UniverseCheck.Settings(1));
 
     // ---- Intel ----
