@@ -4,15 +4,17 @@ using System.Text.Json.Nodes;
 namespace NestedApic.Distributed.Tests;
 
 /// <summary>
-/// Silos as separate processes of the CLI: `check --cluster local:2`, and silos joined through a
-/// PostgreSQL membership table (a server this class starts and stops), with one silo killed
-/// mid-search. The reports are compared with the local engine's (one thread).
+/// Silos as separate processes of the CLI: `check --cluster local:2`, whose silos the client
+/// starts and stops. The reports are compared with the local engine's (one thread). The tests
+/// through PostgreSQL are a class of their own (<see cref="PostgresClusterTests"/>) so that
+/// xUnit runs the two side by side: they spend much of their time waiting (for a silo's death
+/// to be declared, for silos to notice their client is gone).
 /// </summary>
-public class ProcessClusterTests(PostgresServer postgres) : IClassFixture<PostgresServer>
+public class ProcessClusterTests
 {
-    static readonly TimeSpan Limit = TimeSpan.FromSeconds(120);
+    internal static readonly TimeSpan Limit = TimeSpan.FromSeconds(120);
 
-    static JsonNode Check(params string[] args)
+    internal static JsonNode Check(params string[] args)
     {
         using var p = new CliProcess(["check", .. args, "--json"]);
         int code = p.Wait(Limit);
@@ -20,7 +22,7 @@ public class ProcessClusterTests(PostgresServer postgres) : IClassFixture<Postgr
         return JsonNode.Parse(p.Out)!;
     }
 
-    static void SameReport(JsonNode local, JsonNode cluster)
+    internal static void SameReport(JsonNode local, JsonNode cluster)
     {
         Assert.Equal((string?)local["verdict"], (string?)cluster["verdict"]);
         Assert.Equal((string?)local["property"], (string?)cluster["property"]);
@@ -63,6 +65,18 @@ public class ProcessClusterTests(PostgresServer postgres) : IClassFixture<Postgr
             Assert.True(exited, $"silo pid {silo.Id} still running 30 s after its client died");
         }
     }
+
+}
+
+/// <summary>Silo processes joined through a PostgreSQL membership table (a server this class
+/// starts and stops), with one silo killed mid-search.</summary>
+public class PostgresClusterTests(PostgresServer postgres) : IClassFixture<PostgresServer>
+{
+    static readonly TimeSpan Limit = ProcessClusterTests.Limit;
+
+    static JsonNode Check(params string[] args) => ProcessClusterTests.Check(args);
+
+    static void SameReport(JsonNode local, JsonNode cluster) => ProcessClusterTests.SameReport(local, cluster);
 
     CliProcess Silo(string cluster) =>
         new("silo", "--cluster", postgres.Url(cluster), "--port", CliProcess.FreePort().ToString(), "--gateway-port", CliProcess.FreePort().ToString());
