@@ -7,6 +7,7 @@ using NestedApic.Scenarios;
 namespace NestedApic.Tests.Cli;
 
 /// <summary>`check --json` output against the schema documented in docs/check-report.schema.json.</summary>
+[RunsLong(4)]
 public class JsonSchemaTests
 {
     static readonly JsonSchema Schema = JsonSchema.FromFile(Path.Combine(AppContext.BaseDirectory, "docs", "check-report.schema.json"));

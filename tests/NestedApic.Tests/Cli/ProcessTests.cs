@@ -5,6 +5,7 @@ namespace NestedApic.Tests.Cli;
 
 /// <summary>The built tool as a user runs it: signals, exit codes and redirections that only a
 /// real process shows.</summary>
+[RunsLong(12)]
 public class ProcessTests
 {
     static void AssertOneLine(string err)

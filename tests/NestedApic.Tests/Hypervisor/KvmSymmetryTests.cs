@@ -17,6 +17,7 @@ namespace NestedApic.Tests.Hypervisor;
 /// On AMD the renaming renames what kvm_amd's parts name (physical APIC ID entries, host APIC
 /// IDs, incomplete-IPI destinations), and clearing the dead host APIC IDs keeps every future.
 /// </summary>
+[RunsLong(3)]
 public class KvmSymmetryTests
 {
     public static TheoryData<string, string, int> Runs()
@@ -278,6 +279,7 @@ public class KvmSymmetryTestsThreeVcpus
 
 /// <summary>The symmetric search against an independent full search (a class of its own so that
 /// xUnit runs it beside the walks above).</summary>
+[RunsLong(3)]
 public class KvmSymmetryClassTests
 {
     /// <summary>Five of the AMD presets, to keep the test short: the VM-wide and the per-vCPU

@@ -10,6 +10,7 @@ namespace NestedApic.Tests.Hypervisor;
 /// vendor, checked with and without reduction. Runs whose full search passes the size bound are
 /// not compared; at least 500 must be, AMD ones among them (the AMD vCPU symmetry renames what
 /// kvm_amd's parts name: SvmSymmetry), some of those pruned.</summary>
+[RunsLong(9)]
 public class ReductionRandomTests(ITestOutputHelper output)
 {
     static readonly Universe[] Bases = Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "universes"), "*.toml")
@@ -93,6 +94,7 @@ public class ReductionRandomTests(ITestOutputHelper output)
 }
 
 /// <summary>The second part of <see cref="ReductionRandomTests"/>' cases.</summary>
+[RunsLong(9)]
 public class ReductionRandomTestsSecondPart(ITestOutputHelper output)
 {
     [Fact]
@@ -100,6 +102,7 @@ public class ReductionRandomTestsSecondPart(ITestOutputHelper output)
 }
 
 /// <summary>The third part of <see cref="ReductionRandomTests"/>' cases.</summary>
+[RunsLong(9)]
 public class ReductionRandomTestsThirdPart(ITestOutputHelper output)
 {
     [Fact]

@@ -8,6 +8,7 @@ namespace NestedApic.Tests.Hypervisor;
 /// bench/run-reduction-bench.sh) under each preset gives the verdict its file expects, and the
 /// same with and without reduction, and the reduction never adds states (a violation found under
 /// reduction replays: SaveTraceRoundTripTests).</summary>
+[RunsLong(8)]
 public class ReductionVerdictTests(ITestOutputHelper output)
 {
     static Universe Load(string name) => Universe.Load(Path.Combine(AppContext.BaseDirectory, "universes", name + ".toml"));

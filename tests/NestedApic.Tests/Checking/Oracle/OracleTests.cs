@@ -8,6 +8,7 @@ namespace NestedApic.Tests.Checking.Oracle;
 /// states, transitions and depth; otherwise a trace that replays edge by edge, ends in a state of
 /// the reported kind, is as short as the nearest bad state, and is the same on every thread count.
 /// </summary>
+[RunsLong(8)]
 public class OracleTests
 {
     static readonly int[] ThreadCounts = [1, 2, 4];
@@ -138,6 +139,7 @@ public class OracleTests
 }
 
 /// <summary>The other halves of <see cref="OracleTests"/>' samples, one class each.</summary>
+[RunsLong(8)]
 public class OracleTestsSmallGraphsOtherHalf
 {
     [Fact]
@@ -145,6 +147,7 @@ public class OracleTestsSmallGraphsOtherHalf
 }
 
 /// <inheritdoc cref="OracleTestsSmallGraphsOtherHalf"/>
+[RunsLong(5)]
 public class OracleTestsWideGraphs
 {
     [Fact]
@@ -152,6 +155,7 @@ public class OracleTestsWideGraphs
 }
 
 /// <inheritdoc cref="OracleTestsSmallGraphsOtherHalf"/>
+[RunsLong(5)]
 public class OracleTestsWideGraphsOtherHalf
 {
     [Fact]
@@ -159,6 +163,7 @@ public class OracleTestsWideGraphsOtherHalf
 }
 
 /// <inheritdoc cref="OracleTestsSmallGraphsOtherHalf"/>
+[RunsLong(2)]
 public class OracleTestsHubs
 {
     [Fact]
@@ -166,6 +171,7 @@ public class OracleTestsHubs
 }
 
 /// <inheritdoc cref="OracleTestsSmallGraphsOtherHalf"/>
+[RunsLong(2)]
 public class OracleTestsHubsOtherHalf
 {
     [Fact]
