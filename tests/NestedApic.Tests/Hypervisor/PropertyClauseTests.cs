@@ -372,4 +372,24 @@ public class PropertyClauseTests
     [InlineData("SVI-STALE")]
     [InlineData("svi-stale ")]
     public void Parse_RejectsWhatIsNotAnId(string text) => Assert.Null(Properties.Parse(text));
+
+    /// <summary>The four AVIC properties are AMD's alone; every other property means something on
+    /// Intel (the README's property table). Written out, not derived from the code under test.</summary>
+    [Theory]
+    [InlineData(Property.AvicDoorbellIntoL2)]
+    [InlineData(Property.AvicRunningInL2)]
+    [InlineData(Property.Vmcb01AvicStale)]
+    [InlineData(Property.IrrPendingHintLost)]
+    public void AvicProperties_ApplyToAmdOnly(Property p)
+    {
+        Assert.False(p.AppliesTo(CpuVendor.Intel));
+        Assert.True(p.AppliesTo(CpuVendor.Amd));
+    }
+
+    [Fact]
+    public void EveryOtherProperty_AppliesToIntel()
+    {
+        Property[] avic = [Property.AvicDoorbellIntoL2, Property.AvicRunningInL2, Property.Vmcb01AvicStale, Property.IrrPendingHintLost];
+        foreach (var p in Properties.All.Except(avic)) Assert.True(p.AppliesTo(CpuVendor.Intel), p.Id());
+    }
 }
