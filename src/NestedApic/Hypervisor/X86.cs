@@ -180,7 +180,7 @@ public static class X86
     /// is recomputed at once.</summary>
     public static void ApicUpdatePpr(ref KvmState s, KvmConfig c, int v)
     {
-        if (UpdateStoredPpr(ref s.Vcpus[v]) && HasInjectableInterrupt(s, v)) s.Vcpus[v].Requests |= KvmRequest.Event;
+        if (UpdateStoredPpr(ref s.Vcpus[v]) && HasInterruptForPpr(s, v) >= 0) s.Vcpus[v].Requests |= KvmRequest.Event;
         else if (c.Policy.Cr8InterceptOnPprUpdate) UpdateCr8Intercept(ref s, c, v);
     }
 
@@ -221,9 +221,17 @@ public static class X86
         ApicUpdatePpr(ref s, c, v);
     }
 
-    /// <summary>mirrors kvm_apic_has_interrupt: the highest IRR vector whose class is above PPR's, or -1;
-    /// apic_find_highest_irr does not look at IRR while irr_pending is clear (tracked on AMD only).</summary>
-    public static int PendingInterrupt(in KvmState s, int v)
+    /// <summary>mirrors kvm_apic_has_interrupt without its PPR update: nothing while the APIC is
+    /// hardware-disabled (kvm_apic_present; IRR keeps what it held when L1 cleared
+    /// MSR_IA32_APICBASE_ENABLE, but KVM neither injects nor wakes for it), else
+    /// apic_has_interrupt_for_ppr.</summary>
+    public static int PendingInterrupt(in KvmState s, int v) =>
+        s.Vcpus[v].ApicMode == ApicMode.Disabled ? -1 : HasInterruptForPpr(s, v);
+
+    /// <summary>mirrors apic_has_interrupt_for_ppr: the highest IRR vector whose class is above
+    /// PPR's, or -1; apic_find_highest_irr does not look at IRR while irr_pending is clear (tracked
+    /// on AMD only). apic_update_ppr calls it without the presence check.</summary>
+    static int HasInterruptForPpr(in KvmState s, int v)
     {
         if (s.Vcpus[v].Svm.IrrNotPending) return -1;
         ref readonly var apic = ref s.Vcpus[v].Apic;

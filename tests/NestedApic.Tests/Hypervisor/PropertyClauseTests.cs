@@ -282,6 +282,40 @@ public class PropertyClauseTests
         Assert.True(m.Breaks(avicOff, 0, Property.InterruptNotDelivered));
     }
 
+    /// <summary>kvm_apic_has_interrupt returns -1 while the APIC is hardware-disabled
+    /// (kvm_apic_present): a vector left in IRR when L1 cleared MSR_IA32_APICBASE_ENABLE is
+    /// neither injected nor a reason to wake, and AVIC delivers nothing either. Before this, the
+    /// AMD property fired on such a state under the 2019 AVIC deactivation design.</summary>
+    [Fact]
+    public void Amd_InterruptNotDelivered_NotWhileTheApicIsHardwareDisabled()
+    {
+        var m = SvmTestBench.Model(SvmTestBench.Config(Policies.Linux70Svm));
+        var s = SvmTestBench.Replay(m, SvmTestBench.BothInL1.Then("vcpu1/L1: ipi vcpu0 0xe0"));
+        s.Vcpus[0].Svm.Recognized = false;
+        Assert.True(m.Breaks(s, 0, Property.InterruptNotDelivered));
+        Assert.Equal(0xE0, X86.PendingInterrupt(s, 0));
+        s.Vcpus[0].ApicMode = ApicMode.Disabled;
+        Assert.False(m.Breaks(s, 0, Property.InterruptNotDelivered));
+        Assert.Equal(-1, X86.PendingInterrupt(s, 0));
+        Assert.False(X86.HasInjectableInterrupt(s, 0));
+    }
+
+    /// <summary>apic_update_ppr asks apic_has_interrupt_for_ppr, without the presence check: a
+    /// PPR drop with a vector above it requests KVM_REQ_EVENT even with the APIC disabled.</summary>
+    [Fact]
+    public void ApicUpdatePpr_RequestsAnEventWithoutThePresenceCheck()
+    {
+        var m = SvmTestBench.Model(SvmTestBench.Config(Policies.Linux70Svm));
+        var s = SvmTestBench.Replay(m, SvmTestBench.BothInL1);
+        ref var vc = ref s.Vcpus[0];
+        vc.ApicMode = ApicMode.Disabled;
+        vc.Apic.Irr.Set(0xE0);
+        vc.KvmPpr = 0xF0;
+        vc.Requests &= ~KvmRequest.Event;
+        X86.ApicUpdatePpr(ref s, SvmTestBench.Config(Policies.Linux70Svm), 0);
+        Assert.True((s.Vcpus[0].Requests & KvmRequest.Event) != 0);
+    }
+
     [Fact]
     public void Amd_FourVcpus_TheModelsMaximum()
     {

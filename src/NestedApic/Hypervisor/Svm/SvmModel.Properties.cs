@@ -59,7 +59,8 @@ public readonly partial struct SvmModel
     bool Stranded(in KvmState s, int v)
     {
         ref readonly var vc = ref s.Vcpus[v];
-        if (!vc.Apic.HasDeliverable || !vc.L1If || KickComing(s, v)) return false;
+        // A hardware-disabled APIC delivers nothing, and KVM waits for it (kvm_apic_has_interrupt).
+        if (!vc.Apic.HasDeliverable || vc.ApicMode == ApicMode.Disabled || !vc.L1If || KickComing(s, v)) return false;
         if (vc.RunningL1) return !(vc.Svm.Vmcb01Avic && vc.Svm.Recognized);
         if (vc.RunningL2) return _c.Vmcb12s[vc.Svm.Vmcb12].InterceptIntr;
         return vc.Svm.Blocking && !vc.Svm.WakePending && (vc.Requests & KvmRequest.Event) == 0;
