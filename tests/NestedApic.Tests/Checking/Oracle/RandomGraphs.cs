@@ -104,7 +104,7 @@ static class RandomGraphs
     /// names the case's CsCheck seed. Set ORACLE_CASES to run more (or fewer) cases. With
     /// <paramref name="parts"/> &gt; 1, only part <paramref name="part"/> of those cases: the
     /// parts are tests of their own, which xUnit runs side by side.</summary>
-    public static void Fixed(Gen<GraphSpec> gen, Action<GraphSpec> assert, string seed, int count, int part = 0, int parts = 1)
+    public static void Fixed<T>(Gen<T> gen, Action<T> assert, string seed, int count, int part = 0, int parts = 1)
     {
         if (int.TryParse(Environment.GetEnvironmentVariable("ORACLE_CASES"), out int n)) count = n;
         // bench/run-mutation.sh runs a share of each seed's cases: every mutant reruns the oracle.

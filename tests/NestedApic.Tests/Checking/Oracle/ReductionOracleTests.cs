@@ -1,0 +1,119 @@
+using NestedApic.Checking;
+using NestedApic.Checking.Reduction;
+
+namespace NestedApic.Tests.Checking.Oracle;
+
+/// <summary>
+/// The partial-order reduction against the naive search (<see cref="ReferenceSearch"/>) on random
+/// systems of agents whose footprints are exact by construction (<see cref="RandomAgents"/>): a
+/// reduced search, on 1 and 2 threads, says "holds" exactly when no state the full graph reaches
+/// is bad; otherwise its trace replays step by step in the model and ends in a bad state of the
+/// kind reported, as deep as the nearest one or deeper (breadth-first search over the reduced
+/// graph need not give the shortest trace). It never stores more states than the full search,
+/// and both thread counts give the same states and trace. The KVM model's own verdict tests
+/// (ReductionVerdictTests, ReductionRandomTests) cover its footprints; this covers the engine's
+/// use of any model's.
+/// </summary>
+[RunsLong(4)]
+public class ReductionOracleTests
+{
+    static int _cases, _pruned, _bad;
+
+    [Fact]
+    public void Reduced_search_agrees_with_the_full_graph()
+    {
+        _cases = _pruned = _bad = 0;
+        RandomGraphs.Fixed(RandomAgents.Systems, Agrees, seed: "0000000000r1", count: 1200);
+        // The sample must exercise the reduction, not only agree where it prunes nothing.
+        int n = _cases;
+        Assert.True(_pruned * 10 >= n, $"only {_pruned} of {n} systems were pruned");
+        Assert.True(_bad * 4 >= n, $"only {_bad} of {n} systems reach a bad state");
+    }
+
+    static void Agrees(AgentSpec spec)
+    {
+        var sys = spec.Build();
+        var model = new AgentModel(sys);
+        var (states, badDepth) = ReferenceSearch.Run<AgentModel, AgentModel.State, byte>(model, spec.CheckDeadlock);
+        Interlocked.Increment(ref _cases);
+        if (badDepth >= 0) Interlocked.Increment(ref _bad);
+        CheckResult<AgentModel.State, byte>? first = null;
+        foreach (int threads in new[] { 1, 2 })
+        {
+            string run = $"{threads} thread(s)";
+            var r = Checker.Run<AgentModel, AgentModel.State, byte>(model,
+                new CheckOptions { Threads = threads, CheckDeadlock = spec.CheckDeadlock, Reduce = true });
+            That(r.StopReason == StopReason.Complete || r.Verdict != Verdict.Holds, $"{run}: stopped by {r.StopReason}");
+            That(r.Stats.States <= states, $"{run}: {r.Stats.States} states reduced, {states} in the full graph");
+            if (badDepth < 0)
+                That(r.Verdict == Verdict.Holds, $"{run}: {r.Verdict} after {r.Trace.Count} steps, but no reachable state is bad");
+            else
+            {
+                That(r.Verdict != Verdict.Holds, $"{run}: holds after {r.Stats.States} of {states} states, but a bad state is {badDepth} steps deep");
+                Replays(model, r, spec.CheckDeadlock, badDepth, run);
+            }
+            if (first is { } f)
+            {
+                That(r.Stats.States == f.Stats.States && r.Stats.Transitions == f.Stats.Transitions,
+                    $"{run}: {r.Stats.States} states, {r.Stats.Transitions} transitions; 1 thread: {f.Stats.States}, {f.Stats.Transitions}");
+                That(r.Trace.Select(t => t.Step).SequenceEqual(f.Trace.Select(t => t.Step)),
+                    $"{run}: trace [{string.Join(",", r.Trace.Select(t => t.Step))}], 1 thread: [{string.Join(",", f.Trace.Select(t => t.Step))}]");
+            }
+            else
+            {
+                first = r;
+                if (r.Stats.States < states && badDepth < 0) Interlocked.Increment(ref _pruned);
+            }
+        }
+    }
+
+    /// <summary>The trace is a path of the model from its initial state, each step enabled where it
+    /// is taken, ending in a state of the reported kind.</summary>
+    static void Replays(AgentModel model, CheckResult<AgentModel.State, byte> r, bool checkDeadlock, int nearest, string run)
+    {
+        That(r.Trace.Count >= nearest, $"{run}: a trace of {r.Trace.Count} steps, shorter than the nearest bad state ({nearest})");
+        var s = model.Initial();
+        var steps = new byte[Math.Max(1, model.MaxSteps)];
+        for (int i = 0; i < r.Trace.Count; i++)
+        {
+            var step = r.Trace[i].Step;
+            int n = model.Enabled(s, steps);
+            That(steps.AsSpan(0, n).Contains(step), $"{run}: step {i + 1} (move {step}) is not enabled there");
+            model.Apply(ref s, step);
+            That(StateEquals(s, r.Trace[i].After), $"{run}: step {i + 1} records another state than it leads to");
+        }
+        if (r.Verdict == Verdict.Violated)
+            That(model.Violated(s) == r.Invariant, $"{run}: reports inv{r.Invariant}, the trace's end breaks {model.Violated(s)}");
+        else
+        {
+            That(r.Verdict == Verdict.Deadlock && checkDeadlock, $"{run}: {r.Verdict}");
+            That(model.Enabled(s, steps) == 0 && !model.IsFinal(s), $"{run}: a deadlock reported in a state with steps or final");
+        }
+    }
+
+    static bool StateEquals(AgentModel.State a, AgentModel.State b) =>
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<AgentModel.State>(ref a))
+            .SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<AgentModel.State>(ref b)));
+
+    static void That(bool ok, string message)
+    {
+        if (!ok) throw new Xunit.Sdk.XunitException(message);
+    }
+
+    /// <summary>Bernstein's conditions, which the KVM footprint tests rely on.</summary>
+    [Theory]
+    [InlineData(0b0011, 0b0001, 0b1100, 0b0100, true)]   // disjoint
+    [InlineData(0b0011, 0b0001, 0b0010, 0b0000, true)]   // both only read component 1
+    [InlineData(0b0011, 0b0001, 0b0001, 0b0000, false)]  // the second reads what the first writes
+    [InlineData(0b0010, 0b0000, 0b0011, 0b0001, true)]   // the second writes component 0, which the first does not touch
+    [InlineData(0b0001, 0b0000, 0b0000, 0b0001, false)]  // the second writes what the first reads
+    [InlineData(0b0001, 0b0000, 0b0010, 0b0010, true)]
+    [InlineData(0b0001, 0b0001, 0b0010, 0b0001, false)]  // both write component 0
+    public void Independence_is_Bernsteins(ulong reads1, ulong writes1, ulong reads2, ulong writes2, bool independent)
+    {
+        var a = new Footprint(reads1, writes1);
+        var b = new Footprint(reads2, writes2);
+        Assert.Equal(independent, a.IndependentOf(b));
+        Assert.Equal(independent, b.IndependentOf(a));
+    }
+}
