@@ -1,0 +1,200 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using CsCheck;
+using NestedApic.Checking;
+
+namespace NestedApic.Tests.Checking;
+
+[InlineArray(24)] public struct Bytes24 { byte _b; }
+
+/// <summary>
+/// The compressed store below the checker, driven directly: a random layout (components, groups
+/// named "g.part", zero components), random walks of states in which a child changes a few
+/// components of its parent, each child encoded against its parent with a scratch index buffer
+/// that still holds the previous state's indices (as the checker's batch buffers do). Equal states
+/// must get equal keys, different states different keys, and every key must decode to its state.
+/// Then the two tables' arenas past their first 16 chunks, and on two threads at once.
+/// </summary>
+public class StoreTests
+{
+    public struct State { public Bytes24 B; }
+
+    /// <summary>A layout of 24 bytes: cuts at sorted distinct offsets, each named into one of a few
+    /// groups (or none), some declared zero.</summary>
+    sealed record LayoutSpec(int[] Cuts, int[] Groups, bool[] Zero, int Values, ulong Seed)
+    {
+        public StateLayout Build()
+        {
+            var b = new StateLayout.Builder(24);
+            for (int i = 0; i < Cuts.Length; i++)
+            {
+                string name = Groups[i] < 0 ? $"c{i}" : $"g{Groups[i]}.c{i}";
+                if (Zero[i] && i > 0) b.Zero(Cuts[i], name); else b.Cut(Cuts[i], name);
+            }
+            return b.Build();
+        }
+    }
+
+    static readonly Gen<LayoutSpec> Layouts =
+        from n in Gen.Int[1, 10]
+        from rest in Gen.Int[1, 23].HashSet[n - 1]
+        from groups in Gen.Int[-1, 3].Array[n]
+        from zero in Gen.Frequency((5, Gen.Const(false)), (1, Gen.Const(true))).Array[n]
+        from values in Gen.Int[2, 6]
+        from seed in Gen.ULong
+        select new LayoutSpec([0, .. rest.Order()], groups, zero, values, seed);
+
+    [Fact]
+    public void Keys_are_exact_and_decode_to_their_states() =>
+        Layouts.SampleFixed(RoundTrips, "0000000000s1", 300);
+
+    static void RoundTrips(LayoutSpec spec)
+    {
+        var layout = spec.Build();
+        var store = new StateStore<State>(layout);
+        var comps = layout.Components;
+        var rng = new Random(unchecked((int)spec.Seed));
+        var blocks = new IndexBlock[store.TableCount];
+        using var pool = new WorkerPool(1);
+        var keys = new Dictionary<string, ulong>();
+        var byKey = new Dictionary<ulong, string>();
+        var idx = new int[store.IndexCount];
+        var states = new List<(State S, int[] Idx)>();
+
+        State Random(State from)
+        {
+            var s = from;
+            var bytes = MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref s, 1));
+            // A few components take one of a few values, so children share most of their parent.
+            int changes = 1 + rng.Next(3);
+            for (int k = 0; k < changes; k++)
+            {
+                var c = comps[rng.Next(comps.Count)];
+                if (c.Zero) continue;
+                byte v = (byte)rng.Next(spec.Values);
+                for (int i = 0; i < c.Length; i++) bytes[c.Offset + i] = (byte)(v * (i + 1));
+            }
+            return s;
+        }
+
+        void Record(State s, ulong key)
+        {
+            Assert.NotEqual(0UL, key);
+            string hex = Convert.ToHexString(MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref s, 1)));
+            if (keys.TryGetValue(hex, out var k)) Assert.True(k == key, $"one state, two keys {k:x} and {key:x}: {hex}\n{string.Join(", ", comps)}");
+            else
+            {
+                Assert.True(byKey.TryAdd(key, hex), $"key {key:x} for two states {hex} and {(byKey.TryGetValue(key, out var o) ? o : "")}\n{string.Join(", ", comps)}");
+                keys[hex] = key;
+            }
+            var back = default(State);
+            var backIdx = new int[store.IndexCount];
+            store.Decode(key, ref back, backIdx);
+            Assert.True(MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref back, 1)).SequenceEqual(MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref s, 1))),
+                $"key {key:x} decodes to another state than {hex}\n{string.Join(", ", comps)}");
+            states.Add((s, backIdx));
+        }
+
+        var root = Random(default);
+        Record(root, store.EncodeFresh(root, idx, blocks));
+        for (int i = 0; i < 3000; i++)
+        {
+            var (parent, parentIdx) = states[rng.Next(states.Count)];
+            var child = Random(parent);
+            ulong key;
+            // idx keeps what the last encode left in it (the checker reuses its buffers).
+            while ((key = store.Encode(child, parent, parentIdx, idx, blocks)) == 0)
+                Assert.True(store.GrowAsNeeded(_ => true, pool) > 0, "a table was full and none grew");
+            Record(child, key);
+        }
+    }
+
+    /// <summary>Past the 16 chunks an interning table starts with (values of 4 KiB: 16 to a chunk),
+    /// every value still reads back.</summary>
+    [Fact]
+    public void Intern_table_arena_grows_past_its_first_chunks()
+    {
+        var t = new InternTable(4096);
+        var block = new IndexBlock();
+        var value = new byte[4096];
+        var index = new long[600];
+        for (int i = 0; i < index.Length; i++)
+        {
+            BitConverter.TryWriteBytes(value, i);
+            while ((index[i] = t.Intern(value, ref block)) < 0)
+            {
+                Assert.True(t.NeedsGrowth);
+                t.Grow();
+            }
+        }
+        for (int i = 0; i < index.Length; i++)
+        {
+            Assert.Equal(i, BitConverter.ToInt32(t.Value(index[i])));
+            BitConverter.TryWriteBytes(value, i);
+            Assert.Equal(index[i], t.Intern(value, ref block));
+        }
+        Assert.Equal(index.Length, index.Distinct().Count());
+    }
+
+    /// <summary>Two threads intern distinct values at once, each into its own blocks: chunks are
+    /// added by whichever thread reaches them first and none may be replaced under the other.
+    /// Between rounds (here: when one is full) the table grows, as the checker does.</summary>
+    [Fact]
+    public void Intern_table_two_threads_keep_every_value()
+    {
+        var t = new InternTable(512);
+        const int PerThread = 4000;
+        var got = new long[2, PerThread];
+        var next = new int[2];
+        var blocks = new IndexBlock[2];
+        while (next[0] < PerThread || next[1] < PerThread)
+        {
+            Parallel.For(0, 2, th =>
+            {
+                var value = new byte[512];
+                for (; next[th] < PerThread; next[th]++)
+                {
+                    BitConverter.TryWriteBytes(value, th * PerThread + next[th]);
+                    long i = t.Intern(value, ref blocks[th]);
+                    if (i < 0) return;
+                    got[th, next[th]] = i;
+                }
+            });
+            if (next[0] < PerThread || next[1] < PerThread) t.Grow();
+        }
+        for (int th = 0; th < 2; th++)
+            for (int k = 0; k < PerThread; k++)
+                Assert.Equal(th * PerThread + k, BitConverter.ToInt32(t.Value(got[th, k])));
+    }
+
+    /// <summary>The pair table past its 16 first chunks of 8,192 pairs, on two threads: every
+    /// index gives its pair back, and a pair interned again gives its index.</summary>
+    [Fact]
+    public void Node_table_keeps_every_pair_past_its_first_chunks()
+    {
+        var t = new NodeTable();
+        const int PerThread = 80_000;
+        var got = new long[2, PerThread];
+        var next = new int[2];
+        var blocks = new IndexBlock[2];
+        while (next[0] < PerThread || next[1] < PerThread)
+        {
+            Parallel.For(0, 2, th =>
+            {
+                for (; next[th] < PerThread; next[th]++)
+                {
+                    long i = t.Intern(th, next[th], ref blocks[th]);
+                    if (i < 0) return;
+                    got[th, next[th]] = i;
+                }
+            });
+            if (next[0] < PerThread || next[1] < PerThread) t.Grow();
+        }
+        for (int th = 0; th < 2; th++)
+            for (int k = 0; k < PerThread; k += 7)
+            {
+                Assert.Equal((th, k), t.Pair(got[th, k]));
+                Assert.Equal(got[th, k], t.Intern(th, k, ref blocks[th]));
+            }
+    }
+}
