@@ -33,6 +33,9 @@ public class StoreTests
             }
             return b.Build();
         }
+
+        public override string ToString() =>
+            $"cuts [{string.Join(",", Cuts)}], groups [{string.Join(",", Groups)}], zero [{string.Join(",", Zero)}], {Values} values, seed {Seed}";
     }
 
     static readonly Gen<LayoutSpec> Layouts =
