@@ -93,6 +93,14 @@ public class CompressedEngineTests
         Assert.Equal(512L << 20, Memory.ParseSize("512M"));
         Assert.Equal(16L << 30, Memory.ParseSize("16G"));
         Assert.Equal(3L << 29, Memory.ParseSize("1.5g"));
+        // No overflow on hostile sizes; the largest accepted is half of long's range.
+        Assert.Null(Memory.ParseSize("99999999T"));
+        Assert.Equal(long.MaxValue / 2, Memory.ParseSize($"{long.MaxValue / 2}"));
+        Assert.Equal("1 GiB", Memory.Format(1L << 30));
+        Assert.Equal("1.5 GiB", Memory.Format(3L << 29));
+        Assert.Equal("1 MiB", Memory.Format(1L << 20));
+        Assert.Equal("300 MiB", Memory.Format(300L << 20));
+        Assert.Equal("512 KiB", Memory.Format(512L << 10));
         Assert.Equal(4096, Memory.ParseSize("4096"));
         Assert.Null(Memory.ParseSize("12Q"));
         Assert.Null(Memory.ParseSize("0"));

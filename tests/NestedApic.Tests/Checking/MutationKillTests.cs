@@ -218,4 +218,46 @@ public class MutationKillTests
         Assert.Equal(Verdict.Violated, r.Verdict);
         Assert.Equal(new byte[] { 1, 3 }, r.Trace.Select(t => t.Step));
     }
+
+    /// <summary>Step ordinal 255 and a count of exactly 255 kept children are the first values
+    /// ParentLinks escapes (a byte of 255 means "look in the escape table"): the root of each graph
+    /// has 300 or 255 successors, and the one reached by ordinal 255, or one among exactly 255
+    /// children, has the violating child, so the trace is rebuilt through those links.</summary>
+    [Theory]
+    [InlineData(300, 256, 1)]
+    [InlineData(300, 256, 2)]
+    [InlineData(255, 11, 1)]
+    [InlineData(255, 11, 2)]
+    public void Parent_links_escape_exactly_255(int fanOut, int bad, int threads)
+    {
+        int last = fanOut + 1;
+        var succ = new int[last + 1][];
+        succ[0] = [.. Enumerable.Range(1, fanOut)];
+        for (int v = 1; v <= last; v++) succ[v] = v == bad ? [last] : [];
+        var violating = Enumerable.Repeat((sbyte)-1, last + 1).ToArray();
+        violating[last] = 0;
+        var g = new Oracle.ExplicitGraph(succ, violating, Enumerable.Repeat(true, last + 1).ToArray());
+        var r = Checker.Run<Oracle.GraphModel, Oracle.GraphModel.Node, int>(new Oracle.GraphModel(g), new CheckOptions { Threads = threads });
+        Assert.Equal(Verdict.Violated, r.Verdict);
+        Assert.Equal([bad, last], r.Trace.Select(t => t.Step));
+    }
+
+    /// <summary>More keys claimed in one round than the owner table's 16,384 slots hold: 200
+    /// parents with 100 new children each, on 2 threads. The table must grow mid-round (a thread
+    /// that took its room without counting it would fill it and probe forever).</summary>
+    [Fact]
+    public void Owner_table_grows_when_a_round_claims_more_than_it_holds()
+    {
+        const int Parents = 200, Children = 100;
+        int n = 1 + Parents + Parents * Children;
+        var succ = new int[n][];
+        succ[0] = [.. Enumerable.Range(1, Parents)];
+        for (int p = 0; p < Parents; p++) succ[1 + p] = [.. Enumerable.Range(1 + Parents + p * Children, Children)];
+        for (int v = 1 + Parents; v < n; v++) succ[v] = [];
+        var g = new Oracle.ExplicitGraph(succ, Enumerable.Repeat((sbyte)-1, n).ToArray(), Enumerable.Repeat(true, n).ToArray());
+        var r = Checker.Run<Oracle.GraphModel, Oracle.GraphModel.Node, int>(new Oracle.GraphModel(g), new CheckOptions { Threads = 2 });
+        Assert.Equal(Verdict.Holds, r.Verdict);
+        Assert.Equal(n, r.Stats.States);
+        Assert.Equal(n - 1, r.Stats.Transitions);
+    }
 }

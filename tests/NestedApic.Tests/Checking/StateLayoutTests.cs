@@ -33,6 +33,38 @@ public class StateLayoutTests
         Assert.Throws<FormatException>(() => l.Decode<AlternatingBit.State>([.. wire.AsSpan(0, n), 0x80]));
     }
 
+    /// <summary>Runs longer than one token holds (128 zero or literal bytes) are split; a form cut
+    /// at a token boundary, a token that overruns its component and bytes after the last
+    /// component are format errors, not crashes; a layout's cuts must lie inside the state.</summary>
+    [Fact]
+    public void Wire_form_splits_long_runs_and_rejects_malformed_forms()
+    {
+        var l = new StateLayout.Builder(256).Cut(0, "all").Build();
+        var s = default(Bytes256);
+        for (int i = 200; i < 256; i++) s[i] = (byte)i;       // 200 zeros, then 56 literals
+        var wire = new byte[l.MaxEncodedLength];
+        int n = l.Encode(s, wire);
+        Assert.Equal([0x80 | 127, 0x80 | 71, 55], wire[..3]);
+        Assert.Equal(3 + 56, n);
+        Assert.True(l.Decode<Bytes256>(wire.AsSpan(0, n)).SequenceEqualTo(s));
+        var literals = default(Bytes256);
+        for (int i = 0; i < 256; i++) literals[i] = (byte)(i | 1);
+        n = l.Encode(literals, wire);
+        Assert.Equal(256 + 2, n);
+        Assert.True(n <= l.MaxEncodedLength);
+        Assert.True(l.Decode<Bytes256>(wire.AsSpan(0, n)).SequenceEqualTo(literals));
+        var e = Assert.Throws<FormatException>(() => l.Decode<Bytes256>([0x80 | 127]));  // ends after a whole token
+        Assert.Contains("ends inside component all", e.Message);
+        e = Assert.Throws<FormatException>(() => l.Decode<Bytes256>([0x80 | 127, 0x80 | 126, 0x80 | 1]));
+        Assert.Contains("overruns component all", e.Message);
+        e = Assert.Throws<FormatException>(() => l.Decode<Bytes256>([0x80 | 127, 0x80 | 127, 7]));
+        Assert.Contains("1 bytes after the last component", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new StateLayout.Builder(8).Cut(-1, "x"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new StateLayout.Builder(8).Cut(8, "x"));
+        Assert.Throws<ArgumentException>(() => new StateLayout.Builder(8).Cut(0, "x").Cut(0, "y"));
+        Assert.Throws<InvalidOperationException>(() => new StateLayout.Builder(8).Cut(4, "x").Build());
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
@@ -59,4 +91,12 @@ public class StateLayoutTests
         s.Vcpus[3].L1If = true;
         Assert.Throws<InvalidOperationException>(() => l.Encode(s, wire));
     }
+}
+
+[System.Runtime.CompilerServices.InlineArray(256)]
+public struct Bytes256
+{
+    byte _b;
+    public readonly bool SequenceEqualTo(Bytes256 other) => Same(this, other);
+    static bool Same(Bytes256 a, Bytes256 b) => ((ReadOnlySpan<byte>)a).SequenceEqual(b);
 }
