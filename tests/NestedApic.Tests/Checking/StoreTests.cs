@@ -59,8 +59,8 @@ public class StoreTests
         var rng = new Random(unchecked((int)spec.Seed));
         var blocks = new IndexBlock[store.TableCount];
         using var pool = new WorkerPool(1);
-        var keys = new Dictionary<string, ulong>();
-        var byKey = new Dictionary<ulong, string>();
+        var keys = new Dictionary<State, ulong>(Comparer.Instance);
+        var byKey = new Dictionary<ulong, State>();
         var idx = new int[store.IndexCount];
         var states = new List<(State S, int[] Idx)>();
 
@@ -83,18 +83,16 @@ public class StoreTests
         void Record(State s, ulong key)
         {
             Assert.NotEqual(0UL, key);
-            string hex = Convert.ToHexString(MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref s, 1)));
-            if (keys.TryGetValue(hex, out var k)) Assert.True(k == key, $"one state, two keys {k:x} and {key:x}: {hex}\n{string.Join(", ", comps)}");
+            if (keys.TryGetValue(s, out var k)) { if (k != key) Assert.Fail($"one state, two keys {k:x} and {key:x}: {Hex(s)}\n{string.Join(", ", comps)}"); }
             else
             {
-                Assert.True(byKey.TryAdd(key, hex), $"key {key:x} for two states {hex} and {(byKey.TryGetValue(key, out var o) ? o : "")}\n{string.Join(", ", comps)}");
-                keys[hex] = key;
+                if (!byKey.TryAdd(key, s)) Assert.Fail($"key {key:x} for two states {Hex(s)} and {Hex(byKey[key])}\n{string.Join(", ", comps)}");
+                keys[s] = key;
             }
             var back = default(State);
             var backIdx = new int[store.IndexCount];
             store.Decode(key, ref back, backIdx);
-            Assert.True(MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref back, 1)).SequenceEqual(MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref s, 1))),
-                $"key {key:x} decodes to another state than {hex}\n{string.Join(", ", comps)}");
+            if (!Comparer.Instance.Equals(back, s)) Assert.Fail($"key {key:x} decodes to another state than {Hex(s)}\n{string.Join(", ", comps)}");
             states.Add((s, backIdx));
         }
 
@@ -109,6 +107,21 @@ public class StoreTests
             while ((key = store.Encode(child, parent, parentIdx, idx, blocks)) == 0)
                 Assert.True(store.GrowAsNeeded(_ => true, pool) > 0, "a table was full and none grew");
             Record(child, key);
+        }
+    }
+
+    static string Hex(State s) => Convert.ToHexString(MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref s, 1)));
+
+    sealed class Comparer : IEqualityComparer<State>
+    {
+        public static readonly Comparer Instance = new();
+        public bool Equals(State a, State b) =>
+            MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref a, 1)).SequenceEqual(MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref b, 1)));
+        public int GetHashCode(State s)
+        {
+            var h = new HashCode();
+            h.AddBytes(MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref s, 1)));
+            return h.ToHashCode();
         }
     }
 
