@@ -59,7 +59,7 @@ public class StoreTests
         var rng = new Random(unchecked((int)spec.Seed));
         var blocks = new IndexBlock[store.TableCount];
         using var pool = new WorkerPool(1);
-        var keys = new Dictionary<State, ulong>(Comparer.Instance);
+        var keys = new Dictionary<State, ulong>(BytesComparer<State>.Instance);
         var byKey = new Dictionary<ulong, State>();
         var idx = new int[store.IndexCount];
         var states = new List<(State S, int[] Idx)>();
@@ -92,7 +92,7 @@ public class StoreTests
             var back = default(State);
             var backIdx = new int[store.IndexCount];
             store.Decode(key, ref back, backIdx);
-            if (!Comparer.Instance.Equals(back, s)) Assert.Fail($"key {key:x} decodes to another state than {Hex(s)}\n{string.Join(", ", comps)}");
+            if (!BytesComparer<State>.Instance.Equals(back, s)) Assert.Fail($"key {key:x} decodes to another state than {Hex(s)}\n{string.Join(", ", comps)}");
             states.Add((s, backIdx));
         }
 
@@ -111,19 +111,6 @@ public class StoreTests
     }
 
     static string Hex(State s) => Convert.ToHexString(MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref s, 1)));
-
-    sealed class Comparer : IEqualityComparer<State>
-    {
-        public static readonly Comparer Instance = new();
-        public bool Equals(State a, State b) =>
-            MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref a, 1)).SequenceEqual(MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref b, 1)));
-        public int GetHashCode(State s)
-        {
-            var h = new HashCode();
-            h.AddBytes(MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref s, 1)));
-            return h.ToHashCode();
-        }
-    }
 
     /// <summary>Past the 16 chunks an interning table starts with (values of 4 KiB: 16 to a chunk),
     /// every value still reads back.</summary>
@@ -160,24 +147,13 @@ public class StoreTests
     {
         var t = new InternTable(512);
         const int PerThread = 4000;
-        var got = new long[2, PerThread];
-        var next = new int[2];
         var blocks = new IndexBlock[2];
-        while (next[0] < PerThread || next[1] < PerThread)
+        var got = OnTwoThreads(PerThread, (th, k) =>
         {
-            Parallel.For(0, 2, th =>
-            {
-                var value = new byte[512];
-                for (; next[th] < PerThread; next[th]++)
-                {
-                    BitConverter.TryWriteBytes(value, th * PerThread + next[th]);
-                    long i = t.Intern(value, ref blocks[th]);
-                    if (i < 0) return;
-                    got[th, next[th]] = i;
-                }
-            });
-            if (next[0] < PerThread || next[1] < PerThread) t.Grow();
-        }
+            var value = new byte[512];
+            BitConverter.TryWriteBytes(value, th * PerThread + k);
+            return t.Intern(value, ref blocks[th]);
+        }, t.Grow);
         for (int th = 0; th < 2; th++)
             for (int k = 0; k < PerThread; k++)
                 Assert.Equal(th * PerThread + k, BitConverter.ToInt32(t.Value(got[th, k])));
@@ -190,27 +166,36 @@ public class StoreTests
     {
         var t = new NodeTable();
         const int PerThread = 80_000;
-        var got = new long[2, PerThread];
-        var next = new int[2];
         var blocks = new IndexBlock[2];
-        while (next[0] < PerThread || next[1] < PerThread)
-        {
-            Parallel.For(0, 2, th =>
-            {
-                for (; next[th] < PerThread; next[th]++)
-                {
-                    long i = t.Intern(th, next[th], ref blocks[th]);
-                    if (i < 0) return;
-                    got[th, next[th]] = i;
-                }
-            });
-            if (next[0] < PerThread || next[1] < PerThread) t.Grow();
-        }
+        var got = OnTwoThreads(PerThread, (th, k) => t.Intern(th, k, ref blocks[th]), t.Grow);
         for (int th = 0; th < 2; th++)
             for (int k = 0; k < PerThread; k += 7)
             {
                 Assert.Equal((th, k), t.Pair(got[th, k]));
                 Assert.Equal(got[th, k], t.Intern(th, k, ref blocks[th]));
             }
+    }
+
+    /// <summary>Threads 0 and 1 each insert their items 0..n-1 (<paramref name="insert"/> gives the
+    /// index, or -1 when the table is full); when both stop, the table grows between "rounds" and
+    /// they go on. Returns each item's index.</summary>
+    static long[,] OnTwoThreads(int n, Func<int, int, long> insert, Action grow)
+    {
+        var got = new long[2, n];
+        var next = new int[2];
+        while (next[0] < n || next[1] < n)
+        {
+            Parallel.For(0, 2, th =>
+            {
+                for (; next[th] < n; next[th]++)
+                {
+                    long i = insert(th, next[th]);
+                    if (i < 0) return;
+                    got[th, next[th]] = i;
+                }
+            });
+            if (next[0] < n || next[1] < n) grow();
+        }
+        return got;
     }
 }

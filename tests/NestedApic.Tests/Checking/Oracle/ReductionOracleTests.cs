@@ -73,7 +73,7 @@ public class ReductionOracleTests
     /// that level), or -1 and every reachable state.</summary>
     static (long States, int FirstBadDepth) Naive(AgentModel model, bool checkDeadlock)
     {
-        var seen = new HashSet<AgentModel.State>(StateComparer.Instance) { model.Initial() };
+        var seen = new HashSet<AgentModel.State>(BytesComparer<AgentModel.State>.Instance) { model.Initial() };
         var level = new List<AgentModel.State> { model.Initial() };
         var steps = new byte[Math.Max(1, model.MaxSteps)];
         int firstBad = -1;
@@ -96,18 +96,6 @@ public class ReductionOracleTests
         return (seen.Count, firstBad);
     }
 
-    sealed class StateComparer : IEqualityComparer<AgentModel.State>
-    {
-        public static readonly StateComparer Instance = new();
-        public bool Equals(AgentModel.State a, AgentModel.State b) => StateEquals(a, b);
-        public int GetHashCode(AgentModel.State s)
-        {
-            var h = new HashCode();
-            h.AddBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<AgentModel.State>(ref s)));
-            return h.ToHashCode();
-        }
-    }
-
     /// <summary>The trace is a path of the model from its initial state, each step enabled where it
     /// is taken, ending in a state of the reported kind.</summary>
     static void Replays(AgentModel model, CheckResult<AgentModel.State, byte> r, bool checkDeadlock, int nearest, string run)
@@ -121,7 +109,7 @@ public class ReductionOracleTests
             int n = model.Enabled(s, steps);
             That(steps.AsSpan(0, n).Contains(step), $"{run}: step {i + 1} (move {step}) is not enabled there");
             model.Apply(ref s, step);
-            That(StateEquals(s, r.Trace[i].After), $"{run}: step {i + 1} records another state than it leads to");
+            That(BytesComparer<AgentModel.State>.Instance.Equals(s, r.Trace[i].After), $"{run}: step {i + 1} records another state than it leads to");
         }
         if (r.Verdict == Verdict.Violated)
             That(model.Violated(s) == r.Invariant, $"{run}: reports inv{r.Invariant}, the trace's end breaks {model.Violated(s)}");
@@ -131,10 +119,6 @@ public class ReductionOracleTests
             That(model.Enabled(s, steps) == 0 && !model.IsFinal(s), $"{run}: a deadlock reported in a state with steps or final");
         }
     }
-
-    static bool StateEquals(AgentModel.State a, AgentModel.State b) =>
-        System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<AgentModel.State>(ref a))
-            .SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<AgentModel.State>(ref b)));
 
     static void That(bool ok, string message)
     {
