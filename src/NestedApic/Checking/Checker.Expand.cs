@@ -21,10 +21,10 @@ public sealed partial class Checker<TModel, TState, TStep>
         public readonly int[] BatchIdx = new int[Checker<TModel, TState, TStep>.Batch * store.IndexCount];
         public readonly IndexBlock[] Blocks = new IndexBlock[store.TableCount + RootSet.Shards + 1];
         public readonly int[] ParentIdx = new int[store.IndexCount], Idx = new int[store.IndexCount];
-        public ulong[] Keys = new ulong[1024];
-        public int[] Slots = new int[1024], Parents = new int[1024], Steps = new int[1024];
+        public ulong[] Keys = new ulong[64];
+        public int[] Slots = new int[64], Parents = new int[64], Steps = new int[64];
         public int Count, Kept;
-        public byte[] Counts = new byte[256], StepBytes = new byte[1024];
+        public byte[] Counts = new byte[64], StepBytes = new byte[64];
         public Dictionary<int, int>? BigCounts, BigSteps;
         public long Transitions, Reduced, Skipped;
         /// <summary>The parent whose ample successors are being inserted, and whether one of them

@@ -90,7 +90,7 @@ public sealed partial class Checker<TModel, TState, TStep>
             while (pos < _frontier.Count)
             {
                 if (_o.Cancel.IsCancellationRequested) return Finished(initial, StopReason.Cancelled, _frontier.Count - pos + _next.Count);
-                SampleResident();
+                SampleResident(always: false);
                 if (!GrowTables()) return Finished(initial, MemoryStop, _frontier.Count - pos + _next.Count);
                 int round = (int)Math.Min(_frontier.Count - pos, RoundParents);
                 if (!Affordable(RoundBytes(round))) return Finished(initial, MemoryStop, _frontier.Count - pos + _next.Count);
@@ -146,10 +146,16 @@ public sealed partial class Checker<TModel, TState, TStep>
     bool _machineLow;
     int _samples;
 
-    /// <summary>Reads the resident set (a /proc read) once a round; within the round the
-    /// accounting's growth since then is added to it.</summary>
-    void SampleResident()
+    /// <summary>Reads the resident set (a /proc read) before a round once the accounting has grown
+    /// by a MiB since the last read, or every 16th round; in between, the accounting's growth since
+    /// the read is added to it. (A read per round cost more than a small model's whole level.)</summary>
+    void SampleResident(bool always = true)
     {
+        if (!always && Accounted() - _accountedThen < 1L << 20 && (_samples & 15) != 0)
+        {
+            _samples++;
+            return;
+        }
         _resident = Memory.WorkingSet;
         _accountedThen = Accounted();
         // A /proc read: every 16th round is often enough (a round adds a few MiB at most).

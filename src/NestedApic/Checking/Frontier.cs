@@ -1,12 +1,17 @@
+using System.Numerics;
+
 namespace NestedApic.Checking;
 
 /// <summary>
 /// One BFS level of state keys (8 bytes each) in chunks: appending never copies, and the chunks of
-/// the level being expanded are dropped as soon as its rounds are past them.
+/// the level being expanded are dropped as soon as its rounds are past them. The first chunk
+/// starts small and doubles up to a full chunk: a search makes a new level per depth, and most
+/// levels of a small model hold a few states (zeroing a full 512 KiB chunk each cost more than
+/// the search of a 50-level chain).
 /// </summary>
 internal sealed class Frontier
 {
-    public const int ChunkBits = 16, ChunkSize = 1 << ChunkBits;
+    public const int ChunkBits = 16, ChunkSize = 1 << ChunkBits, FirstChunk = 256;
     readonly List<ulong[]?> _chunks = [];
     long _count;
 
@@ -22,8 +27,22 @@ internal sealed class Frontier
         while (keys.Length > 0)
         {
             int at = (int)(_count & (ChunkSize - 1));
-            if (at == 0) { _chunks.Add(new ulong[ChunkSize]); Bytes += ChunkSize * sizeof(ulong); }
-            int n = Math.Min(keys.Length, ChunkSize - at);
+            if (at == 0)
+            {
+                int size = _count == 0 ? Math.Min(ChunkSize, Math.Max(FirstChunk, (int)BitOperations.RoundUpToPowerOf2((uint)keys.Length))) : ChunkSize;
+                _chunks.Add(new ulong[size]);
+                Bytes += size * sizeof(ulong);
+            }
+            else if (at == _chunks[^1]!.Length)
+            {
+                // Only the first chunk is ever short: it doubles (or takes what is appended).
+                int size = Math.Min(ChunkSize, Math.Max(at * 2, (int)BitOperations.RoundUpToPowerOf2((uint)(at + keys.Length))));
+                var bigger = new ulong[size];
+                _chunks[^1].AsSpan(0, at).CopyTo(bigger);
+                Bytes += (size - at) * sizeof(ulong);
+                _chunks[^1] = bigger;
+            }
+            int n = Math.Min(keys.Length, _chunks[^1]!.Length - at);
             keys[..n].CopyTo(_chunks[^1].AsSpan(at));
             keys = keys[n..];
             _count += n;
@@ -34,6 +53,6 @@ internal sealed class Frontier
     public void Release(long position)
     {
         for (int c = 0; c < position >> ChunkBits && c < _chunks.Count; c++)
-            if (_chunks[c] is not null) { _chunks[c] = null; Bytes -= ChunkSize * sizeof(ulong); }
+            if (_chunks[c] is { } chunk) { _chunks[c] = null; Bytes -= chunk.Length * sizeof(ulong); }
     }
 }

@@ -17,7 +17,7 @@ public class ReductionRandomTests(ITestOutputHelper output)
         .Order().Select(Universe.Load).Where(u => u.Name != "intel-wide").ToArray();
 
     static readonly byte[] VectorPool = [0x30, 0x50, 0xE0, 0xEC];
-    const long SizeBound = 20_000;
+    const long SizeBound = 6_000;
 
     sealed record Case(Universe Base, int Vcpus, byte[] Vectors, byte[] Budget, string Preset)
     {
@@ -36,7 +36,7 @@ public class ReductionRandomTests(ITestOutputHelper output)
             Enumerable.Range(0, (int)EventKind.Count).Select(k => (byte)(((EventKind)k).IsBounded() && keep[k] && ((EventKind)k).AppliesTo(u.Config.Vendor) ? budget[k] : 0)).ToArray(),
             preset);
 
-    const int Count = 900, Parts = 3;
+    const int Count = 960, Parts = 3;
 
     /// <summary>The counts of the parts that have run in this process.</summary>
     static readonly int[] Totals = new int[7];
