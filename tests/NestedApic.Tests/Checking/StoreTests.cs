@@ -159,6 +159,70 @@ public class StoreTests
                 Assert.Equal(th * PerThread + k, BitConverter.ToInt32(t.Value(got[th, k])));
     }
 
+    /// <summary>Two threads in lockstep (a <see cref="Meeting"/> before every value), values of 4 KiB in a table
+    /// of 1,024 slots: sixteen values to a chunk and four to a block, the two threads' blocks
+    /// alternating, so every eighth step both threads write into a chunk that neither has added
+    /// yet and both may find it missing. The second to add it must keep the first one's chunk
+    /// (<c>??=</c> in AddChunk): a chunk replaced under the other thread loses the value that
+    /// thread wrote. A race, so the test can only make it likely: 30 tables of 55 such chunks.</summary>
+    [Fact]
+    public void Intern_table_chunks_two_threads_add_at_once_keep_both_values()
+    {
+        const int Tables = 30, PerThread = 440, Width = 4096;
+        for (int r = 0; r < Tables; r++)
+        {
+            var t = new InternTable(Width, capacity: 1024);
+            var blocks = new IndexBlock[2];
+            var got = new long[2, PerThread];
+            var meeting = new Meeting();
+            var threads = Enumerable.Range(0, 2).Select(th => new Thread(() =>
+            {
+                var value = new byte[Width];
+                for (int k = 0; k < PerThread; k++)
+                {
+                    BitConverter.TryWriteBytes(value, th * PerThread + k + 1);
+                    meeting.Meet();
+                    got[th, k] = t.Intern(value, ref blocks[th]);
+                }
+            })).ToList();
+            threads.ForEach(x => x.Start());
+            threads.ForEach(x => x.Join());
+            for (int th = 0; th < 2; th++)
+                for (int k = 0; k < PerThread; k++)
+                    if (got[th, k] < 0 || BitConverter.ToInt32(t.Value(got[th, k])) != th * PerThread + k + 1)
+                        Assert.Fail($"table {r}: thread {th}'s value {k} (index {got[th, k]}) did not read back");
+        }
+    }
+
+    /// <summary>The pair table's chunks added by two threads at once: blocks of 256 indices, 32 to
+    /// a chunk of 8,192, and the threads meet at a barrier whenever their block is used up, so both
+    /// refill at once, get adjacent blocks, and write their first pair at once, into a new chunk
+    /// every sixteenth time. As for the interning table above: the second to add a chunk must keep
+    /// the first one's. 50 chunks, each a chance for the race.</summary>
+    [Fact]
+    public void Node_table_chunks_two_threads_add_at_once_keep_both_pairs()
+    {
+        const int PerThread = 50 * 8192 / 2;
+        var t = new NodeTable(capacity: 1 << 19);
+        var blocks = new IndexBlock[2];
+        var got = new long[2, PerThread];
+        var meeting = new Meeting();
+        var threads = Enumerable.Range(0, 2).Select(th => new Thread(() =>
+        {
+            for (int k = 0; k < PerThread; k++)
+            {
+                if (blocks[th].Next == blocks[th].End) meeting.Meet();
+                got[th, k] = t.Intern(th, k, ref blocks[th]);
+            }
+        })).ToList();
+        threads.ForEach(x => x.Start());
+        threads.ForEach(x => x.Join());
+        for (int th = 0; th < 2; th++)
+            for (int k = 0; k < PerThread; k++)
+                if (got[th, k] < 0 || t.Pair(got[th, k]) != (th, k))
+                    Assert.Fail($"thread {th}'s pair {k} (index {got[th, k]}) reads back as {(got[th, k] < 0 ? "nothing" : t.Pair(got[th, k]))}");
+    }
+
     /// <summary>The pair table past its 16 first chunks of 8,192 pairs, on two threads: every
     /// index gives its pair back, and a pair interned again gives its index.</summary>
     [Fact]
@@ -174,6 +238,22 @@ public class StoreTests
                 Assert.Equal((th, k), t.Pair(got[th, k]));
                 Assert.Equal(got[th, k], t.Intern(th, k, ref blocks[th]));
             }
+    }
+
+    /// <summary>Two threads meet here and leave together. It spins (yielding, never sleeping): a
+    /// sleeping barrier wakes its waiter microseconds after the last arrival went on, by when that
+    /// one has added the chunk the two were to race for.</summary>
+    sealed class Meeting
+    {
+        int _arrived, _phase;
+
+        public void Meet()
+        {
+            int p = Volatile.Read(ref _phase);
+            if (Interlocked.Increment(ref _arrived) == 2) { _arrived = 0; Volatile.Write(ref _phase, p + 1); return; }
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _phase) == p) spin.SpinOnce(sleep1Threshold: -1);
+        }
     }
 
     /// <summary>Threads 0 and 1 each insert their items 0..n-1 (<paramref name="insert"/> gives the
