@@ -216,14 +216,7 @@ public class CheckerKillTests
     [InlineData(1)]
     [InlineData(2)]
     public void Another_parent_s_old_successor_does_not_expand_a_state_in_full(int threads)
-    {
-        var r = Checker.Run<BackAndSide, BackAndSide.State, byte>(new BackAndSide(), new CheckOptions { Threads = threads, Reduce = true });
-        Assert.Equal(Verdict.Holds, r.Verdict);
-        Assert.Equal(5, r.Stats.States);
-        Assert.Equal(1, r.Stats.ReducedStates);
-        var full = Checker.Run<BackAndSide, BackAndSide.State, byte>(new BackAndSide(), new CheckOptions { Threads = threads });
-        Assert.Equal(6, full.Stats.States);
-    }
+        => HoldsReducedAndFull<BackAndSide, BackAndSide.State>(new BackAndSide(), threads, states: 5, reduced: 1, full: 6);
 
     /// <summary>Only an earlier round's state counts for the proviso. Level 1 is V1, W, V2 (p = 1,
     /// 4, 2); V1's and V2's ample step (p := 3) both reach Z = (1, 3, 0); W's only step sets y.
@@ -234,13 +227,18 @@ public class CheckerKillTests
     [InlineData(1)]
     [InlineData(2)]
     public void A_successor_stored_earlier_in_the_same_round_is_not_old(int threads)
+        => HoldsReducedAndFull<Diamond, Diamond.State>(new Diamond(), threads, states: 7, reduced: 2, full: 9);
+
+    /// <summary>The reduced search holds with <paramref name="states"/> states, <paramref name="reduced"/>
+    /// of them expanded in part; the full search stores <paramref name="full"/>.</summary>
+    static void HoldsReducedAndFull<M, S>(M model, int threads, long states, long reduced, long full)
+        where M : struct, IModel<S, byte>, IReducibleModel<S, byte> where S : unmanaged
     {
-        var r = Checker.Run<Diamond, Diamond.State, byte>(new Diamond(), new CheckOptions { Threads = threads, Reduce = true });
+        var r = Checker.Run<M, S, byte>(model, new CheckOptions { Threads = threads, Reduce = true });
         Assert.Equal(Verdict.Holds, r.Verdict);
-        Assert.Equal(7, r.Stats.States);
-        Assert.Equal(2, r.Stats.ReducedStates);
-        var full = Checker.Run<Diamond, Diamond.State, byte>(new Diamond(), new CheckOptions { Threads = threads });
-        Assert.Equal(9, full.Stats.States);
+        Assert.Equal(states, r.Stats.States);
+        Assert.Equal(reduced, r.Stats.ReducedStates);
+        Assert.Equal(full, Checker.Run<M, S, byte>(model, new CheckOptions { Threads = threads }).Stats.States);
     }
 
     /// <summary>Both reductions named in the statistics when both are on.</summary>
