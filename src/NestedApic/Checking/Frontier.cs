@@ -3,9 +3,9 @@ using System.Numerics;
 namespace NestedApic.Checking;
 
 /// <summary>
-/// One BFS level of state keys (8 bytes each) in chunks: appending never copies, and the chunks of
-/// the level being expanded are dropped as soon as its rounds are past them. The first chunk
-/// starts small and doubles up to a full chunk: a search makes a new level per depth, and most
+/// One BFS level of state keys (8 bytes each) in chunks, and the chunks of the level being expanded
+/// are dropped as soon as its rounds are past them. The first chunk starts small and doubles up to
+/// a full chunk (the only copying an append does): a search makes a new level per depth, and most
 /// levels of a small model hold a few states (zeroing a full 512 KiB chunk each cost more than
 /// the search of a 50-level chain).
 /// </summary>

@@ -34,7 +34,7 @@ public static class Memory
     {
         // VmHWM straight from /proc: Process.GetCurrentProcess() reads several files and costs
         // more than the whole search of a small model.
-        if (KiB("/proc/self/status", "VmHWM:") is { } hwm) return Math.Max(hwm, Environment.WorkingSet);
+        if (KiB("/proc/self/status", "VmHWM:") is { } hwm) return hwm;
         using var p = Process.GetCurrentProcess();
         return Math.Max(p.PeakWorkingSet64, p.WorkingSet64);
     }
