@@ -20,10 +20,29 @@ public readonly partial struct VmxModel
     /// <see cref="Properties.Diagnosis"/>, or int.MaxValue.</summary>
     int FirstViolation(in KvmState s, int v)
     {
-        foreach (var p in Properties.Diagnosis)
-            if ((_c.CheckedProperties & (1u << (int)p)) != 0 && Breaks(s, v, p)) return (int)p;
+        // Every new state is checked: a vCPU without faults (nearly all) skips the properties
+        // that only read a fault flag.
+        foreach (var p in s.Vcpus[v].Faults == 0 ? _checksWithoutFaults : _checks)
+            if (Breaks(s, v, p)) return (int)p;
         return int.MaxValue;
     }
+
+    /// <summary>The properties checked on Intel, in the order of <see cref="Properties.Diagnosis"/>.</summary>
+    static Property[] Checks(KvmConfig c) =>
+        [.. Properties.Diagnosis.Where(p => p.AppliesTo(CpuVendor.Intel) && (c.CheckedProperties & (1u << (int)p)) != 0)];
+
+    /// <summary>The fault flags whose being set is all a property says, or none.</summary>
+    static Fault FaultOf(Property p) => p switch
+    {
+        Property.KvmCausedVmentryFailure => Fault.BlamedL1 | Fault.Vmcs01EntryFailed,
+        Property.ApicvBeliefIncoherent => Fault.BeliefIncoherent,
+        Property.VectorStuckInService => Fault.VectorStuck,
+        Property.TprThresholdStale => Fault.TprThresholdAboveVtpr,
+        Property.DirtyPageNotLogged => Fault.DirtyNotLogged,
+        Property.KvmWarned => Fault.KvmWarned,
+        Property.InterruptToDisabledApic => Fault.AcceptedWhileDisabled,
+        _ => 0,
+    };
 
     public bool Breaks(in KvmState s, int v, Property p)
     {
@@ -31,10 +50,6 @@ public readonly partial struct VmxModel
         ref readonly var v01 = ref vc.Vmcs01;
         switch (p)
         {
-            case Property.KvmCausedVmentryFailure:
-                return (vc.Faults & (Fault.BlamedL1 | Fault.Vmcs01EntryFailed)) != 0;
-            case Property.ApicvBeliefIncoherent:
-                return (vc.Faults & Fault.BeliefIncoherent) != 0;
             case Property.Vmcs01ApicvStale:
                 return vc.RunningL1 && (v01.PostedInterrupts != vc.ApicvActive || v01.ApicRegVirt != vc.ApicvActive || v01.Vid != vc.ApicvActive);
             case Property.Vmcs02NotOwnedByVmcs12:
@@ -69,22 +84,13 @@ public readonly partial struct VmxModel
             case Property.NotificationVectorWrong:
                 return v01.PostedIntrNv != vc.Pid.Nv
                     || (vc.GuestMode && vc.Vmcs02.PostedInterrupts && vc.Vmcs02.PostedIntrNv == vc.Pid.Nv);
-            case Property.VectorStuckInService:
-                return (vc.Faults & Fault.VectorStuck) != 0;
-            case Property.TprThresholdStale:
-                return (vc.Faults & Fault.TprThresholdAboveVtpr) != 0;
             case Property.ApicAccessAddrStale:
                 return vc.RunningL1 && v01.VirtualizesApicAccesses && v01.ApicAccessPage != s.ApicAccessPage + 1;
             case Property.StaleL1ApicTranslation:
                 return vc.RunningL1 && v01.VirtualizesApicAccesses && vc.L1TlbApicStale;
-            case Property.DirtyPageNotLogged:
-                return (vc.Faults & Fault.DirtyNotLogged) != 0;
-            case Property.KvmWarned:
-                return (vc.Faults & Fault.KvmWarned) != 0;
-            case Property.InterruptToDisabledApic:
-                return (vc.Faults & Fault.AcceptedWhileDisabled) != 0;
+            default:
+                return (vc.Faults & FaultOf(p)) != 0;
         }
-        return false;
     }
 
     static byte HighestOrZero(int v) => v < 0 ? (byte)0 : (byte)v;

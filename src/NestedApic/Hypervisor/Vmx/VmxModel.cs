@@ -16,9 +16,13 @@ public readonly partial struct VmxModel : IKvmModel
     readonly bool[] _vmcs12Valid;
     /// <summary>Whether the vCPUs are interchangeable (KvmSymmetry): a constant of the configuration.</summary>
     readonly bool _symmetric;
+    /// <summary>The checked properties in diagnosis order, and those of them no fault flag decides.</summary>
+    readonly Property[] _checks, _checksWithoutFaults;
 
     public VmxModel(KvmConfig config, in KvmState initial)
     {
+        _checks = Checks(config);
+        _checksWithoutFaults = [.. _checks.Where(p => FaultOf(p) == 0)];
         _c = config;
         _initial = initial;
         _vmcs12Valid = config.Vmcs12s.Select(v => Nested.CheckControls(v) == VmEntryRule.None).ToArray();
