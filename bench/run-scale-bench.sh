@@ -53,7 +53,7 @@ row() {
   awk -v n="$name" -v b="$build" -v c="$code" -v s="$states" -v t="$seconds" -v d="$depth" -v v="$verdict" \
       -v kb="$kb" -v w="$wall" -v u="$user" -v y="$sys" 'BEGIN {
     printf "%-34s %-5s %-8s %4s %11d %6d %9.2f %10.0f %9.0f %8.1f %7.2f %7.2f\n", n, b, v, c, s, d, t, s / t, kb / 1024, kb * 1024 / s, u, y }'
-  echo "$states $seconds" >"$tmp/last"
+  echo "$states $seconds $user $sys" >"$tmp/last"
 }
 header() { printf '%-34s %-5s %-8s %4s %11s %6s %9s %10s %9s %8s %7s %7s\n' run build verdict exit states depth seconds states/s "peak MiB" B/state user sys; }
 
@@ -70,11 +70,19 @@ for rep in $(seq "$reps"); do
   row "intel-wide 2 vCPUs $threads threads" new intel-wide --policy linux-7.0 --threads "$threads" --no-reduce; echo "nN $(cat "$tmp/last")" >>"$tmp/rates"
 done
 # Ratios of states/s: the model grew since BASE (more states), so seconds alone would mislead.
-median() { awk -v k="$1" '$1 == k { print $2 / $3 }' "$tmp/rates" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# median KEY [EXPR]: the median over KEY's rows of EXPR (default states/s) of the fields
+# s (states), t (search seconds), u and y (the process's user and system CPU seconds).
+median() { awk -v k="$1" -v e="${2:-rate}" '$1 == k { s = $2; t = $3; u = $4; y = $5
+    print e == "rate" ? s / t : e == "user" ? u * 1e6 / s : y }' "$tmp/rates" |
+  sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 b1=$(median b1); n1=$(median n1); bN=$(median bN); nN=$(median nN)
 awk -v b1="$b1" -v n1="$n1" -v bN="$bN" -v nN="$nN" -v t="$threads" 'BEGIN {
   printf "median states/s: base 1 thread %.0f, new 1 thread %.0f, base %d threads %.0f, new %d threads %.0f\n", b1, n1, t, bN, t, nN
   printf "states/s, new / base, 1 thread: %.2fx; new %d threads / new 1 thread: %.2fx; base %d threads / base 1 thread: %.2fx\n", n1 / b1, t, nN / n1, t, bN / b1 }'
+# The base's uncompressed 2.4 GB is faulted in by the kernel: on a VM where that is slow, its
+# system time alone can decide the ratio above. Both, so a reader can tell.
+awk -v bu="$(median b1 user)" -v nu="$(median n1 user)" -v by="$(median b1 sys)" -v ny="$(median n1 sys)" 'BEGIN {
+  printf "1 thread, medians: user CPU per state base %.2f us, new %.2f us (%.2fx); system CPU base %.2f s, new %.2f s (page faults)\n", bu, nu, bu / nu, by, ny }'
 
 # What the machine itself allows: $threads independent one-thread searches side by side share
 # nothing but the cores, caches and memory, so their summed states/s over one alone bounds what
