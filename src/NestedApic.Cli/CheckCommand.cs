@@ -14,7 +14,7 @@ namespace NestedApic.Cli;
 /// </summary>
 public static class CheckCommand
 {
-    public const string Usage = "usage: nestedapic check [UNIVERSE.toml|NAME] [--policy P] [--vcpus N] [--threads T] [--depth D] [--max-states N] [--max-memory SIZE] [--json] [--save-trace FILE.scn] [--from FILE.scn] [--no-reduce]";
+    public const string Usage = "usage: nestedapic check [UNIVERSE.toml|NAME] [--policy P] [--vcpus N] [--threads T] [--depth D] [--max-states N] [--max-memory SIZE] [--json] [--save-trace FILE.scn] [--from FILE.scn] [--no-reduce] [--no-chains]";
 
     sealed record Options(string? Universe, string? Policy, int? Vcpus, int Threads, int? Depth, long? MaxStates, bool Json,
         string? SaveTrace = null, string? From = null, string? Html = null)
@@ -24,6 +24,8 @@ public static class CheckCommand
         public bool Exact { get; init; }
         /// <summary>Partial-order reduction (on unless --no-reduce).</summary>
         public bool Reduce { get; init; } = true;
+        /// <summary>Single-step chains within the partial-order reduction (on unless --no-chains).</summary>
+        public bool Chains { get; init; } = true;
         public long? MaxMemory { get; init; }
     }
 
@@ -51,9 +53,10 @@ public static class CheckCommand
         var saveTrace = new Option<string?>("--save-trace") { Description = "write a violation as a scenario that `run` replays" };
         var from = new Option<string?>("--from") { Description = "explore from the state a scenario's steps reach" };
         var noReduce = new Option<bool>("--no-reduce") { Description = "explore every interleaving (no symmetry or partial-order reduction)" };
+        var noChains = new Option<bool>("--no-chains") { Description = "store every state the partial-order reduction reaches (no single-step chains); for measuring what the chains save" };
         var cmd = new Command("check", "Explore every interleaving of a universe's events under a policy; no universe: the built-in suite.")
         {
-            universe, policy, vcpus, threads, depth, maxStates, maxMemory, exact, json, html, saveTrace, from, noReduce,
+            universe, policy, vcpus, threads, depth, maxStates, maxMemory, exact, json, html, saveTrace, from, noReduce, noChains,
         };
         cmd.Validators.Add(r =>
         {
@@ -68,6 +71,7 @@ public static class CheckCommand
             Exact = r.GetValue(exact),
             MaxMemory = r.GetValue(maxMemory) is { } m ? NestedApic.Checking.Memory.ParseSize(m) : null,
             Reduce = !r.GetValue(noReduce),
+            Chains = !r.GetValue(noChains),
         }, io));
         return cmd;
     }
@@ -200,7 +204,7 @@ public static class CheckCommand
     }
 
     static UniverseCheck.Settings Settings(Options o) =>
-        new(o.Threads, o.Depth, o.MaxStates, o.Progress is { } p ? p.Report : null, o.Cancel) { Exact = o.Exact, MaxMemory = o.MaxMemory, Reduce = o.Reduce };
+        new(o.Threads, o.Depth, o.MaxStates, o.Progress is { } p ? p.Report : null, o.Cancel) { Exact = o.Exact, MaxMemory = o.MaxMemory, Reduce = o.Reduce, Chains = o.Chains };
 
     /// <summary>0: the verdict meets the expectation; 1: it does not; 3: a bound or budget (or
     /// Ctrl-C) stopped the search before a verdict.</summary>

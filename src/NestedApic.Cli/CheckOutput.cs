@@ -25,7 +25,7 @@ public static class CheckOutput
         w.WriteLine(r.Stats.CollisionProbability == 0 ? "  states stored exactly: no fingerprint collision possible"
             : $"  probability that a fingerprint collision hid a state: {r.Stats.CollisionProbability:G2} (TLC's optimistic estimate)");
         w.WriteLine(r.Reduction is { } red
-            ? $"  reduction: {red.Kind}: {red.ReducedStates:N0} states expanded partially, {red.SkippedSteps:N0} steps skipped (--no-reduce for the full graph)"
+            ? $"  reduction: {red.Kind}: {red.ReducedStates:N0} states expanded partially, {red.SkippedSteps:N0} steps skipped{(red.ChainedStates > 0 ? $", {red.ChainedStates:N0} states passed in chains, not stored" : "")} (--no-reduce for the full graph)"
             : "  reduction: none (every interleaving explored)");
         if (r.Trace.Count > 0 || r.Verdict == "violated")
         {
@@ -87,6 +87,7 @@ public static class CheckOutput
             ["kind"] = red.Kind,
             ["reduced_states"] = red.ReducedStates,
             ["skipped_steps"] = red.SkippedSteps,
+            ["chained_states"] = red.ChainedStates,
         } : null,
         ["trace_known_shortest"] = r.TraceKnownShortest,
         ["trace"] = new JsonArray(r.Trace.Select(t => (JsonNode)new JsonObject

@@ -28,6 +28,9 @@ public sealed record CheckOptions
     public bool CheckDeadlock { get; init; }
     /// <summary>Partial-order reduction for models that declare footprints (Reduction/AmpleSets).</summary>
     public bool Reduce { get; init; }
+    /// <summary>With <see cref="Reduce"/>: single-step chains (Checker.Chain) store only the
+    /// states where a chain stops.</summary>
+    public bool Chain { get; init; } = true;
     /// <summary>Symmetry reduction for models whose agents are interchangeable (Reduction/ISymmetricModel).</summary>
     public bool Symmetry { get; init; }
     /// <summary>Called between rounds, at most every <see cref="ProgressInterval"/>.</summary>
@@ -51,6 +54,10 @@ public sealed record Statistics
     /// <summary>States expanded with a reduced (ample) set of steps, and the steps so skipped.</summary>
     public long ReducedStates { get; init; }
     public long SkippedSteps { get; init; }
+    /// <summary>States a single-step chain passed without storing them (Checker.Chain), counted
+    /// once per pass.</summary>
+    public long ChainedStates { get; init; }
+    /// <summary>The deepest level; with single-step chains, the largest depth in steps of a stored state.</summary>
     public int Depth { get; init; }
     public long Queue { get; init; }
     public double Seconds { get; init; }

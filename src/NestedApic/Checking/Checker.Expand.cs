@@ -15,18 +15,18 @@ public sealed partial class Checker<TModel, TState, TStep>
         public int Next, NextStep;
         /// <summary>Parents before this one had their transitions counted and deadlock checked.</summary>
         public int Counted;
-        public bool Full;
+        public bool Full, BoundHit;
         public Pending[]? Batch;
         /// <summary>The batch's component indices, <see cref="StateStore{TState}.IndexCount"/> a state.</summary>
         public readonly int[] BatchIdx = new int[Checker<TModel, TState, TStep>.Batch * store.IndexCount];
         public readonly IndexBlock[] Blocks = new IndexBlock[store.TableCount + RootSet.Shards + 1];
         public readonly int[] ParentIdx = new int[store.IndexCount], Idx = new int[store.IndexCount];
         public ulong[] Keys = new ulong[64];
-        public int[] Slots = new int[64], Parents = new int[64], Steps = new int[64];
+        public int[] Slots = new int[64], Parents = new int[64], Steps = new int[64], Depths = new int[64];
         public int Count, Kept;
         public byte[] Counts = new byte[64], StepBytes = new byte[64];
         public Dictionary<int, int>? BigCounts, BigSteps;
-        public long Transitions, Reduced, Skipped;
+        public long Transitions, Reduced, Skipped, Chained;
         /// <summary>The parent whose ample successors are being inserted, and whether one of them
         /// was stored by an earlier round (the reduction's cycle proviso, AmpleSets C3).</summary>
         public int ProvisoParent = -1;
@@ -41,19 +41,20 @@ public sealed partial class Checker<TModel, TState, TStep>
         {
             From = Next = from; To = to;
             NextStep = 0; Counted = from; Full = false;
-            Count = Kept = 0; Transitions = Reduced = Skipped = 0; ProvisoParent = -1; ProvisoOld = false; Deadlock = -1; ViolationKey = 0;
+            BoundHit = false;
+            Count = Kept = 0; Transitions = Reduced = Skipped = Chained = 0; ProvisoParent = -1; ProvisoOld = false; Deadlock = -1; ViolationKey = 0;
             BigCounts?.Clear(); BigSteps?.Clear();
             if (Counts.Length < to - from) Counts = new byte[to - from];
         }
 
-        public void Push(ulong key, int slot, int parent, int step)
+        public void Push(ulong key, int slot, int parent, int step, int depth)
         {
             if (Count == Keys.Length)
             {
                 int n = Count * 2;
-                Array.Resize(ref Keys, n); Array.Resize(ref Slots, n); Array.Resize(ref Parents, n); Array.Resize(ref Steps, n);
+                Array.Resize(ref Keys, n); Array.Resize(ref Slots, n); Array.Resize(ref Parents, n); Array.Resize(ref Steps, n); Array.Resize(ref Depths, n);
             }
-            Keys[Count] = key; Slots[Count] = slot; Parents[Count] = parent; Steps[Count++] = step;
+            Keys[Count] = key; Slots[Count] = slot; Parents[Count] = parent; Depths[Count] = depth; Steps[Count++] = step;
         }
 
         /// <summary>The step by which parent <paramref name="parent"/> (relative to the round) reached <paramref name="key"/>.</summary>
@@ -103,7 +104,7 @@ public sealed partial class Checker<TModel, TState, TStep>
         }
         slices.CopyTo(_todo, 0);
         _pool.Run(used == 1 ? 1 : slices.Length, _keepOne);
-        foreach (var s in slices) { _transitions += s.Transitions; _reduced += s.Reduced; _skipped += s.Skipped; }
+        foreach (var s in slices) { _transitions += s.Transitions; _reduced += s.Reduced; _skipped += s.Skipped; _chained += s.Chained; _boundHit |= s.BoundHit; }
         return true;
     }
 
@@ -124,6 +125,8 @@ public sealed partial class Checker<TModel, TState, TStep>
         Span<TStep> steps = max <= 256 ? stackalloc TStep[max] : new TStep[max];
         Span<int> order = _reducer is null ? default : max <= 256 ? stackalloc int[max] : new int[max];
         Span<byte> perm = stackalloc byte[AmpleSets.MaxAgents];
+        Span<TStep> chainSteps = !_chain ? default : max <= 256 ? stackalloc TStep[max] : new TStep[max];
+        Span<int> chainOrder = !_chain ? default : max <= 256 ? stackalloc int[max] : new int[max];
         bool deadlocks = _o.CheckDeadlock;
         bool onlyDeadlocks = _pending is not null;
         var store = _store;
@@ -137,6 +140,9 @@ public sealed partial class Checker<TModel, TState, TStep>
             long level = pos + i;
             store.Decode(_frontier[level], ref parent, sl.ParentIdx);
             int n = Successors(parent, steps);
+            // A chained state can reach the depth bound before its level does: it stays unexpanded.
+            int depth = _chain ? _depthsNow[level] : 0;
+            if (depth >= _o.MaxDepth) { sl.BoundHit |= n > 0; continue; }
             if (i >= sl.Counted)
             {
                 if (n == 0 && deadlocks && !model.IsFinal(parent))
@@ -175,6 +181,8 @@ public sealed partial class Checker<TModel, TState, TStep>
                 // The batch's zero tail stays zero (a model writing there is caught in Encode).
                 Unsafe.CopyBlockUnaligned(ref Unsafe.As<TState, byte>(ref e.State), ref Unsafe.As<TState, byte>(ref parent), (uint)covered);
                 model.Apply(ref e.State, steps[k]);
+                e.Depth = depth + 1;
+                if (_chain) { int len = Chain(ref e.State, chainSteps, chainOrder, _o.MaxDepth - e.Depth); sl.Chained += len; e.Depth += len; }
                 _symmetry?.Canonicalize(ref e.State, perm);
                 e.Parent = i; e.Step = k; e.Seq = j;
                 if (!store.EncodeLower(e.State, parent, sl.ParentIdx, sl.BatchIdx.AsSpan(b * store.IndexCount, store.IndexCount), blocks))
@@ -214,6 +222,8 @@ public sealed partial class Checker<TModel, TState, TStep>
         /// <summary>Step: the ordinal among the parent's enabled steps; Seq: its place in the
         /// order the reduction expands them (the same unless a reduction reordered).</summary>
         public int Parent, Step, Seq;
+        /// <summary>The depth in steps (with chains only: they add to it).</summary>
+        public int Depth;
     }
 
     /// <summary>Inserts the batch's keys in order; false when the set was full at one of them
@@ -259,7 +269,7 @@ public sealed partial class Checker<TModel, TState, TStep>
                 int bad = _model.Violated(e.State);
                 if (bad >= 0) { sl.ViolationKey = e.Key; sl.ViolationInvariant = bad; sl.ViolationParent = e.Parent; }
             }
-            sl.Push(e.Key, slot, e.Parent, e.Step);
+            sl.Push(e.Key, slot, e.Parent, e.Step, e.Depth);
         }
         return true;
     }
@@ -283,7 +293,7 @@ public sealed partial class Checker<TModel, TState, TStep>
                 _root.Settle(sl.Slots[c]);
                 if (_owners.Owner(sl.Keys[c]) != (uint)(first + p)) continue;
             }
-            sl.Keys[kept] = sl.Keys[c]; sl.Parents[kept] = p; sl.Steps[kept] = sl.Steps[c];
+            sl.Keys[kept] = sl.Keys[c]; sl.Parents[kept] = p; sl.Steps[kept] = sl.Steps[c]; sl.Depths[kept] = sl.Depths[c];
             int step = sl.Steps[c];
             if (step >= 255) (sl.BigSteps ??= [])[kept] = step;
             sl.StepBytes[kept++] = (byte)Math.Min(step, 255);

@@ -12,12 +12,15 @@ public sealed partial class Checker<TModel, TState, TStep>
         CheckResult<TState, TStep>.Finished(initial, why, Stats(queue, 0));
 
     /// <summary>Replays step ordinals from the initial state, recording labels, states and diffs.
-    /// Under symmetry the ordinals index the canonical states' steps: each is renamed back to the
-    /// real agents (canonical = perm(real)), so the trace is a path of the model itself.</summary>
+    /// Each ordinal's step is followed by the chain the search took after it (Chain). Under
+    /// symmetry the ordinals index the canonical states' steps: each is renamed back to the real
+    /// agents (canonical = perm(real)), so the trace is a path of the model itself.</summary>
     List<TraceEntry<TState, TStep>> Replay(TState state, List<int> path)
     {
         var trace = new List<TraceEntry<TState, TStep>>(path.Count);
         var steps = new TStep[MaxSteps];
+        var order = new int[MaxSteps];
+        var taken = new List<TStep>();
         int agents = _symmetry?.Agents ?? 0;
         byte[] perm = Enumerable.Range(0, agents).Select(i => (byte)i).ToArray(), inverse = new byte[agents], next = new byte[Math.Max(agents, 1)];
         var canonical = state;
@@ -25,22 +28,29 @@ public sealed partial class Checker<TModel, TState, TStep>
         {
             int n = Successors(canonical, steps);
             if (ordinal >= n) throw new InvalidOperationException($"replay diverged: step {ordinal} of {n}; the model is not deterministic");
-            var step = steps[ordinal];
+            taken.Clear();
+            taken.Add(steps[ordinal]);
+            _model.Apply(ref canonical, steps[ordinal]);
+            if (_chain) Chain(ref canonical, steps, order, _o.MaxDepth - (trace.Count + 1), taken);
             if (_symmetry is not null)
             {
                 for (int i = 0; i < agents; i++) inverse[perm[i]] = (byte)i;
-                _model.Apply(ref canonical, step);
                 _symmetry.Canonicalize(ref canonical, next);
-                step = _symmetry.Permute(step, inverse);
+                for (int t = 0; t < taken.Count; t++) taken[t] = _symmetry.Permute(taken[t], inverse);
                 for (int i = 0; i < agents; i++) perm[i] = next[perm[i]];
             }
-            var before = state;
-            _model.Apply(ref state, step);
+            foreach (var step in taken)
+            {
+                var before = state;
+                _model.Apply(ref state, step);
+                trace.Add(new(step, _model.Label(step), state, _model.Diff(before, state)));
+            }
             if (_symmetry is null) canonical = state;
-            trace.Add(new(step, _model.Label(step), state, _model.Diff(before, state)));
         }
         return trace;
     }
+
+    string PartialOrder => _chain ? "partial-order (ample sets, single-step chains)" : "partial-order (ample sets)";
 
     Statistics Stats(long queue, long frontierStates)
     {
@@ -52,14 +62,15 @@ public sealed partial class Checker<TModel, TState, TStep>
             Transitions = _transitions,
             ReducedStates = _reduced,
             SkippedSteps = _skipped,
+            ChainedStates = _chained,
             Reduction = (_reducer, _symmetry) switch
             {
                 (null, null) => null,
-                (_, null) => "partial-order (ample sets)",
+                (_, null) => PartialOrder,
                 (null, _) => "symmetry (interchangeable agents)",
-                _ => "partial-order (ample sets), symmetry (interchangeable agents)",
+                _ => PartialOrder + ", symmetry (interchangeable agents)",
             },
-            Depth = _depth,
+            Depth = _chain ? Math.Max(_deepest, _depth) : _depth,
             Queue = queue,
             Seconds = _clock.Elapsed.TotalSeconds,
             PeakMemoryBytes = peak,

@@ -27,15 +27,24 @@ public sealed partial class Checker<TModel, TState, TStep>
     readonly OwnerTable _owners = new();
     readonly ParentLinks _links = new();
     readonly List<long> _levels = [1];
-    long _transitions, _reduced, _skipped;
+    long _transitions, _reduced, _skipped, _chained;
     /// <summary>Partial-order reduction, when on and the model declares footprints.</summary>
     readonly Reducer<TState, TStep>? _reducer;
+    /// <summary>Single-step chains (Chain): on with the partial-order reduction unless turned off.</summary>
+    readonly bool _chain;
     /// <summary>Symmetry reduction, when on and the model declares its agents interchangeable.</summary>
     readonly Symmetry<TState, TStep>? _symmetry;
     int _depth;
     long _baseline, _lastRoundBytes, _garbage, _resident, _accountedThen;
     readonly Stopwatch _clock = new();
-    Frontier _frontier = new(), _next = new();
+    Frontier<ulong> _frontier = new(), _next = new();
+    /// <summary>With chains, each frontier state's depth in steps: its chains
+    /// make it deeper than its level (see Chain), and the depth bound counts steps.</summary>
+    Frontier<int> _depthsNow = new(), _depthsNext = new();
+    /// <summary>A state at the depth bound was left unexpanded (chains reach it before the bound's level).</summary>
+    bool _boundHit;
+    /// <summary>With chains, the largest depth in steps of a stored state (the report's depth).</summary>
+    int _deepest;
     /// <summary>A violation at the next depth found in this level: reported once the rest of the
     /// level has been searched for deadlocks, which are one step shallower.</summary>
     (uint Parent, int Step, int Invariant)? _pending;
@@ -46,6 +55,7 @@ public sealed partial class Checker<TModel, TState, TStep>
         _o = options ?? new CheckOptions();
         _store = new StateStore<TState>(model.Layout);
         if (_o.Reduce) _reducer = Reducer<TState, TStep>.For(model);
+        _chain = _reducer is not null && _o.Chain;
         if (_o.Symmetry) _symmetry = Symmetry<TState, TStep>.For(model);
     }
 
@@ -75,6 +85,7 @@ public sealed partial class Checker<TModel, TState, TStep>
         _root.Settle(slot);
         _links.AddRoot();
         _frontier.Append([key]);
+        if (_chain) _depthsNow.Append([0]);
         int bad = _model.Violated(initial);
         if (bad >= 0) return Violation(initial, bad, []);
 
@@ -103,6 +114,7 @@ public sealed partial class Checker<TModel, TState, TStep>
                 if (_pending is { } p && !_o.CheckDeadlock) return PendingViolation(initial, p);
                 if (_pending is null && !Merge(slices)) return Finished(initial, MemoryStop, _frontier.Count - pos + _next.Count);
                 _frontier.Release(pos);
+                _depthsNow.Release(pos);
                 _lastRoundBytes = Math.Max(0, Accounted() - before);
                 if (_links.Count > Math.Min(_o.MaxStates, uint.MaxValue - (long)RoundParents * MaxSteps) && _pending is null) return Finished(initial, StopReason.StateBound, _frontier.Count - pos + _next.Count);
                 if (_o.Progress is not null && _clock.Elapsed - lastProgress >= _o.ProgressInterval)
@@ -113,20 +125,21 @@ public sealed partial class Checker<TModel, TState, TStep>
             }
             if (_pending is { } v) return PendingViolation(initial, v);
             frontierStart += _frontier.Count;
-            (_frontier, _next) = (_next, new Frontier());
+            (_frontier, _next) = (_next, new Frontier<ulong>());
+            (_depthsNow, _depthsNext) = (_depthsNext, new Frontier<int>());
             if (_frontier.Count > 0)
             {
                 _levels.Add(_frontier.Count);
                 _depth++;
             }
         }
-        return Finished(initial, StopReason.Complete, 0);
+        return Finished(initial, _boundHit ? StopReason.DepthBound : StopReason.Complete, 0);
     }
 
     StopReason MemoryStop => _machineLow ? StopReason.MachineMemory : StopReason.MemoryBudget;
 
     /// <summary>What the search's own structures hold, in bytes.</summary>
-    long Accounted() => _root.Bytes + _owners.Bytes + _store.Bytes + _links.Bytes + _frontier.Bytes + _next.Bytes;
+    long Accounted() => _root.Bytes + _owners.Bytes + _store.Bytes + _links.Bytes + _frontier.Bytes + _next.Bytes + _depthsNow.Bytes + _depthsNext.Bytes;
 
     /// <summary>Whether <paramref name="extra"/> more bytes stay within the budget: the larger of
     /// our accounting (plus what the process held before the search) and the resident set, so the
@@ -209,6 +222,9 @@ public sealed partial class Checker<TModel, TState, TStep>
             if (!Affordable(_next.AppendBytes(sl.Kept))) return false;
             _next.Append(sl.Keys.AsSpan(0, sl.Kept));
             _links.Add(sl.Counts.AsSpan(0, sl.To - sl.From), sl.StepBytes.AsSpan(0, sl.Kept), sl.BigCounts, sl.BigSteps);
+            if (!_chain) continue;
+            _depthsNext.Append(sl.Depths.AsSpan(0, sl.Kept));
+            foreach (int d in sl.Depths.AsSpan(0, sl.Kept)) _deepest = Math.Max(_deepest, d);
         }
         return true;
     }

@@ -18,7 +18,7 @@ public sealed record CheckStats(long States, long Transitions, int Depth, double
 
 /// <summary>Which reduction ran, how many states it expanded partially and how many steps it
 /// skipped there. The states saved are known only by a run without it (`--no-reduce`).</summary>
-public sealed record ReductionStats(string Kind, long ReducedStates, long SkippedSteps);
+public sealed record ReductionStats(string Kind, long ReducedStates, long SkippedSteps, long ChainedStates);
 
 /// <summary>The result of checking one universe under one policy and vCPU count, in the terms the
 /// CLI prints (text, JSON, suite table).</summary>
@@ -33,7 +33,8 @@ public sealed record CheckReport
     /// cut the search) | bounded (a state bound, memory budget or Ctrl-C stopped it).</summary>
     public required string Verdict { get; init; }
     /// <summary>What cut the search short: "the depth bound", "the state bound", "the memory
-    /// budget", "Ctrl-C"; null when every reachable state was explored or a violation was found.</summary>
+    /// budget", "Ctrl-C"; null when every reachable state was explored or a violation was found
+    /// (but see <see cref="FirstPropertyUnknown"/>: then what cut the search again in full).</summary>
     public string? StoppedBy { get; init; }
     public string? Property { get; init; }
     public int? Vcpu { get; init; }
@@ -50,15 +51,21 @@ public sealed record CheckReport
     /// <summary>Breadth-first search over the full graph gives a shortest trace, and so does a
     /// violation found under reduction: it is searched again in full up to its depth. Without a
     /// violation there is no trace to doubt.</summary>
-    public bool TraceKnownShortest => Verdict != "violated" || Reduction is null || Reduction.ReducedStates == 0 || Reduction.Kind.Contains("searched again in full");
+    public bool TraceKnownShortest => Verdict != "violated" || Reduction is null || Reduction.ReducedStates == 0 && Reduction.ChainedStates == 0 || Reduction.Kind.Contains("searched again in full");
 
     /// <summary>What the run shows, in the vocabulary of expectations: "holds" or a property id.</summary>
     public string Outcome => Verdict == "violated" ? Property! : Verdict;
 
     public bool MeetsExpectation => Expected is null ? Verdict != "violated" : Expected == Outcome;
 
-    /// <summary>A bound or Ctrl-C cut the search before a verdict: whether the expectation is met is unknown.</summary>
-    public bool Stopped => Verdict is Verdicts.HoldsToDepth or Verdicts.Bounded;
+    /// <summary>A violation found under reduction whose search again in full was cut by a bound
+    /// (<see cref="StoppedBy"/> says which): the full search might find another property broken
+    /// first, so an expectation naming another property is neither met nor missed.</summary>
+    public bool FirstPropertyUnknown => Verdict == "violated" && !TraceKnownShortest && Expected is not null && Expected != Verdicts.Holds && Expected != Outcome;
+
+    /// <summary>A bound or Ctrl-C cut the search before a verdict, or before the first property
+    /// broken was known: whether the expectation is met is unknown.</summary>
+    public bool Stopped => Verdict is Verdicts.HoldsToDepth or Verdicts.Bounded || FirstPropertyUnknown;
 }
 
 /// <summary>The verdict words of reports, text and JSON alike.</summary>

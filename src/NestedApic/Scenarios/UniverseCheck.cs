@@ -19,6 +19,8 @@ public static class UniverseCheck
         public bool Reduce { get; init; }
         /// <summary>With <see cref="Reduce"/>: the partial-order reduction too (false: symmetry alone).</summary>
         public bool PartialOrder { get; init; } = true;
+        /// <summary>With <see cref="PartialOrder"/>: single-step chains (false: store every state it reaches).</summary>
+        public bool Chains { get; init; } = true;
     }
 
     public static (IKvmModel Model, KvmConfig Config) Build(Universe u, Policy policy, int vcpus)
@@ -101,13 +103,14 @@ public static class UniverseCheck
             Exact = settings.Exact,
             MemoryBudgetBytes = settings.MaxMemory ?? CheckOptions.DefaultMemoryBudget(),
             Reduce = settings.Reduce && settings.PartialOrder,
+            Chain = settings.Chains,
             Symmetry = settings.Reduce,
         };
         var result = Checker.Run<TModel, KvmState, KvmStep>(model, options);
         // A partial-order reduction covers every reachable state, not every path of at most the
         // bound's length: a verdict up to the depth bound needs the paths, so search again
         // without it (symmetry keeps depths and stays).
-        if (result.StopReason == StopReason.DepthBound && result.Stats.ReducedStates > 0)
+        if (result.StopReason == StopReason.DepthBound && (result.Stats.ReducedStates > 0 || result.Stats.ChainedStates > 0))
         {
             options = options with { Reduce = false };
             result = Checker.Run<TModel, KvmState, KvmStep>(model, options);
@@ -117,6 +120,7 @@ public static class UniverseCheck
         // A reduced search finds a violation whenever the full one does, but maybe deeper, or at
         // the same depth another property first: the full search, bounded by the depth found,
         // gives the full search's verdict and a shortest trace.
+        StopReason? shortestCut = null;
         if (result.Verdict is Verdict.Violated or Verdict.Deadlock && result.Stats.Reduction is { } kind)
         {
             var reduced = result.Stats;
@@ -126,10 +130,22 @@ public static class UniverseCheck
             // longer, trace stands. Ctrl-C stops the run.
             if (full.StopReason == StopReason.Cancelled) result = full;
             else if (full.Verdict is Verdict.Violated or Verdict.Deadlock)
-                result = full with { Stats = full.Stats with { Reduction = kind + "; the violation searched again in full up to its depth", ReducedStates = reduced.ReducedStates, SkippedSteps = reduced.SkippedSteps } };
+                result = full with { Stats = full.Stats with { Reduction = kind + "; the violation searched again in full up to its depth", ReducedStates = reduced.ReducedStates, SkippedSteps = reduced.SkippedSteps, ChainedStates = reduced.ChainedStates } };
+            else shortestCut = full.StopReason;
         }
-        return Report(u, policy, vcpus, depth, model, result);
+        var report = Report(u, policy, vcpus, depth, model, result);
+        return shortestCut is { } cut && report.FirstPropertyUnknown ? report with { StoppedBy = StopText(cut) } : report;
     }
+
+    static string? StopText(StopReason why) => why switch
+    {
+        StopReason.DepthBound => "the depth bound",
+        StopReason.StateBound => "the state bound",
+        StopReason.MemoryBudget => "the memory budget",
+        StopReason.MachineMemory => "the machine's available memory",
+        StopReason.Cancelled => "Ctrl-C",
+        _ => null,
+    };
 
     /// <summary>A search's result in the CLI's terms; also for results found elsewhere (a cluster).</summary>
     public static CheckReport Report(Universe u, Policy policy, int vcpus, int depth, IKvmModel model, CheckResult<KvmState, KvmStep> result)
@@ -154,15 +170,7 @@ public static class UniverseCheck
                     _ => Verdicts.Bounded,
                 },
             },
-            StoppedBy = result.Verdict is Verdict.Violated or Verdict.Deadlock ? null : result.StopReason switch
-            {
-                StopReason.DepthBound => "the depth bound",
-                StopReason.StateBound => "the state bound",
-                StopReason.MemoryBudget => "the memory budget",
-                StopReason.MachineMemory => "the machine's available memory",
-                StopReason.Cancelled => "Ctrl-C",
-                _ => null,
-            },
+            StoppedBy = result.Verdict is Verdict.Violated or Verdict.Deadlock ? null : StopText(result.StopReason),
             Property = property?.Id(),
             Vcpu = property is { } p ? model.VcpuOf(last, p) : null,
             Explanation = result.Explanation,
@@ -178,7 +186,7 @@ public static class UniverseCheck
             Trace = result.Trace.Select((t, i) => new TraceStep(i + 1, t.Label, t.Step.Actor, t.Step.Vcpu, StepOutcome.WithOutcome(model.Config, t.Step, t.Changes))).ToArray(),
             Expected = u.ExpectationFor(policy.Name, vcpus),
             Reduction = result.Stats.Reduction is null ? null
-                : new ReductionStats(result.Stats.Reduction, result.Stats.ReducedStates, result.Stats.SkippedSteps),
+                : new ReductionStats(result.Stats.Reduction, result.Stats.ReducedStates, result.Stats.SkippedSteps, result.Stats.ChainedStates),
         };
     }
 }

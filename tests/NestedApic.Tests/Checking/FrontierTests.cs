@@ -14,7 +14,7 @@ public class FrontierTests
     public void Appended_keys_read_back_in_order(int largestAppend, int total)
     {
         var rng = new Random(largestAppend ^ total);
-        var f = new Frontier();
+        var f = new Frontier<ulong>();
         var all = new List<ulong>();
         while (all.Count < total)
         {
@@ -24,23 +24,23 @@ public class FrontierTests
             all.AddRange(keys);
             Assert.Equal(all.Count, f.Count);
             // What is allocated covers the keys, and no more than a full chunk is ever spare.
-            Assert.InRange(f.Bytes, all.Count * 8L, all.Count * 8L + Frontier.ChunkSize * 8L);
+            Assert.InRange(f.Bytes, all.Count * 8L, all.Count * 8L + Frontier<ulong>.ChunkSize * 8L);
         }
         for (int i = 0; i < all.Count; i++)
             if (f[i] != all[i]) Assert.Fail($"key {i} of {all.Count}: {f[i]:X}, appended {all[i]:X}");
         // As the checker does after a round: the chunks wholly before the position go.
-        long before = f.Bytes, at = Math.Min(all.Count, Frontier.ChunkSize * 2L);
+        long before = f.Bytes, at = Math.Min(all.Count, Frontier<ulong>.ChunkSize * 2L);
         f.Release(at);
-        Assert.Equal(before - at / Frontier.ChunkSize * Frontier.ChunkSize * 8L, f.Bytes);
-        for (long i = at / Frontier.ChunkSize * Frontier.ChunkSize; i < all.Count; i++)
+        Assert.Equal(before - at / Frontier<ulong>.ChunkSize * Frontier<ulong>.ChunkSize * 8L, f.Bytes);
+        for (long i = at / Frontier<ulong>.ChunkSize * Frontier<ulong>.ChunkSize; i < all.Count; i++)
             Assert.Equal(all[(int)i], f[i]);
     }
 
     [Fact]
     public void A_small_level_allocates_little()
     {
-        var f = new Frontier();
+        var f = new Frontier<ulong>();
         f.Append([1, 2, 3]);
-        Assert.Equal(Frontier.FirstChunk * 8L, f.Bytes);
+        Assert.Equal(Frontier<ulong>.FirstChunk * 8L, f.Bytes);
     }
 }

@@ -196,11 +196,28 @@ public class MutationKillTests
     [InlineData(2)]
     public void Cycle_proviso_expands_a_state_whose_ample_successor_was_visited(int threads)
     {
-        var r = Checker.Run<ToggleModel, ToggleModel.State, byte>(new ToggleModel(), new CheckOptions { Threads = threads, Reduce = true });
+        var r = Checker.Run<ToggleModel, ToggleModel.State, byte>(new ToggleModel(), new CheckOptions { Threads = threads, Reduce = true, Chain = false });
         Assert.Equal(Verdict.Violated, r.Verdict);
         Assert.Equal(new byte[] { 0, 1 }, r.Trace.Select(t => t.Step));
         var full = Checker.Run<ToggleModel, ToggleModel.State, byte>(new ToggleModel(), new CheckOptions { Threads = threads });
         Assert.Equal(new byte[] { 1 }, full.Trace.Select(t => t.Step));
+    }
+
+    /// <summary>The same with single-step chains: the toggle is an ample set of one in every
+    /// state, so a chain would toggle forever; it stops after 64 steps (Checker.ChainLimit) and
+    /// stores (1,0) (65 toggles from (0,0)). From (1,0) the chain of 1 + 64 toggles ends at
+    /// (0,0), stored before: the proviso expands (1,0) in full, and setting b breaks the
+    /// invariant at once. Trace: 65 toggles, then b: a real path, 66 steps.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void A_chain_around_a_cycle_stops_and_its_end_meets_the_proviso(int threads)
+    {
+        var r = Checker.Run<ToggleModel, ToggleModel.State, byte>(new ToggleModel(), new CheckOptions { Threads = threads, Reduce = true });
+        Assert.Equal(Verdict.Violated, r.Verdict);
+        Assert.Equal([.. Enumerable.Repeat((byte)0, 65), (byte)1], r.Trace.Select(t => t.Step));
+        Assert.Equal(2, r.Stats.States); // (0,0) and (1,0); the violating state is not stored
+        Assert.Equal(128, r.Stats.ChainedStates); // the two chains of 64
     }
 
     /// <summary>A state expanded in full after another state of the same slice keeps every step
@@ -214,7 +231,7 @@ public class MutationKillTests
     [InlineData(2)]
     public void A_state_expanded_in_full_after_a_reduced_one_keeps_all_its_steps(int threads)
     {
-        var r = Checker.Run<CycleOfThree, CycleOfThree.State, byte>(new CycleOfThree(), new CheckOptions { Threads = threads, Reduce = true });
+        var r = Checker.Run<CycleOfThree, CycleOfThree.State, byte>(new CycleOfThree(), new CheckOptions { Threads = threads, Reduce = true, Chain = false });
         Assert.Equal(Verdict.Violated, r.Verdict);
         Assert.Equal(new byte[] { 1, 3 }, r.Trace.Select(t => t.Step));
     }

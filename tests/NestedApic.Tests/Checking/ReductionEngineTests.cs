@@ -77,13 +77,21 @@ public class ReductionEngineTests
     public void IndependentProcesses_ReducedToOneInterleaving()
     {
         var full = Run(new CountersModel(4, 3), One);
-        var reduced = Run(new CountersModel(4, 3), One with { Reduce = true });
+        var reduced = Run(new CountersModel(4, 3), One with { Reduce = true, Chain = false });
         Assert.Equal(256, full.Stats.States);
         Assert.Equal(Verdict.Holds, reduced.Verdict);
         // one process at a time: 1 + 4·3 states
         Assert.Equal(13, reduced.Stats.States);
         Assert.Equal("partial-order (ample sets)", reduced.Stats.Reduction);
         Assert.Null(full.Stats.Reduction);
+        // With chains every one of those steps is an ample set of one: a single chain from the
+        // initial state to the last, 11 states passed.
+        var chained = Run(new CountersModel(4, 3), One with { Reduce = true });
+        Assert.Equal(Verdict.Holds, chained.Verdict);
+        Assert.Equal(2, chained.Stats.States);
+        Assert.Equal(11, chained.Stats.ChainedStates);
+        Assert.Equal(12, chained.Stats.Depth); // in steps, not levels (one level)
+        Assert.Equal("partial-order (ample sets, single-step chains)", chained.Stats.Reduction);
     }
 
     [Fact]
@@ -104,9 +112,14 @@ public class ReductionEngineTests
     [Fact]
     public void NoFootprints_FullSearch()
     {
-        var a = Run(new CountersModel(3, 2, footprints: false), One with { Reduce = true });
+        var a = Run(new CountersModel(3, 2, footprints: false), One with { Reduce = true, Chain = false });
         Assert.Equal(27, a.Stats.States);
         Assert.Equal(0, a.Stats.ReducedStates);
+        // Chains still pass the states with one step (a counter at its top leaves one process
+        // moving): those with two counters at 2 and the third below, 6 of them.
+        var c = Run(new CountersModel(3, 2, footprints: false), One with { Reduce = true });
+        Assert.Equal(0, c.Stats.ReducedStates);
+        Assert.Equal(21, c.Stats.States);
     }
 
     [Fact]
