@@ -28,16 +28,18 @@ public sealed partial class Checker<TModel, TState, TStep>
     int Chain(ref TState state, Span<TStep> steps, Span<int> order, int room, List<TStep>? taken = null)
     {
         int length = 0, limit = Math.Min(ChainLimit, room);
-        while (length < limit && _model.Violated(state) < 0)
+        while (length < limit)
         {
             int n = Successors(state, steps);
             if (n == 0) break;
             int k = 0;
             if (n > 1)
             {
-                if (_reducer!.Select(state, steps[..n], order) != 1) break;
+                if (_reducer!.Select(state, steps[..n], order, fewerThan: 2) != 1) break;
                 k = order[0];
             }
+            // Last: a state where the chain stops is checked when it is stored (if new).
+            if (_model.Violated(state) >= 0) break;
             taken?.Add(steps[k]);
             _model.Apply(ref state, steps[k]);
             length++;

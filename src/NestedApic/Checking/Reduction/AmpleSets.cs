@@ -40,8 +40,9 @@ public static class AmpleSets
 
     /// <summary>Writes the ordinals of the ample steps into <paramref name="chosen"/> and returns
     /// how many; returns <paramref name="steps"/>.Length (and writes nothing) when the state must
-    /// be expanded in full.</summary>
-    public static int Select<TModel, TState, TStep>(in TModel model, in TState state, ReadOnlySpan<TStep> steps, Span<int> chosen)
+    /// be expanded in full. With <paramref name="fewerThan"/>, only ample sets of fewer steps are
+    /// looked for (the checker's chains ask for one step: most states need no futures then).</summary>
+    public static int Select<TModel, TState, TStep>(in TModel model, in TState state, ReadOnlySpan<TStep> steps, Span<int> chosen, int fewerThan = int.MaxValue)
         where TModel : struct, IReducibleModel<TState, TStep>
         where TState : unmanaged
         where TStep : unmanaged
@@ -62,6 +63,10 @@ public static class AmpleSets
             enabled[a] |= model.StepFootprint(state, steps[i]);
         }
         if (active < 2) return n;
+        int bestCount = Math.Min(n, fewerThan);
+        bool candidate = false;
+        for (int a = 0; a < agents; a++) candidate |= count[a] != 0 && count[a] < bestCount;
+        if (!candidate) return n;
 
         Span<Footprint> future = stackalloc Footprint[agents];
         for (int a = 0; a < agents; a++) future[a] = model.Future(state, a);
@@ -72,7 +77,6 @@ public static class AmpleSets
         // Grow a set of agents from each one with enabled steps until no agent outside it can
         // interfere (C1) or see its writes through a property (C2); keep the smallest.
         ulong bestSet = 0;
-        int bestCount = n;
         for (int v = 0; v < agents; v++)
         {
             if (count[v] == 0 || count[v] >= bestCount) continue;
@@ -131,7 +135,7 @@ public static class AmpleSets
 /// model declares no footprints or reduction is off.</summary>
 internal abstract class Reducer<TState, TStep> where TState : unmanaged where TStep : unmanaged
 {
-    public abstract int Select(in TState state, ReadOnlySpan<TStep> steps, Span<int> chosen);
+    public abstract int Select(in TState state, ReadOnlySpan<TStep> steps, Span<int> chosen, int fewerThan = int.MaxValue);
 
     /// <summary>A reducer for <typeparamref name="TModel"/> if it declares footprints, else null.</summary>
     public static Reducer<TState, TStep>? For<TModel>(TModel model) where TModel : struct, IModel<TState, TStep>
@@ -148,6 +152,6 @@ internal sealed class AmpleReducer<TModel, TState, TStep>(TModel model) : Reduce
     where TStep : unmanaged
 {
     readonly TModel _model = model;
-    public override int Select(in TState state, ReadOnlySpan<TStep> steps, Span<int> chosen) =>
-        AmpleSets.Select<TModel, TState, TStep>(_model, state, steps, chosen);
+    public override int Select(in TState state, ReadOnlySpan<TStep> steps, Span<int> chosen, int fewerThan = int.MaxValue) =>
+        AmpleSets.Select<TModel, TState, TStep>(_model, state, steps, chosen, fewerThan);
 }

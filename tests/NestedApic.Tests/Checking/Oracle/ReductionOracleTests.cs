@@ -10,7 +10,8 @@ namespace NestedApic.Tests.Checking.Oracle;
 /// is bad; otherwise its trace replays step by step in the model and ends in a bad state of the
 /// kind reported, as deep as the nearest one or deeper (breadth-first search over the reduced
 /// graph need not give the shortest trace). It never stores more states than the full search,
-/// and both thread counts give the same states and trace. The KVM model's own verdict tests
+/// and both thread counts give the same states and trace. The same holds without the
+/// single-step chains (one thread). The KVM model's own verdict tests
 /// (ReductionVerdictTests, ReductionRandomTests) cover its footprints; this covers the engine's
 /// use of any model's.
 /// </summary>
@@ -38,11 +39,12 @@ public class ReductionOracleTests
         counts[0]++;
         if (badDepth >= 0) counts[2]++;
         CheckResult<AgentModel.State, byte>? first = null;
-        foreach (int threads in new[] { 1, 2 })
+        // With single-step chains (the default) on 1 and 2 threads, and without them on 1.
+        foreach (var (threads, chain) in new[] { (1, true), (2, true), (1, false) })
         {
-            string run = $"{threads} thread(s)";
+            string run = $"{threads} thread(s){(chain ? "" : ", no chains")}";
             var r = Checker.Run<AgentModel, AgentModel.State, byte>(model,
-                new CheckOptions { Threads = threads, CheckDeadlock = spec.CheckDeadlock, Reduce = true });
+                new CheckOptions { Threads = threads, CheckDeadlock = spec.CheckDeadlock, Reduce = true, Chain = chain });
             That(r.StopReason == StopReason.Complete || r.Verdict != Verdict.Holds, $"{run}: stopped by {r.StopReason}");
             That(badDepth >= 0 || r.Stats.States <= states, $"{run}: {r.Stats.States} states reduced, {states} in the full graph");
             if (badDepth < 0)
@@ -52,6 +54,7 @@ public class ReductionOracleTests
                 That(r.Verdict != Verdict.Holds, $"{run}: holds after {r.Stats.States} of {states} states, but a bad state is {badDepth} steps deep");
                 Replays(model, r, spec.CheckDeadlock, badDepth, run);
             }
+            if (!chain) continue;
             if (first is { } f)
             {
                 That(r.Stats.States == f.Stats.States && r.Stats.Transitions == f.Stats.Transitions,
