@@ -5,10 +5,10 @@ using NestedApic.Hypervisor.Vmx;
 using NestedApic.Scenarios;
 
 // One exhaustive check of a universe with a choice of reductions, as one line:
-//   ReductionBench UNIVERSE.toml POLICY VCPUS none|por|symmetry|both [--threads N] [--max-states N]
+//   ReductionBench UNIVERSE.toml POLICY VCPUS none|por|symmetry|both[-nochains] [--threads N] [--max-states N]
 if (args.Length < 4)
 {
-    Console.Error.WriteLine("usage: ReductionBench UNIVERSE.toml POLICY VCPUS none|por|symmetry|both [--threads N] [--max-states N]");
+    Console.Error.WriteLine("usage: ReductionBench UNIVERSE.toml POLICY VCPUS none|por|symmetry|both[-nochains] [--threads N] [--max-states N]");
     return 2;
 }
 var u = Universe.Load(args[0]);
@@ -27,8 +27,10 @@ var options = new CheckOptions
     Threads = threads,
     MaxDepth = u.Depth,
     MaxStates = maxStates,
-    Reduce = mode is "por" or "both",
-    Symmetry = mode is "symmetry" or "both",
+    Reduce = mode is "por" or "both" or "por-nochains" or "both-nochains",
+    Symmetry = mode is "symmetry" or "both" or "both-nochains",
+    // "-nochains": the partial-order reduction without its single-step chains.
+    Chain = !mode.EndsWith("-nochains"),
 };
 var (model, _) = UniverseCheck.Build(u, policy, vcpus);
 var line = model switch
@@ -42,5 +44,5 @@ return 0;
 
 static string Line<TStep>(CheckResult<KvmState, TStep> r) where TStep : unmanaged =>
     $"verdict={(r.Verdict == Verdict.Violated ? r.InvariantName : r.StopReason == StopReason.Complete ? "holds" : r.StopReason.ToString())} " +
-    $"states={r.Stats.States} depth={r.Stats.Depth} seconds={r.Stats.Seconds:0.00} partial={r.Stats.ReducedStates} " +
+    $"states={r.Stats.States} depth={r.Stats.Depth} seconds={r.Stats.Seconds:0.00} partial={r.Stats.ReducedStates} chained={r.Stats.ChainedStates} " +
     $"peak_mb={System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 >> 20}";

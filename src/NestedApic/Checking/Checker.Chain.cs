@@ -25,19 +25,15 @@ public sealed partial class Checker<TModel, TState, TStep>
     /// <param name="room">Steps left before the depth bound: a chain stops there, so no state
     /// beyond the bound is reached (the bound counts steps, not levels).</param>
     /// <returns>The steps taken; <paramref name="taken"/>, when given, receives them.</returns>
-    int Chain(ref TState state, Span<TStep> steps, Span<int> order, int room, List<TStep>? taken = null)
+    int Chain(ref TState state, Span<TStep> steps, int room, List<TStep>? taken = null)
     {
         int length = 0, limit = Math.Min(ChainLimit, room);
         while (length < limit)
         {
             int n = Successors(state, steps);
             if (n == 0) break;
-            int k = 0;
-            if (n > 1)
-            {
-                if (_reducer!.Select(state, steps[..n], order, fewerThan: 2) != 1) break;
-                k = order[0];
-            }
+            int k = n == 1 ? 0 : _reducer!.SelectOne(state, steps[..n]);
+            if (k < 0) break;
             // Last: a state where the chain stops is checked when it is stored (if new).
             if (_model.Violated(state) >= 0) break;
             taken?.Add(steps[k]);

@@ -126,7 +126,6 @@ public sealed partial class Checker<TModel, TState, TStep>
         Span<int> order = _reducer is null ? default : max <= 256 ? stackalloc int[max] : new int[max];
         Span<byte> perm = stackalloc byte[AmpleSets.MaxAgents];
         Span<TStep> chainSteps = !_chain ? default : max <= 256 ? stackalloc TStep[max] : new TStep[max];
-        Span<int> chainOrder = !_chain ? default : max <= 256 ? stackalloc int[max] : new int[max];
         bool deadlocks = _o.CheckDeadlock;
         bool onlyDeadlocks = _pending is not null;
         var store = _store;
@@ -182,7 +181,8 @@ public sealed partial class Checker<TModel, TState, TStep>
                 Unsafe.CopyBlockUnaligned(ref Unsafe.As<TState, byte>(ref e.State), ref Unsafe.As<TState, byte>(ref parent), (uint)covered);
                 model.Apply(ref e.State, steps[k]);
                 e.Depth = depth + 1;
-                if (_chain) { int len = Chain(ref e.State, chainSteps, chainOrder, _o.MaxDepth - e.Depth); sl.Chained += len; e.Depth += len; }
+                e.Chained = _chain ? Chain(ref e.State, chainSteps, _o.MaxDepth - e.Depth) : 0;
+                e.Depth += e.Chained;
                 _symmetry?.Canonicalize(ref e.State, perm);
                 e.Parent = i; e.Step = k; e.Seq = j;
                 if (!store.EncodeLower(e.State, parent, sl.ParentIdx, sl.BatchIdx.AsSpan(b * store.IndexCount, store.IndexCount), blocks))
@@ -222,8 +222,8 @@ public sealed partial class Checker<TModel, TState, TStep>
         /// <summary>Step: the ordinal among the parent's enabled steps; Seq: its place in the
         /// order the reduction expands them (the same unless a reduction reordered).</summary>
         public int Parent, Step, Seq;
-        /// <summary>The depth in steps (with chains only: they add to it).</summary>
-        public int Depth;
+        /// <summary>The depth in steps (with chains only: they add to it), and the states its chain passed.</summary>
+        public int Depth, Chained;
     }
 
     /// <summary>Inserts the batch's keys in order; false when the set was full at one of them
@@ -252,6 +252,7 @@ public sealed partial class Checker<TModel, TState, TStep>
                 sl.Next = e.Parent; sl.NextStep = e.Seq; sl.Full = true;
                 return false;
             }
+            sl.Chained += e.Chained; // here, past the resume point: a resumed slice walks its chain again
             if (outcome != RootSet.Outcome.New)
             {
                 // Only an earlier round's state counts for the proviso: whether another parent of

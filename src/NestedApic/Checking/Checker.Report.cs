@@ -19,7 +19,6 @@ public sealed partial class Checker<TModel, TState, TStep>
     {
         var trace = new List<TraceEntry<TState, TStep>>(path.Count);
         var steps = new TStep[MaxSteps];
-        var order = new int[MaxSteps];
         var taken = new List<TStep>();
         int agents = _symmetry?.Agents ?? 0;
         byte[] perm = Enumerable.Range(0, agents).Select(i => (byte)i).ToArray(), inverse = new byte[agents], next = new byte[Math.Max(agents, 1)];
@@ -31,7 +30,7 @@ public sealed partial class Checker<TModel, TState, TStep>
             taken.Clear();
             taken.Add(steps[ordinal]);
             _model.Apply(ref canonical, steps[ordinal]);
-            if (_chain) Chain(ref canonical, steps, order, _o.MaxDepth - (trace.Count + 1), taken);
+            if (_chain) Chain(ref canonical, steps, _o.MaxDepth - (trace.Count + 1), taken);
             if (_symmetry is not null)
             {
                 for (int i = 0; i < agents; i++) inverse[perm[i]] = (byte)i;

@@ -56,6 +56,19 @@ public class KvmFootprintTests
         }
     }
 
+    /// <summary>The chains' shortcut (AmpleSets.SelectOne) picks the step Select picks when
+    /// Select picks one step of several, and nothing otherwise.</summary>
+    static void SelectOneAgrees<TModel>(TModel m, in KvmState s, ReadOnlySpan<KvmStep> steps, string universe) where TModel : struct, IKvmModel, IReducibleModel<KvmState, KvmStep>
+    {
+        var chosen = new int[steps.Length];
+        int count = AmpleSets.Select<TModel, KvmState, KvmStep>(m, s, steps, chosen);
+        int one = AmpleSets.SelectOne<TModel, KvmState, KvmStep>(m, s, steps);
+        if (one == (count == 1 && steps.Length > 1 ? chosen[0] : -1)) return; // one step alone is no choice
+        var labels = steps.ToArray().Select(t => m.Label(t)).ToArray();
+        var state = s;
+        Assert.Fail($"{universe}: SelectOne {one}, Select {count} step(s) [{string.Join(", ", chosen.Take(count).Select(i => labels[i]))}] in {string.Join("; ", m.Fields(state).Select(kv => $"{kv.Key}={kv.Value}"))}");
+    }
+
     static void Check<TModel>(TModel m, string universe) where TModel : struct, IKvmModel, IReducibleModel<KvmState, KvmStep>
     {
         var rng = new Random(14);
@@ -70,6 +83,7 @@ public class KvmFootprintTests
                 int n = m.Enabled(s, steps);
                 if (n == 0) break;
                 pairs += CheckState(m, s, steps.AsSpan(0, n).ToArray(), after, universe);
+                SelectOneAgrees(m, s, steps.AsSpan(0, n), universe);
                 if (depth % 5 == 0) CheckFuture(m, s, rng, universe);
                 if (depth % 5 == 2) CheckOthersOnly(m, s, rng, universe);
                 var next = Step(m, s, steps[rng.Next(n)]);

@@ -40,9 +40,8 @@ public static class AmpleSets
 
     /// <summary>Writes the ordinals of the ample steps into <paramref name="chosen"/> and returns
     /// how many; returns <paramref name="steps"/>.Length (and writes nothing) when the state must
-    /// be expanded in full. With <paramref name="fewerThan"/>, only ample sets of fewer steps are
-    /// looked for (the checker's chains ask for one step: most states need no futures then).</summary>
-    public static int Select<TModel, TState, TStep>(in TModel model, in TState state, ReadOnlySpan<TStep> steps, Span<int> chosen, int fewerThan = int.MaxValue)
+    /// be expanded in full.</summary>
+    public static int Select<TModel, TState, TStep>(in TModel model, in TState state, ReadOnlySpan<TStep> steps, Span<int> chosen)
         where TModel : struct, IReducibleModel<TState, TStep>
         where TState : unmanaged
         where TStep : unmanaged
@@ -63,10 +62,7 @@ public static class AmpleSets
             enabled[a] |= model.StepFootprint(state, steps[i]);
         }
         if (active < 2) return n;
-        int bestCount = Math.Min(n, fewerThan);
-        bool candidate = false;
-        for (int a = 0; a < agents; a++) candidate |= count[a] != 0 && count[a] < bestCount;
-        if (!candidate) return n;
+        int bestCount = n;
 
         Span<Footprint> future = stackalloc Footprint[agents];
         for (int a = 0; a < agents; a++) future[a] = model.Future(state, a);
@@ -93,6 +89,82 @@ public static class AmpleSets
         for (int i = 0; i < n; i++)
             if ((bestSet >> model.AgentOf(steps[i]) & 1) != 0) chosen[m++] = i;
         return m;
+    }
+
+    /// <summary>The ordinal of the step <see cref="Select"/> would choose when it chooses an ample
+    /// set of one step, else -1: the first agent with one enabled step whose closed set adds only
+    /// agents without enabled steps and passes D2. Cheaper than Select (the checker's chains ask
+    /// this of every successor): no other agent's step footprints, futures only as the closure
+    /// needs them, and it gives up at the first agent with steps that joins the set.</summary>
+    public static int SelectOne<TModel, TState, TStep>(in TModel model, in TState state, ReadOnlySpan<TStep> steps)
+        where TModel : struct, IReducibleModel<TState, TStep>
+        where TState : unmanaged
+        where TStep : unmanaged
+    {
+        int n = steps.Length;
+        int agents = model.Agents;
+        if (n < 2 || agents < 2 || agents > MaxAgents) return -1;
+        Span<int> count = stackalloc int[agents];
+        Span<int> only = stackalloc int[agents];
+        count.Clear();
+        int active = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int a = model.AgentOf(steps[i]);
+            if ((uint)a >= (uint)agents) return -1;
+            if (count[a]++ == 0) { active++; only[a] = i; }
+        }
+        if (active < 2) return -1;
+        int scopes = model.PropertyScopes;
+        if (scopes > MaxAgents) return -1; // as Select
+        Span<Footprint> future = stackalloc Footprint[agents];
+        ulong known = 0;
+        ulong counters = model.Counters;
+        for (int v = 0; v < agents; v++)
+        {
+            if (count[v] != 1) continue;
+            var own = model.StepFootprint(state, steps[only[v]]);
+            ulong writes = own.Writes & ~counters, set = 1UL << v, guards = 0;
+            bool fails = false;
+            // Close the set as Close does; an agent with a step joining it makes two steps.
+            for (bool grown = true; grown && !fails;)
+            {
+                grown = false;
+                guards = 0;
+                for (int a = 0; a < agents; a++)
+                    if ((set >> a & 1) != 0) guards |= Future<TModel, TState, TStep>(model, state, a, future, ref known).Guards;
+                ulong touches = (own.Touches | guards) & ~counters;
+                for (int a = 0; a < agents && !fails; a++)
+                {
+                    if ((set >> a & 1) != 0) continue;
+                    var f = Future<TModel, TState, TStep>(model, state, a, future, ref known);
+                    bool joins = (f.Writes & touches) != 0 || (f.Reads & writes) != 0;
+                    for (int s = 0; s < scopes && !joins; s++)
+                    {
+                        ulong scope = model.PropertyScope(s);
+                        joins = (scope & writes) != 0 && (scope & f.Writes) != 0;
+                    }
+                    if (!joins) continue;
+                    if (count[a] != 0) fails = true;
+                    else { set |= 1UL << a; grown = true; }
+                }
+            }
+            if (fails) continue;
+            ulong othersWrite = 0;
+            for (int a = 0; a < agents; a++)
+                if ((set >> a & 1) == 0) othersWrite |= Future<TModel, TState, TStep>(model, state, a, future, ref known).Writes;
+            if ((own.Guards & othersWrite) == 0) return only[v];
+        }
+        return -1;
+    }
+
+    static Footprint Future<TModel, TState, TStep>(in TModel model, in TState state, int agent, Span<Footprint> future, ref ulong known)
+        where TModel : struct, IReducibleModel<TState, TStep>
+        where TState : unmanaged
+        where TStep : unmanaged
+    {
+        if ((known >> agent & 1) == 0) { future[agent] = model.Future(state, agent); known |= 1UL << agent; }
+        return future[agent];
     }
 
     /// <summary>D2: an enabled step of the set whose guards hold nothing the other agents may write.</summary>
@@ -135,7 +207,9 @@ public static class AmpleSets
 /// model declares no footprints or reduction is off.</summary>
 internal abstract class Reducer<TState, TStep> where TState : unmanaged where TStep : unmanaged
 {
-    public abstract int Select(in TState state, ReadOnlySpan<TStep> steps, Span<int> chosen, int fewerThan = int.MaxValue);
+    public abstract int Select(in TState state, ReadOnlySpan<TStep> steps, Span<int> chosen);
+    /// <summary>See <see cref="AmpleSets.SelectOne"/>.</summary>
+    public abstract int SelectOne(in TState state, ReadOnlySpan<TStep> steps);
 
     /// <summary>A reducer for <typeparamref name="TModel"/> if it declares footprints, else null.</summary>
     public static Reducer<TState, TStep>? For<TModel>(TModel model) where TModel : struct, IModel<TState, TStep>
@@ -152,6 +226,8 @@ internal sealed class AmpleReducer<TModel, TState, TStep>(TModel model) : Reduce
     where TStep : unmanaged
 {
     readonly TModel _model = model;
-    public override int Select(in TState state, ReadOnlySpan<TStep> steps, Span<int> chosen, int fewerThan = int.MaxValue) =>
-        AmpleSets.Select<TModel, TState, TStep>(_model, state, steps, chosen, fewerThan);
+    public override int Select(in TState state, ReadOnlySpan<TStep> steps, Span<int> chosen) =>
+        AmpleSets.Select<TModel, TState, TStep>(_model, state, steps, chosen);
+    public override int SelectOne(in TState state, ReadOnlySpan<TStep> steps) =>
+        AmpleSets.SelectOne<TModel, TState, TStep>(_model, state, steps);
 }

@@ -22,10 +22,11 @@ public class ReductionOracleTests
     /// side by side); each part must exercise the reduction, not only agree where it prunes nothing.</summary>
     internal static void Part(int part)
     {
-        var counts = new int[3]; // systems, pruned (holds, fewer states), reaching a bad state
+        var counts = new int[4]; // systems, pruned (holds, fewer states), reaching a bad state, with a state SelectOne chains
         RandomGraphs.Fixed(RandomAgents.Systems, spec => Agrees(spec, counts), seed: "0000000000r1", count: 1200, part, 3);
         Assert.True(counts[1] * 10 >= counts[0], $"only {counts[1]} of {counts[0]} systems were pruned");
         Assert.True(counts[2] * 4 >= counts[0], $"only {counts[2]} of {counts[0]} systems reach a bad state");
+        Assert.True(counts[3] * 4 >= counts[0], $"only {counts[3]} of {counts[0]} systems have a state with an ample set of one step");
     }
 
     [Fact]
@@ -35,8 +36,9 @@ public class ReductionOracleTests
     {
         var sys = spec.Build();
         var model = new AgentModel(sys);
-        var (states, badDepth) = Naive(model, spec.CheckDeadlock);
+        var (states, badDepth, singles) = Naive(model, spec.CheckDeadlock);
         counts[0]++;
+        if (singles > 0) counts[3]++;
         if (badDepth >= 0) counts[2]++;
         CheckResult<AgentModel.State, byte>? first = null;
         // With single-step chains (the default) on 1 and 2 threads, and without them on 1.
@@ -73,12 +75,16 @@ public class ReductionOracleTests
     /// <summary>ReferenceSearch's plain level-by-level search, with the states themselves as keys
     /// (hex strings cost most of this test's time): the least depth of a state that breaks an
     /// invariant or, with deadlocks checked, has no step and is not final (the search stops at
-    /// that level), or -1 and every reachable state.</summary>
-    static (long States, int FirstBadDepth) Naive(AgentModel model, bool checkDeadlock)
+    /// that level), or -1 and every reachable state. Every state it meets also checks the chains'
+    /// shortcut: AmpleSets.SelectOne picks the step Select picks when Select picks one step of
+    /// several, and nothing otherwise (Singles: how often it picks one).</summary>
+    static (long States, int FirstBadDepth, int Singles) Naive(AgentModel model, bool checkDeadlock)
     {
+        int singles = 0;
         var seen = new HashSet<AgentModel.State>(BytesComparer<AgentModel.State>.Instance) { model.Initial() };
         var level = new List<AgentModel.State> { model.Initial() };
         var steps = new byte[Math.Max(1, model.MaxSteps)];
+        var chosen = new int[steps.Length];
         int firstBad = -1;
         for (int depth = 0; level.Count > 0 && firstBad < 0; depth++)
         {
@@ -86,6 +92,10 @@ public class ReductionOracleTests
             foreach (var s in level)
             {
                 int n = model.Enabled(s, steps);
+                int ample = AmpleSets.Select<AgentModel, AgentModel.State, byte>(model, s, steps.AsSpan(0, n), chosen);
+                int one = AmpleSets.SelectOne<AgentModel, AgentModel.State, byte>(model, s, steps.AsSpan(0, n));
+                That(one == (ample == 1 && n > 1 ? chosen[0] : -1), $"SelectOne {one}, Select {ample} of {n} step(s), first {chosen[0]}");
+                if (one >= 0) singles++;
                 if (model.Violated(s) >= 0 || (n == 0 && checkDeadlock && !model.IsFinal(s))) firstBad = depth;
                 for (int k = 0; k < n; k++)
                 {
@@ -96,7 +106,7 @@ public class ReductionOracleTests
             }
             level = next;
         }
-        return (seen.Count, firstBad);
+        return (seen.Count, firstBad, singles);
     }
 
     /// <summary>The trace is a path of the model from its initial state, each step enabled where it
