@@ -67,6 +67,7 @@ public class ReductionVerdictTests(ITestOutputHelper output)
         {
             Assert.Equal(one.Stats.States, three.Stats.States);
             Assert.Equal(one.Reduction!.ReducedStates, three.Reduction!.ReducedStates);
+            Assert.Equal(one.Reduction.ChainedStates, three.Reduction.ChainedStates);
         }
         Assert.Equal(one.Outcome, three.Outcome);
         Assert.Equal(one.Trace.Select(t => t.Label), three.Trace.Select(t => t.Label));
