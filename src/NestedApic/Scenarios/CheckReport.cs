@@ -16,8 +16,9 @@ public sealed record CheckStats(long States, long Transitions, int Depth, double
     public long MemoryBudgetBytes { get; init; }
 }
 
-/// <summary>Which reduction ran, how many states it expanded partially and how many steps it
-/// skipped there. The states saved are known only by a run without it (`--no-reduce`).</summary>
+/// <summary>Which reduction ran, how many states it expanded partially, how many steps it skipped
+/// there, and how many states its single-step chains passed without storing them. The states
+/// saved are known only by a run without it (`--no-reduce`, or `--no-chains` for the chains).</summary>
 public sealed record ReductionStats(string Kind, long ReducedStates, long SkippedSteps, long ChainedStates);
 
 /// <summary>The result of checking one universe under one policy and vCPU count, in the terms the

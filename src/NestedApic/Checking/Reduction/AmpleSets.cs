@@ -62,7 +62,6 @@ public static class AmpleSets
             enabled[a] |= model.StepFootprint(state, steps[i]);
         }
         if (active < 2) return n;
-        int bestCount = n;
 
         Span<Footprint> future = stackalloc Footprint[agents];
         for (int a = 0; a < agents; a++) future[a] = model.Future(state, a);
@@ -73,6 +72,7 @@ public static class AmpleSets
         // Grow a set of agents from each one with enabled steps until no agent outside it can
         // interfere (C1) or see its writes through a property (C2); keep the smallest.
         ulong bestSet = 0;
+        int bestCount = n;
         for (int v = 0; v < agents; v++)
         {
             if (count[v] == 0 || count[v] >= bestCount) continue;
