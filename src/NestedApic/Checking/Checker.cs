@@ -30,7 +30,8 @@ public sealed partial class Checker<TModel, TState, TStep>
     long _transitions, _reduced, _skipped, _chained;
     /// <summary>Partial-order reduction, when on and the model declares footprints.</summary>
     readonly Reducer<TState, TStep>? _reducer;
-    /// <summary>Single-step chains (Chain): on with the partial-order reduction unless turned off.</summary>
+    /// <summary>Single-step chains (Chain): on with the partial-order reduction unless turned off
+    /// or the model says they do not pay.</summary>
     readonly bool _chain;
     /// <summary>Symmetry reduction, when on and the model declares its agents interchangeable.</summary>
     readonly Symmetry<TState, TStep>? _symmetry;
@@ -55,7 +56,7 @@ public sealed partial class Checker<TModel, TState, TStep>
         _o = options ?? new CheckOptions();
         _store = new StateStore<TState>(model.Layout);
         if (_o.Reduce) _reducer = Reducer<TState, TStep>.For(model);
-        _chain = _reducer is not null && _o.Chain;
+        _chain = _reducer is not null && _o.Chain && _reducer.Chains;
         if (_o.Symmetry) _symmetry = Symmetry<TState, TStep>.For(model);
     }
 

@@ -51,6 +51,19 @@ public class ReductionVerdictTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>Single-step chains run with Intel's footprints and not with AMD's, whose ample
+    /// sets are never smaller than the enabled steps (SvmModel.SingleStepChains).</summary>
+    [Fact]
+    public void Chains_RunOnIntel_NotOnAmd()
+    {
+        var intel = UniverseCheck.Run(Load("seed"), Policies.Find("linux-7.0")!, 2, new UniverseCheck.Settings(1) { Reduce = true });
+        Assert.Contains("single-step chains", intel.Reduction!.Kind);
+        Assert.True(intel.Reduction.ChainedStates > 0);
+        var amd = UniverseCheck.Run(Load("amd-nested-ipi"), Policies.Find("linux-7.0-svm")!, 2, new UniverseCheck.Settings(1) { Reduce = true });
+        Assert.DoesNotContain("single-step chains", amd.Reduction!.Kind);
+        Assert.Equal(0, amd.Reduction.ChainedStates);
+    }
+
     /// <summary>The engine's states, links and traces do not depend on the thread count, and the
     /// reductions keep it so: the proviso looks only at states stored by earlier rounds.</summary>
     [Theory]

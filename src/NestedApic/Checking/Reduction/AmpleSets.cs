@@ -210,6 +210,8 @@ internal abstract class Reducer<TState, TStep> where TState : unmanaged where TS
     public abstract int Select(in TState state, ReadOnlySpan<TStep> steps, Span<int> chosen);
     /// <summary>See <see cref="AmpleSets.SelectOne"/>.</summary>
     public abstract int SelectOne(in TState state, ReadOnlySpan<TStep> steps);
+    /// <summary>The model's <see cref="IReducibleModel{TState, TStep}.SingleStepChains"/>.</summary>
+    public abstract bool Chains { get; }
 
     /// <summary>A reducer for <typeparamref name="TModel"/> if it declares footprints, else null.</summary>
     public static Reducer<TState, TStep>? For<TModel>(TModel model) where TModel : struct, IModel<TState, TStep>
@@ -230,4 +232,5 @@ internal sealed class AmpleReducer<TModel, TState, TStep>(TModel model) : Reduce
         AmpleSets.Select<TModel, TState, TStep>(_model, state, steps, chosen);
     public override int SelectOne(in TState state, ReadOnlySpan<TStep> steps) =>
         AmpleSets.SelectOne<TModel, TState, TStep>(_model, state, steps);
+    public override bool Chains => _model.SingleStepChains;
 }

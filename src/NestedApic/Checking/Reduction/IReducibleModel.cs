@@ -36,4 +36,10 @@ public interface IReducibleModel<TState, TStep>
     /// one scope per process for per-process properties; one scope of everything when unsure).</summary>
     int PropertyScopes { get; }
     ulong PropertyScope(int scope);
+
+    /// <summary>Whether the checker's single-step chains pay for this model (Checker.Chain): they
+    /// save the states whose reduced expansion is one step, at the cost of asking every successor.
+    /// A model whose ample sets are never smaller than its enabled steps (every step visible to a
+    /// property) gains only the states with one enabled step and may say no.</summary>
+    bool SingleStepChains => true;
 }
