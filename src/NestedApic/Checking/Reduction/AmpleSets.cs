@@ -94,8 +94,8 @@ public static class AmpleSets
     /// <summary>The ordinal of the step <see cref="Select"/> would choose when it chooses an ample
     /// set of one step, else -1: the first agent with one enabled step whose closed set adds only
     /// agents without enabled steps and passes D2. Cheaper than Select (the checker's chains ask
-    /// this of every successor): no other agent's step footprints, futures only as the closure
-    /// needs them, and it gives up at the first agent with steps that joins the set.</summary>
+    /// this of every successor): the other agents' step footprints are not computed. An agent
+    /// with steps that joins the set rules it out, so the closure may treat its steps as none.</summary>
     public static int SelectOne<TModel, TState, TStep>(in TModel model, in TState state, ReadOnlySpan<TStep> steps)
         where TModel : struct, IReducibleModel<TState, TStep>
         where TState : unmanaged
@@ -103,7 +103,7 @@ public static class AmpleSets
     {
         int n = steps.Length;
         int agents = model.Agents;
-        if (n < 2 || agents < 2 || agents > MaxAgents) return -1;
+        if (n < 2 || agents < 2 || agents > MaxAgents || model.PropertyScopes > MaxAgents) return -1;
         Span<int> count = stackalloc int[agents];
         Span<int> only = stackalloc int[agents];
         count.Clear();
@@ -115,56 +115,24 @@ public static class AmpleSets
             if (count[a]++ == 0) { active++; only[a] = i; }
         }
         if (active < 2) return -1;
-        int scopes = model.PropertyScopes;
-        if (scopes > MaxAgents) return -1; // as Select
         Span<Footprint> future = stackalloc Footprint[agents];
-        ulong known = 0;
-        ulong counters = model.Counters;
+        for (int a = 0; a < agents; a++) future[a] = model.Future(state, a);
+        Span<ulong> scopes = stackalloc ulong[model.PropertyScopes];
+        for (int i = 0; i < scopes.Length; i++) scopes[i] = model.PropertyScope(i);
+        Span<Footprint> alone = stackalloc Footprint[agents];
         for (int v = 0; v < agents; v++)
         {
             if (count[v] != 1) continue;
-            var own = model.StepFootprint(state, steps[only[v]]);
-            ulong writes = own.Writes & ~counters, set = 1UL << v, guards = 0;
-            bool fails = false;
-            // Close the set as Close does; an agent with a step joining it makes two steps.
-            for (bool grown = true; grown && !fails;)
-            {
-                grown = false;
-                guards = 0;
-                for (int a = 0; a < agents; a++)
-                    if ((set >> a & 1) != 0) guards |= Future<TModel, TState, TStep>(model, state, a, future, ref known).Guards;
-                ulong touches = (own.Touches | guards) & ~counters;
-                for (int a = 0; a < agents && !fails; a++)
-                {
-                    if ((set >> a & 1) != 0) continue;
-                    var f = Future<TModel, TState, TStep>(model, state, a, future, ref known);
-                    bool joins = (f.Writes & touches) != 0 || (f.Reads & writes) != 0;
-                    for (int s = 0; s < scopes && !joins; s++)
-                    {
-                        ulong scope = model.PropertyScope(s);
-                        joins = (scope & writes) != 0 && (scope & f.Writes) != 0;
-                    }
-                    if (!joins) continue;
-                    if (count[a] != 0) fails = true;
-                    else { set |= 1UL << a; grown = true; }
-                }
-            }
-            if (fails) continue;
-            ulong othersWrite = 0;
+            alone.Clear();
+            var own = alone[v] = model.StepFootprint(state, steps[only[v]]);
+            ulong set = Close(1UL << v, alone, future, scopes, model.Counters), othersWrite = 0;
+            bool more = false;
             for (int a = 0; a < agents; a++)
-                if ((set >> a & 1) == 0) othersWrite |= Future<TModel, TState, TStep>(model, state, a, future, ref known).Writes;
-            if ((own.Guards & othersWrite) == 0) return only[v];
+                if ((set >> a & 1) == 0) othersWrite |= future[a].Writes;
+                else more |= a != v && count[a] != 0;
+            if (!more && (own.Guards & othersWrite) == 0) return only[v];
         }
         return -1;
-    }
-
-    static Footprint Future<TModel, TState, TStep>(in TModel model, in TState state, int agent, Span<Footprint> future, ref ulong known)
-        where TModel : struct, IReducibleModel<TState, TStep>
-        where TState : unmanaged
-        where TStep : unmanaged
-    {
-        if ((known >> agent & 1) == 0) { future[agent] = model.Future(state, agent); known |= 1UL << agent; }
-        return future[agent];
     }
 
     /// <summary>D2: an enabled step of the set whose guards hold nothing the other agents may write.</summary>
