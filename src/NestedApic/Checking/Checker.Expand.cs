@@ -6,9 +6,9 @@ namespace NestedApic.Checking;
 public sealed partial class Checker<TModel, TState, TStep>
 {
     /// <summary>One thread's share of a round: a contiguous range of the frontier, the successors
-    /// it claimed (candidates), then those it kept, in order, with each parent's count of kept
-    /// children and each child's step ordinal (see ParentLinks).</summary>
-    sealed class Slice(StateStore<TState> store)
+    /// it found absent from the visited set (candidates), then those it kept, in order, with each
+    /// parent's count of kept children and each child's step ordinal (see ParentLinks).</summary>
+    sealed class Slice(StateStore<TState> store, int parts)
     {
         public int From, To;
         /// <summary>Where a slice stopped by a full table resumes: parent Next, step NextStep.</summary>
@@ -19,10 +19,24 @@ public sealed partial class Checker<TModel, TState, TStep>
         public Pending[]? Batch;
         /// <summary>The batch's component indices, <see cref="StateStore{TState}.IndexCount"/> a state.</summary>
         public readonly int[] BatchIdx = new int[Checker<TModel, TState, TStep>.Batch * store.IndexCount];
-        public readonly IndexBlock[] Blocks = new IndexBlock[store.TableCount + RootSet.Shards + 1];
+        public readonly IndexBlock[] Blocks = new IndexBlock[store.TableCount + RootSet.Shards];
         public readonly int[] ParentIdx = new int[store.IndexCount], Idx = new int[store.IndexCount];
         public ulong[] Keys = new ulong[64];
-        public int[] Slots = new int[64], Parents = new int[64], Steps = new int[64], Depths = new int[64];
+        public int[] Parents = new int[64], Steps = new int[64], Depths = new int[64];
+        /// <summary>Each candidate's partition of the visited set's shards (threads insert by
+        /// partition), and per partition its candidates in order; an insert that found the key
+        /// absent marks its entry with the sign bit.</summary>
+        public byte[] Parts = new byte[64];
+        public readonly int[][] PartIdx = Enumerable.Range(0, parts).Select(_ => new int[64]).ToArray();
+        public readonly int[] PartCount = new int[parts];
+        /// <summary>Recent candidates, direct-mapped: a key met again in the same slice is a later
+        /// parent's (or step's) duplicate that cannot own it, so it is dropped before it costs a
+        /// property check and an insert. Most duplicates of a round are diamonds closed by
+        /// neighbouring parents. A stale entry is harmless: an earlier round's key is found in the
+        /// visited set before this is asked.</summary>
+        public readonly ulong[] Recent = new ulong[1 << RecentBits];
+        /// <summary>The candidates per shard of the visited set: room is made before they go in.</summary>
+        public readonly long[] ShardCounts = new long[RootSet.Shards];
         public int Count, Kept;
         public byte[] Counts = new byte[64], StepBytes = new byte[64];
         public Dictionary<int, int>? BigCounts, BigSteps;
@@ -33,9 +47,9 @@ public sealed partial class Checker<TModel, TState, TStep>
         public bool ProvisoOld;
         /// <summary>The first deadlocked parent (frontier position relative to the level), or -1.</summary>
         public int Deadlock = -1;
-        /// <summary>The first violating state this slice inserted (0: none) and its invariant.</summary>
+        /// <summary>The first violating candidate (0: none) and its invariant.</summary>
         public ulong ViolationKey;
-        public int ViolationInvariant, ViolationParent;
+        public int ViolationInvariant;
 
         public void Reset(int from, int to)
         {
@@ -43,26 +57,30 @@ public sealed partial class Checker<TModel, TState, TStep>
             NextStep = 0; Counted = from; Full = false;
             BoundHit = false;
             Count = Kept = 0; Transitions = Reduced = Skipped = Chained = 0; ProvisoParent = -1; ProvisoOld = false; Deadlock = -1; ViolationKey = 0;
+            PartCount.AsSpan().Clear(); ShardCounts.AsSpan().Clear();
             BigCounts?.Clear(); BigSteps?.Clear();
             if (Counts.Length < to - from) Counts = new byte[to - from];
         }
 
-        public void Push(ulong key, int slot, int parent, int step, int depth)
+        /// <summary>Adds a candidate; <paramref name="shard"/> is its visited-set shard, -1 when
+        /// it was inserted already (one thread, in order).</summary>
+        public void Push(ulong key, int shard, int parent, int step, int depth)
         {
             if (Count == Keys.Length)
             {
                 int n = Count * 2;
-                Array.Resize(ref Keys, n); Array.Resize(ref Slots, n); Array.Resize(ref Parents, n); Array.Resize(ref Steps, n); Array.Resize(ref Depths, n);
+                Array.Resize(ref Keys, n); Array.Resize(ref Parts, n); Array.Resize(ref Parents, n); Array.Resize(ref Steps, n); Array.Resize(ref Depths, n);
             }
-            Keys[Count] = key; Slots[Count] = slot; Parents[Count] = parent; Depths[Count] = depth; Steps[Count++] = step;
-        }
-
-        /// <summary>The step by which parent <paramref name="parent"/> (relative to the round) reached <paramref name="key"/>.</summary>
-        public int StepOf(ulong key, int parent)
-        {
-            for (int c = 0; c < Kept; c++)
-                if (Keys[c] == key && Parents[c] == parent) return Steps[c];
-            throw new InvalidOperationException("the owner of a violating state did not keep it");
+            if (shard >= 0)
+            {
+                int part = shard % PartCount.Length;
+                ref var list = ref PartIdx[part];
+                if (PartCount[part] == list.Length) Array.Resize(ref list, list.Length * 2);
+                list[PartCount[part]++] = Count;
+                Parts[Count] = (byte)part;
+                ShardCounts[shard]++;
+            }
+            Keys[Count] = key; Parents[Count] = parent; Depths[Count] = depth; Steps[Count++] = step;
         }
     }
 
@@ -80,12 +98,11 @@ public sealed partial class Checker<TModel, TState, TStep>
         }
         // One slice expands the round in parent order: its first insert of a key is the owner's.
         _inOrder = used == 1 || threads == 1;
-        if (!_inOrder) _owners.Clear();
         _roundKeys?.Clear();
         _roundStart = frontierStart;
         _roundPos = pos;
         _expandOne ??= i => ExpandSlice(_todo[i], _roundStart, _roundPos);
-        _keepOne ??= i => Keep(_todo[i], _roundStart, _roundPos);
+        _keepOne ??= i => Keep(_todo[i]);
         while (true)
         {
             int todo = 0;
@@ -97,21 +114,53 @@ public sealed partial class Checker<TModel, TState, TStep>
             for (int t = 0; t < todo; t++) full |= _todo[t].Full;
             if (!full) break;
             if (!GrowTables()) return false;
-            // Growth moved the visited set's slots: find the candidates' slots again.
-            foreach (var s in slices)
-                for (int c = 0; c < s.Count; c++) s.Slots[c] = _root.Find(s.Keys[c]);
             foreach (var s in slices) s.Full = false;
         }
         slices.CopyTo(_todo, 0);
+        if (!_inOrder && !Insert(slices)) return false;
         _pool.Run(used == 1 ? 1 : slices.Length, _keepOne);
         foreach (var s in slices) { _transitions += s.Transitions; _reduced += s.Reduced; _skipped += s.Skipped; _chained += s.Chained; _boundHit |= s.BoundHit; }
         return true;
     }
 
+    const int RecentBits = 12;
+
+    /// <summary>Inserts the round's candidates into the visited set, one partition of its shards a
+    /// thread, each in slice and parent order, so the first parent to insert a key (its owner) is
+    /// the smallest that reached it, whatever the timing. Room for all of them is made first.
+    /// False when that room would pass the memory budget.</summary>
+    bool Insert(Slice[] slices)
+    {
+        Span<long> incoming = stackalloc long[RootSet.Shards];
+        foreach (var s in slices)
+            for (int h = 0; h < RootSet.Shards; h++) incoming[h] += s.ShardCounts[h];
+        long freed = _root.GrowAsNeeded(Affordable, incoming);
+        if (freed < 0) return false;
+        _garbage += freed;
+        _insertOne ??= part => InsertPart(_todo, part);
+        _pool.Run(slices[0].PartCount.Length, _insertOne);
+        return true;
+    }
+
+    void InsertPart(Slice[] slices, int part)
+    {
+        var root = _root;
+        foreach (var s in slices)
+        {
+            var list = s.PartIdx[part].AsSpan(0, s.PartCount[part]);
+            var keys = s.Keys;
+            for (int i = 0; i < list.Length; i++)
+            {
+                if (i + 8 < list.Length) root.Prefetch(keys[list[i + 8]]);
+                if (root.AddOwned(keys[list[i]])) list[i] |= int.MinValue;
+            }
+        }
+    }
+
     /// <summary>The round being expanded, for the pool's work items.</summary>
     long _roundStart, _roundPos;
     Slice[] _todo = [];
-    Action<int>? _expandOne, _keepOne;
+    Action<int>? _expandOne, _keepOne, _insertOne;
 
     /// <summary>Successors encoded before their keys go into the visited set: the set's slots are
     /// prefetched meanwhile, so its cache misses overlap instead of adding up.</summary>
@@ -147,7 +196,7 @@ public sealed partial class Checker<TModel, TState, TStep>
                 if (n == 0 && deadlocks && !model.IsFinal(parent))
                 {
                     // A deadlocked state is reported by its own path, rebuilt from the links.
-                    if (!Flush(sl, batch, b, frontierStart + pos)) return;
+                    if (!Flush(sl, batch, b)) return;
                     sl.Deadlock = (int)level;
                     sl.Next = sl.To;
                     return;
@@ -170,7 +219,7 @@ public sealed partial class Checker<TModel, TState, TStep>
             {
                 if (j == m && !full)
                 {
-                    if (!Flush(sl, batch, b, frontierStart + pos)) return;
+                    if (!Flush(sl, batch, b)) return;
                     b = 0;
                     if (!sl.ProvisoOld) { sl.Reduced++; sl.Skipped += n - m; break; }
                     full = true;
@@ -187,17 +236,17 @@ public sealed partial class Checker<TModel, TState, TStep>
                 e.Parent = i; e.Step = k; e.Seq = j;
                 if (!store.EncodeLower(e.State, parent, sl.ParentIdx, sl.BatchIdx.AsSpan(b * store.IndexCount, store.IndexCount), blocks))
                 {
-                    if (Flush(sl, batch, b, frontierStart + pos)) { sl.Next = i; sl.NextStep = j; sl.Full = true; }
+                    if (Flush(sl, batch, b)) { sl.Next = i; sl.NextStep = j; sl.Full = true; }
                     return;
                 }
                 if (++b == Batch)
                 {
-                    if (!Flush(sl, batch, b, frontierStart + pos)) return;
+                    if (!Flush(sl, batch, b)) return;
                     b = 0;
                 }
             }
         }
-        if (!Flush(sl, batch, b, frontierStart + pos)) return;
+        if (!Flush(sl, batch, b)) return;
         sl.Next = sl.To;
     }
 
@@ -228,7 +277,7 @@ public sealed partial class Checker<TModel, TState, TStep>
 
     /// <summary>Inserts the batch's keys in order; false when the set was full at one of them
     /// (the slice then resumes there).</summary>
-    bool Flush(Slice sl, Pending[] batch, int count, long roundStart)
+    bool Flush(Slice sl, Pending[] batch, int count)
     {
         var blocks = sl.Blocks.AsSpan();
         var credits = blocks[_store.TableCount..];
@@ -243,10 +292,11 @@ public sealed partial class Checker<TModel, TState, TStep>
         for (int j = 0; j < count; j++)
         {
             ref var e = ref batch[j];
-            int slot = -1;
+            int shard = -1;
+            // Several threads only look up here: Insert stores the round's candidates after.
             var outcome = j >= encoded ? RootSet.Outcome.Full
                 : _inOrder ? _root.AddInOrder(e.Key, credits)
-                : _root.Add(e.Key, (uint)(roundStart + e.Parent), _owners, credits, out slot, out _);
+                : _root.Contains(e.Key, out shard) ? RootSet.Outcome.Old : Recent(sl, e.Key) ? RootSet.Outcome.Taken : RootSet.Outcome.New;
             if (outcome == RootSet.Outcome.Full)
             {
                 sl.Next = e.Parent; sl.NextStep = e.Seq; sl.Full = true;
@@ -255,44 +305,54 @@ public sealed partial class Checker<TModel, TState, TStep>
             sl.Chained += e.Chained; // here, past the resume point: a resumed slice walks its chain again
             if (outcome != RootSet.Outcome.New)
             {
-                // Only an earlier round's state counts for the proviso: whether another parent of
-                // this round got there first depends on thread timing (and it is one level deeper
-                // anyway). In order, Old also means this round: the round's own keys tell.
-                if (_reducer is not null && e.Parent == sl.ProvisoParent && outcome == RootSet.Outcome.Old && !(_inOrder && _roundKeys?.Contains(e.Key) == true))
+                // Only an earlier round's state counts for the proviso (a state of this round is one
+                // level deeper). In order, Old also means this round: the round's own keys tell.
+                if (_reducer is not null && outcome == RootSet.Outcome.Old && e.Parent == sl.ProvisoParent && !(_inOrder && _roundKeys?.Contains(e.Key) == true))
                     sl.ProvisoOld = true;
                 continue;
             }
             if (_inOrder && _reducer is not null) (_roundKeys ??= []).Add(e.Key);
-            // Whoever ends up owning a state has claimed it New, so checking on New sees every
+            // A state's owner has it among its candidates, so checking every candidate sees every
             // violation with its owner.
             if (sl.ViolationKey == 0)
             {
                 int bad = _model.Violated(e.State);
-                if (bad >= 0) { sl.ViolationKey = e.Key; sl.ViolationInvariant = bad; sl.ViolationParent = e.Parent; }
+                if (bad >= 0) { sl.ViolationKey = e.Key; sl.ViolationInvariant = bad; }
             }
-            sl.Push(e.Key, slot, e.Parent, e.Step, e.Depth);
+            sl.Push(e.Key, shard, e.Parent, e.Step, e.Depth);
         }
         return true;
     }
 
+    /// <summary>Whether the slice met <paramref name="key"/> among its recent candidates; notes it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static bool Recent(Slice sl, ulong key)
+    {
+        ref ulong seen = ref sl.Recent[(int)((key * 0x9E3779B97F4A7C15UL) >> (64 - RecentBits))];
+        if (seen == key) return true;
+        seen = key;
+        return false;
+    }
+
     /// <summary>Keeps the candidates the slice's parents own (a smaller parent elsewhere may have
     /// taken one), in order, and counts each parent's kept children.</summary>
-    void Keep(Slice sl, long frontierStart, long pos)
+    void Keep(Slice sl)
     {
         int parents = sl.To - sl.From;
         sl.Counts.AsSpan(0, parents).Clear();
         if (sl.StepBytes.Length < sl.Count) sl.StepBytes = new byte[Math.Max(sl.Count, sl.StepBytes.Length * 2)];
         int kept = 0;
-        long first = frontierStart + pos;
         bool all = _inOrder;
+        // Each partition's entries in candidate order: a cursor each.
+        Span<int> cursor = stackalloc int[sl.PartCount.Length];
+        cursor.Clear();
         for (int c = 0; c < sl.Count; c++)
         {
             int p = sl.Parents[c];
             if (!all)
             {
-                if (c + 8 < sl.Count) _root.PrefetchSlot(sl.Slots[c + 8]);
-                _root.Settle(sl.Slots[c]);
-                if (_owners.Owner(sl.Keys[c]) != (uint)(first + p)) continue;
+                int part = sl.Parts[c];
+                if (sl.PartIdx[part][cursor[part]++] >= 0) continue;
             }
             sl.Keys[kept] = sl.Keys[c]; sl.Parents[kept] = p; sl.Steps[kept] = sl.Steps[c]; sl.Depths[kept] = sl.Depths[c];
             int step = sl.Steps[c];

@@ -24,7 +24,6 @@ public sealed partial class Checker<TModel, TState, TStep>
     readonly CheckOptions _o;
     readonly StateStore<TState> _store;
     readonly RootSet _root = new();
-    readonly OwnerTable _owners = new();
     readonly ParentLinks _links = new();
     readonly List<long> _levels = [1];
     long _transitions, _reduced, _skipped, _chained;
@@ -62,6 +61,10 @@ public sealed partial class Checker<TModel, TState, TStep>
 
     const int SlicesPerThread = 16, RoundParents = 1 << 14;
 
+    /// <summary>The partitions of the visited set's shards that threads insert a round's
+    /// candidates by: one a thread.</summary>
+    static int Parts(int threads) => Math.Min(threads, RootSet.Shards);
+
     public CheckResult<TState, TStep> Run()
     {
         using var pool = new WorkerPool(Math.Max(1, _o.Threads));
@@ -80,10 +83,9 @@ public sealed partial class Checker<TModel, TState, TStep>
         _clock.Start();
         var initial = _model.Initial();
         var idx = new int[_store.IndexCount];
-        var blocks = new IndexBlock[_store.TableCount + RootSet.Shards + 1];
+        var blocks = new IndexBlock[_store.TableCount + RootSet.Shards];
         ulong key = _store.EncodeFresh(initial, idx, blocks);
-        _root.Add(key, 0, _owners, blocks.AsSpan(_store.TableCount), out int slot, out _);
-        _root.Settle(slot);
+        _root.AddInOrder(key, blocks.AsSpan(_store.TableCount));
         _links.AddRoot();
         _frontier.Append([key]);
         if (_chain) _depthsNow.Append([0]);
@@ -91,7 +93,7 @@ public sealed partial class Checker<TModel, TState, TStep>
         if (bad >= 0) return Violation(initial, bad, []);
 
         int threads = Math.Max(1, _o.Threads);
-        var slices = Enumerable.Range(0, threads == 1 ? 1 : threads * SlicesPerThread).Select(_ => new Slice(_store)).ToArray();
+        var slices = Enumerable.Range(0, threads == 1 ? 1 : threads * SlicesPerThread).Select(_ => new Slice(_store, Parts(threads))).ToArray();
         long frontierStart = 0; // id of the frontier's first state
         var lastProgress = TimeSpan.Zero;
 
@@ -140,7 +142,7 @@ public sealed partial class Checker<TModel, TState, TStep>
     StopReason MemoryStop => _machineLow ? StopReason.MachineMemory : StopReason.MemoryBudget;
 
     /// <summary>What the search's own structures hold, in bytes.</summary>
-    long Accounted() => _root.Bytes + _owners.Bytes + _store.Bytes + _links.Bytes + _frontier.Bytes + _next.Bytes + _depthsNow.Bytes + _depthsNext.Bytes;
+    long Accounted() => _root.Bytes + _store.Bytes + _links.Bytes + _frontier.Bytes + _next.Bytes + _depthsNow.Bytes + _depthsNext.Bytes;
 
     /// <summary>Whether <paramref name="extra"/> more bytes stay within the budget: the larger of
     /// our accounting (plus what the process held before the search) and the resident set, so the
@@ -185,14 +187,8 @@ public sealed partial class Checker<TModel, TState, TStep>
 
     bool GrowTables()
     {
-        long root = _root.GrowAsNeeded(Affordable, _pool), store = root < 0 ? -1 : _store.GrowAsNeeded(Affordable, _pool);
+        long root = _root.GrowAsNeeded(Affordable), store = root < 0 ? -1 : _store.GrowAsNeeded(Affordable, _pool);
         if (root < 0 || store < 0) return false;
-        if (_owners.Exhausted)
-        {
-            if (!Affordable(_owners.GrowthBytes)) return false;
-            store += _owners.Bytes;
-            _owners.Grow();
-        }
         // Give the old arrays back before they pile up: the resident set is what the budget
         // checks and what the report calls peak memory.
         _garbage += root + store;
@@ -238,13 +234,21 @@ public sealed partial class Checker<TModel, TState, TStep>
         foreach (var sl in slices)
         {
             if (sl.ViolationKey == 0) continue;
-            uint owner = _inOrder ? (uint)(roundStart + sl.ViolationParent) : _owners.Owner(sl.ViolationKey);
-            int local = (int)(owner - roundStart);
-            var owning = slices.First(s => s.From <= local && local < s.To);
-            int step = owning.StepOf(sl.ViolationKey, local);
+            var (local, step) = Owner(slices, sl.ViolationKey);
+            uint owner = (uint)(roundStart + local);
             if (best is not { } b || owner < b.Parent || owner == b.Parent && step < b.Step) best = (owner, step, sl.ViolationInvariant);
         }
         return best;
+    }
+
+    /// <summary>The parent (relative to the round) that kept <paramref name="key"/>, and its step:
+    /// the first to keep it in slice order (a key is kept once).</summary>
+    static (int Parent, int Step) Owner(Slice[] slices, ulong key)
+    {
+        foreach (var s in slices)
+            for (int c = 0; c < s.Kept; c++)
+                if (s.Keys[c] == key) return (s.Parents[c], s.Steps[c]);
+        throw new InvalidOperationException("no slice kept a violating state");
     }
 
     CheckResult<TState, TStep> PendingViolation(in TState initial, (uint Parent, int Step, int Invariant) v)
