@@ -59,7 +59,7 @@ public sealed partial class Checker<TModel, TState, TStep>
         if (_o.Symmetry) _symmetry = Symmetry<TState, TStep>.For(model);
     }
 
-    const int SlicesPerThread = 16, RoundParents = 1 << 14;
+    const int SlicesPerThread = 16, RoundParents = Checker.RoundParents;
 
     /// <summary>The partitions of the visited set's shards that threads insert a round's
     /// candidates by: one a thread.</summary>
@@ -106,7 +106,9 @@ public sealed partial class Checker<TModel, TState, TStep>
                 if (_o.Cancel.IsCancellationRequested) return Finished(initial, StopReason.Cancelled, _frontier.Count - pos + _next.Count);
                 SampleResident(always: false);
                 if (!GrowTables()) return Finished(initial, MemoryStop, _frontier.Count - pos + _next.Count);
-                int round = (int)Math.Min(_frontier.Count - pos, RoundParents);
+                // State ids are 32-bit: a round of r parents adds at most r * MaxSteps states.
+                int round = (int)Math.Min(Math.Min(_frontier.Count - pos, RoundParents), (uint.MaxValue - _links.Count) / MaxSteps);
+                if (round == 0) return Finished(initial, StopReason.StateBound, _frontier.Count - pos + _next.Count);
                 if (!Affordable(RoundBytes(round))) return Finished(initial, MemoryStop, _frontier.Count - pos + _next.Count);
                 long before = Accounted();
                 if (!ExpandRound(slices, threads, frontierStart, pos, round)) return Finished(initial, MemoryStop, _frontier.Count - pos + _next.Count);
@@ -119,7 +121,7 @@ public sealed partial class Checker<TModel, TState, TStep>
                 _frontier.Release(pos);
                 _depthsNow.Release(pos);
                 _lastRoundBytes = Math.Max(0, Accounted() - before);
-                if (_links.Count > Math.Min(_o.MaxStates, uint.MaxValue - (long)RoundParents * MaxSteps) && _pending is null) return Finished(initial, StopReason.StateBound, _frontier.Count - pos + _next.Count);
+                if (_links.Count > _o.MaxStates && _pending is null) return Finished(initial, StopReason.StateBound, _frontier.Count - pos + _next.Count);
                 if (_o.Progress is not null && _clock.Elapsed - lastProgress >= _o.ProgressInterval)
                 {
                     lastProgress = _clock.Elapsed;
@@ -262,6 +264,11 @@ public sealed partial class Checker<TModel, TState, TStep>
 /// <summary>Entry point with type inference: <c>Checker.Run&lt;M, S, T&gt;(model, options)</c>.</summary>
 public static class Checker
 {
+    /// <summary>The parents a round expands at most: a round ends at a barrier, and fewer,
+    /// larger rounds lost less to it on two threads (1 &lt;&lt; 16 against 1 &lt;&lt; 14: 8 % less time
+    /// on intel-wide); the round's candidates are held until it ends.</summary>
+    internal const int RoundParents = 1 << 16;
+
     public static CheckResult<TState, TStep> Run<TModel, TState, TStep>(TModel model, CheckOptions? options = null)
         where TModel : struct, IModel<TState, TStep> where TState : unmanaged where TStep : unmanaged =>
         new Checker<TModel, TState, TStep>(model, options).Run();

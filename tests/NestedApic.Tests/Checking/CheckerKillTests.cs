@@ -113,7 +113,7 @@ public class CheckerKillTests
     }
 
     /// <summary>Root → <paramref name="parents"/> parents → <paramref name="children"/> fresh
-    /// children each: on 2 threads the second round claims more keys than the owner table holds.</summary>
+    /// children each: on 2 threads the second round has more candidates than the visited set holds.</summary>
     static ExplicitGraph Tree(int parents, int children)
     {
         int Parents = parents, Children = children;
@@ -127,8 +127,8 @@ public class CheckerKillTests
     /// above the reserve (the budget itself is out of the way). Whatever the room, the search
     /// either completes with every state or stops bounded for want of memory: never "holds" with
     /// states missing because a growth, or an append of the next level, was refused mid-round,
-    /// and never hangs on a table that could not grow (the visited set's or, on 2 threads, the
-    /// owner table's). Small rooms stop it, large ones do not. Shapes: 0, the star of 100,000 on
+    /// and never hangs on a table that could not grow (the visited set's, before a round's
+    /// candidates go in, or a component table's). Small rooms stop it, large ones do not. Shapes: 0, the star of 100,000 on
     /// one thread; 1, 200 parents of 100 children; 2, 128 parents of 1,000 children.</summary>
     [Theory]
     [InlineData(1, 0)]
@@ -136,8 +136,8 @@ public class CheckerKillTests
     [InlineData(2, 2)]
     public async Task Little_room_stops_a_search_bounded_or_lets_it_complete(int threads, int shape)
     {
-        // Shape 2's second round (128,000 claims) grows far more than the round's estimate, so
-        // growths are refused inside it, some of them the owner table's.
+        // Shape 2's second round (128,000 candidates) grows far more than the round's estimate,
+        // so growths are refused inside it, some of them the room made for its candidates.
         var g = shape switch { 0 => Star(100_000), 1 => Tree(200, 100), _ => Tree(128, 1000) };
         long reserve = Memory.Reserve();
         bool bounded = false, complete = false;
@@ -168,17 +168,17 @@ public class CheckerKillTests
         Assert.True(bounded && complete, $"bounded {bounded}, complete {complete}");
     }
 
-    /// <summary><see cref="Fan"/> without its shortcut: L = 20,000 states (a, 0, 0) at depth 1;
+    /// <summary><see cref="Fan"/> without its shortcut: L (MutationKillTests.L) states (a, 0, 0) at depth 1;
     /// from each, two independent steps set b and c. The ample set is the b step alone, its
     /// successor (a, 1, 0) is new, so (a, 0, 0) is reduced; (a, 1, 0) has only the c step. 3L + 1
     /// states (4L + 1 without reduction), L reduced states and L skipped steps; level 1 is
-    /// expanded in two rounds, on 2 threads in 32 slices.</summary>
+    /// expanded in two rounds, on 2 threads in 32 slices each.</summary>
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
     public void A_reduced_level_of_two_rounds_keeps_every_ample_successor(int threads)
     {
-        const int L = 20_000;
+        const int L = MutationKillTests.L;
         var r = Checker.Run<Fan, Fan.State, int>(new Fan(L, false), new CheckOptions { Threads = threads, Reduce = true, Chain = false });
         Assert.Equal(Verdict.Holds, r.Verdict);
         Assert.Equal(3L * L + 1, r.Stats.States);
@@ -190,7 +190,7 @@ public class CheckerKillTests
 
     /// <summary><see cref="Fan"/> with its shortcut: the root also reaches every (a, 1, 0), so
     /// each (a, 0, 0)'s ample successor was stored in an earlier round and the cycle proviso
-    /// expands it in full. Level 1 is 2L = 40,000 states (three rounds), and its successors do not
+    /// expands it in full. Level 1 is 2L states (three rounds), and its successors do not
     /// fit the visited set, which fills mid-round and grows, the slices resuming where they stopped
     /// (often right after a proviso decision). Every state (a, b, c) is reached: 4L + 1, and 6L
     /// transitions (2L from the root, 2 from each (a, 0, 0), 1 from each (a, 1, 0) and (a, 0, 1)).</summary>
@@ -199,7 +199,7 @@ public class CheckerKillTests
     [InlineData(2)]
     public void A_proviso_decision_interrupted_by_a_full_table_keeps_every_step(int threads)
     {
-        const int L = 20_000;
+        const int L = MutationKillTests.L;
         var r = Checker.Run<Fan, Fan.State, int>(new Fan(L, true), new CheckOptions { Threads = threads, Reduce = true, Chain = false });
         Assert.Equal(Verdict.Holds, r.Verdict);
         Assert.Equal(4L * L + 1, r.Stats.States);

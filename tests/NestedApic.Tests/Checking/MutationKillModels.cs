@@ -30,7 +30,7 @@ readonly struct FreshB(bool bad) : IModel<FreshB.State, int>
     public void Apply(ref State s, in int step)
     {
         if (s.A == 0) s.A = step;
-        else if (s.A <= 16_384) s.A += L;
+        else if (s.A <= MutationKillTests.R) s.A += L;
         else s.B = s.A;
     }
     public int Violated(in State s) => bad && s.A == L && s.B == L ? 0 : -1;

@@ -56,10 +56,13 @@ public class MutationKillTests
         Assert.Equal(1, r.Invariant);
     }
 
-    /// <summary>A level wider than one round (16,384 parents): 0 → 1..L; level-1 node i → node
-    /// L + i, which has no successor. Bad nodes are placed by the caller; everything is final unless
-    /// told otherwise.</summary>
-    internal const int L = 20_000;
+    /// <summary>A level wider than one round (<see cref="Checker.RoundParents"/> parents, R):
+    /// 0 → 1..L; level-1 node i → node L + i, which has no successor. Bad nodes are placed by the
+    /// caller; everything is final unless told otherwise.</summary>
+    internal const int R = Checker.RoundParents, L = R + R / 4;
+
+    /// <summary>Two level-1 nodes of the second round.</summary>
+    const int Second = R + 1_600, Later = R + 2_600;
 
     static ExplicitGraph WideLevel(int[] violating, int[] deadlocked)
     {
@@ -75,7 +78,7 @@ public class MutationKillTests
         return new ExplicitGraph(succ, bad, final);
     }
 
-    /// <summary>Level 1 is expanded in two rounds (parents 1..16,384, then the rest). A violation
+    /// <summary>Level 1 is expanded in two rounds (parents 1..R, then the rest). A violation
     /// found in the first round waits, deadlocks being checked, while the second round is searched
     /// for a deadlock one step shallower; there is none, so the first round's violation is
     /// reported: 0 → 100 → L + 100.</summary>
@@ -91,16 +94,16 @@ public class MutationKillTests
         Assert.Equal([100, L + 100], r.Trace.Select(t => t.Step));
     }
 
-    /// <summary>The same level with node 18,000 (second round) stuck: the deadlock at depth 1 is
+    /// <summary>The same level with node Second (second round) stuck: the deadlock at depth 1 is
     /// nearer than the first round's violation at depth 2.</summary>
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
     public void A_deadlock_in_the_second_round_beats_a_violation_of_the_first(int threads)
     {
-        var r = Run(WideLevel([L + 100], [18_000]), new CheckOptions { Threads = threads, CheckDeadlock = true });
+        var r = Run(WideLevel([L + 100], [Second]), new CheckOptions { Threads = threads, CheckDeadlock = true });
         Assert.Equal(Verdict.Deadlock, r.Verdict);
-        Assert.Equal([18_000], r.Trace.Select(t => t.Step));
+        Assert.Equal([Second], r.Trace.Select(t => t.Step));
     }
 
     /// <summary>Violations in the second round only, and two of them: the first in BFS order.</summary>
@@ -109,9 +112,9 @@ public class MutationKillTests
     [InlineData(2)]
     public void A_violation_of_the_second_round_is_found_with_its_own_parent(int threads)
     {
-        var r = Run(WideLevel([L + 19_000, L + 18_000], []), new CheckOptions { Threads = threads, CheckDeadlock = true });
+        var r = Run(WideLevel([L + Later, L + Second], []), new CheckOptions { Threads = threads, CheckDeadlock = true });
         Assert.Equal(Verdict.Violated, r.Verdict);
-        Assert.Equal([18_000, L + 18_000], r.Trace.Select(t => t.Step));
+        Assert.Equal([Second, L + Second], r.Trace.Select(t => t.Step));
     }
 
     /// <summary>Nothing bad: all 2L + 1 nodes, 2L transitions (L from the root, one per level-1
@@ -130,8 +133,8 @@ public class MutationKillTests
 
     /// <summary>A component table, not the visited set, fills in the second round of a wide
     /// level: the states are (a, b), each its own component; level 1 is (1..L, 0); a first-round
-    /// parent (a ≤ 16,384) steps to (a + L, 0), a second-round one to (a, a), so that round brings
-    /// 3,616 fresh values of b into b's table, which has held the one value 0 until then and
+    /// parent (a ≤ R) steps to (a + L, 0), a second-round one to (a, a), so that round brings
+    /// L - R fresh values of b into b's table, which has held the one value 0 until then and
     /// must grow mid-round. 1 + 2L states, 2L transitions; (L, L) breaks the invariant, reached
     /// by steps L and 0.</summary>
     [Theory]
@@ -259,11 +262,11 @@ public class MutationKillTests
         Assert.Equal([bad, last], r.Trace.Select(t => t.Step));
     }
 
-    /// <summary>More keys claimed in one round than the owner table's 16,384 slots hold: 200
-    /// parents with 100 new children each, on 2 threads. The table must grow mid-round (a thread
-    /// that took its room without counting it would fill it and probe forever).</summary>
+    /// <summary>More candidates in one round than the visited set holds: 200 parents with 100
+    /// new children each, on 2 threads. The set must make room for the round's candidates before
+    /// the threads insert them (a shard filled without counting them would probe forever).</summary>
     [Fact]
-    public void Owner_table_grows_when_a_round_claims_more_than_it_holds()
+    public void Visited_set_makes_room_for_a_round_of_more_candidates_than_it_holds()
     {
         const int Parents = 200, Children = 100;
         int n = 1 + Parents + Parents * Children;
