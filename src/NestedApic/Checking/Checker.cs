@@ -9,11 +9,13 @@ namespace NestedApic.Checking;
 /// violation at d + 1 found earlier in that level), and its trace is a shortest one. States are stored compressed
 /// (<see cref="StateStore{TState}"/>): the visited set and the frontier hold 64-bit keys, and a
 /// state is decoded before it is expanded. A level is expanded in rounds; in a round the threads
-/// take slices of the frontier (more slices than threads, handed out as threads free up), insert
-/// successors into the lock-free visited set, where the smallest parent wins each new state, and
-/// then keep, in parallel, the successors they won. Between rounds the coordinator only appends
-/// the kept keys and the parent links, grows tables and checks bounds. State ids, links and traces
-/// are the same on any number of threads.
+/// take slices of the frontier (more slices than threads, handed out as threads free up) and look
+/// each successor up in the visited set without writing it; those not found (candidates) are then
+/// inserted one partition of the set's shards a thread, in parent order, so the smallest parent
+/// wins each new state with no atomic operation; then each slice keeps, in parallel, the
+/// successors it won. One thread inserts as it expands. Between rounds the coordinator only
+/// appends the kept keys and the parent links, grows tables and checks bounds. State ids, links
+/// and traces are the same on any number of threads.
 /// </summary>
 public sealed partial class Checker<TModel, TState, TStep>
     where TModel : struct, IModel<TState, TStep>
