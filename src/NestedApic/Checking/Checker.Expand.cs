@@ -31,9 +31,10 @@ public sealed partial class Checker<TModel, TState, TStep>
         public readonly int[] PartCount = new int[parts];
         /// <summary>Recent candidates, direct-mapped: a key met again in the same slice is a later
         /// parent's (or step's) duplicate that cannot own it, so it is dropped before it costs a
-        /// property check and an insert. Most duplicates of a round are diamonds closed by
-        /// neighbouring parents. A stale entry is harmless: an earlier round's key is found in the
-        /// visited set before this is asked.</summary>
+        /// property check and an insert. On intel-wide most duplicates of a round are diamonds
+        /// closed by neighbouring parents (6.9 M candidates fall to 3.8 M, for 3.47 M states); on
+        /// the classic models they are farther apart (peterson: 9.3 M for 5.8 M). A stale entry is
+        /// harmless: an earlier round's key is found in the visited set before this is asked.</summary>
         public readonly ulong[] Recent = new ulong[1 << RecentBits];
         /// <summary>The candidates per shard of the visited set: room is made before they go in.</summary>
         public readonly long[] ShardCounts = new long[RootSet.Shards];

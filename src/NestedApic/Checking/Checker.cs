@@ -61,7 +61,7 @@ public sealed partial class Checker<TModel, TState, TStep>
         if (_o.Symmetry) _symmetry = Symmetry<TState, TStep>.For(model);
     }
 
-    const int SlicesPerThread = 16, RoundParents = Checker.RoundParents;
+    const int SlicesPerThread = 16;
 
     /// <summary>The partitions of the visited set's shards that threads insert a round's
     /// candidates by: one a thread.</summary>
@@ -109,7 +109,7 @@ public sealed partial class Checker<TModel, TState, TStep>
                 SampleResident(always: false);
                 if (!GrowTables()) return Finished(initial, MemoryStop, _frontier.Count - pos + _next.Count);
                 // State ids are 32-bit: a round of r parents adds at most r * MaxSteps states.
-                int round = (int)Math.Min(Math.Min(_frontier.Count - pos, RoundParents), (uint.MaxValue - _links.Count) / MaxSteps);
+                int round = (int)Math.Min(Math.Min(_frontier.Count - pos, Checker.RoundParents), (uint.MaxValue - _links.Count) / MaxSteps);
                 if (round == 0) return Finished(initial, StopReason.StateBound, _frontier.Count - pos + _next.Count);
                 if (!Affordable(RoundBytes(round))) return Finished(initial, MemoryStop, _frontier.Count - pos + _next.Count);
                 long before = Accounted();
@@ -266,9 +266,11 @@ public sealed partial class Checker<TModel, TState, TStep>
 /// <summary>Entry point with type inference: <c>Checker.Run&lt;M, S, T&gt;(model, options)</c>.</summary>
 public static class Checker
 {
-    /// <summary>The parents a round expands at most: a round ends at a barrier, and fewer,
-    /// larger rounds lost less to it on two threads (1 &lt;&lt; 16 against 1 &lt;&lt; 14: 8 % less time
-    /// on intel-wide); the round's candidates are held until it ends.</summary>
+    /// <summary>The parents a round expands at most: a round ends at barriers, and fewer,
+    /// larger rounds lost less to them on two threads (1 &lt;&lt; 16 against 1 &lt;&lt; 14: 8 % less time
+    /// on intel-wide, for 12 MiB more peak: a round's candidates are held until it ends). The
+    /// same on any thread count: the reduction's cycle proviso asks whether a successor was
+    /// stored by an earlier round, so the rounds decide the states stored.</summary>
     internal const int RoundParents = 1 << 16;
 
     public static CheckResult<TState, TStep> Run<TModel, TState, TStep>(TModel model, CheckOptions? options = null)
