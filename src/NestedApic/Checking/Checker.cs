@@ -266,12 +266,12 @@ public sealed partial class Checker<TModel, TState, TStep>
 /// <summary>Entry point with type inference: <c>Checker.Run&lt;M, S, T&gt;(model, options)</c>.</summary>
 public static class Checker
 {
-    /// <summary>The parents a round expands at most: a round ends at barriers, and fewer,
-    /// larger rounds lost less to them on two threads (1 &lt;&lt; 16 against 1 &lt;&lt; 14: 8 % less time
-    /// on intel-wide, for 12 MiB more peak: a round's candidates are held until it ends). The
-    /// same on any thread count: the reduction's cycle proviso asks whether a successor was
-    /// stored by an earlier round, so the rounds decide the states stored.</summary>
-    internal const int RoundParents = 1 << 16;
+    /// <summary>The parents a round expands at most. The same on any thread count: the
+    /// reduction's cycle proviso asks whether a successor was stored by an earlier round, so the
+    /// rounds decide the states stored. Larger rounds (1 &lt;&lt; 16) lose less to the barriers
+    /// that end them (8 % less time on two threads, intel-wide) but raised one thread's peak by a
+    /// sixth (124 to 145 MiB on intel-wide, 169 to 203 MB on peterson): not taken.</summary>
+    internal const int RoundParents = 1 << 14;
 
     public static CheckResult<TState, TStep> Run<TModel, TState, TStep>(TModel model, CheckOptions? options = null)
         where TModel : struct, IModel<TState, TStep> where TState : unmanaged where TStep : unmanaged =>

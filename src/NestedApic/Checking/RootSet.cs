@@ -149,9 +149,11 @@ internal sealed class RootSet
         for (int s = 0; s < Shards; s++)
         {
             var shard = _shards[s];
-            long more = incoming.IsEmpty ? 0 : incoming[s];
-            if (!shard.NeedsGrowth && Interlocked.Read(ref shard.Reserved) + more + shard.Block * 8L <= shard.Slots.Length * TargetLoad) continue;
-            long wanted = (long)((Interlocked.Read(ref shard.Reserved) + more + shard.Block * 8L) / TargetLoad) + 64;
+            // Candidates are an upper bound (duplicates among them insert nothing: on the classic
+            // models most of them): room for all of them at the hard load, no more.
+            long worst = Interlocked.Read(ref shard.Reserved) + (incoming.IsEmpty ? 0 : incoming[s]);
+            if (!shard.NeedsGrowth && worst <= shard.Slots.Length * HardLoad) continue;
+            long wanted = (long)(worst / HardLoad) + 64;
             growing.Add((shard, Math.Max(shard.NextCapacity, (wanted + 63) & ~63L)));
         }
         if (growing.Count == 0) return 0;
