@@ -95,6 +95,7 @@ public sealed partial class Checker<TModel, TState, TStep>
         if (bad >= 0) return Violation(initial, bad, []);
 
         int threads = Math.Max(1, _o.Threads);
+        int roundParents = threads > 1 && _reducer is null ? Checker.WideRoundParents : Checker.RoundParents;
         var slices = Enumerable.Range(0, threads == 1 ? 1 : threads * SlicesPerThread).Select(_ => new Slice(_store, Parts(threads))).ToArray();
         long frontierStart = 0; // id of the frontier's first state
         var lastProgress = TimeSpan.Zero;
@@ -109,7 +110,7 @@ public sealed partial class Checker<TModel, TState, TStep>
                 SampleResident(always: false);
                 if (!GrowTables()) return Finished(initial, MemoryStop, _frontier.Count - pos + _next.Count);
                 // State ids are 32-bit: a round of r parents adds at most r * MaxSteps states.
-                int round = (int)Math.Min(Math.Min(_frontier.Count - pos, Checker.RoundParents), (uint.MaxValue - _links.Count) / MaxSteps);
+                int round = (int)Math.Min(Math.Min(_frontier.Count - pos, roundParents), (uint.MaxValue - _links.Count) / MaxSteps);
                 if (round == 0) return Finished(initial, StopReason.StateBound, _frontier.Count - pos + _next.Count);
                 if (!Affordable(RoundBytes(round))) return Finished(initial, MemoryStop, _frontier.Count - pos + _next.Count);
                 long before = Accounted();
@@ -266,12 +267,14 @@ public sealed partial class Checker<TModel, TState, TStep>
 /// <summary>Entry point with type inference: <c>Checker.Run&lt;M, S, T&gt;(model, options)</c>.</summary>
 public static class Checker
 {
-    /// <summary>The parents a round expands at most. The same on any thread count: the
-    /// reduction's cycle proviso asks whether a successor was stored by an earlier round, so the
-    /// rounds decide the states stored. Larger rounds (1 &lt;&lt; 16) lose less to the barriers
-    /// that end them (8 % less time on two threads, intel-wide) but raised one thread's peak by a
-    /// sixth (124 to 145 MiB on intel-wide, 169 to 203 MB on peterson): not taken.</summary>
-    internal const int RoundParents = 1 << 14;
+    /// <summary>The parents a round expands at most. Under the partial-order reduction the same
+    /// on any thread count: its cycle proviso asks whether a successor was stored by an earlier
+    /// round, so the rounds decide the states stored. Without it the states, ids and traces do
+    /// not depend on the rounds, and several threads take larger ones
+    /// (<see cref="WideRoundParents"/>), which lose less to the barriers that end them (8 % less
+    /// time on two threads, intel-wide); on one thread they only raised the peak, by a sixth
+    /// (124 to 145 MiB on intel-wide, 169 to 203 MB on peterson).</summary>
+    internal const int RoundParents = 1 << 14, WideRoundParents = 1 << 16;
 
     public static CheckResult<TState, TStep> Run<TModel, TState, TStep>(TModel model, CheckOptions? options = null)
         where TModel : struct, IModel<TState, TStep> where TState : unmanaged where TStep : unmanaged =>

@@ -168,7 +168,7 @@ public class CheckerKillTests
         Assert.True(bounded && complete, $"bounded {bounded}, complete {complete}");
     }
 
-    /// <summary><see cref="Fan"/> without its shortcut: L (MutationKillTests.L) states (a, 0, 0) at depth 1;
+    /// <summary><see cref="Fan"/> without its shortcut: L (a round and a quarter under reduction) states (a, 0, 0) at depth 1;
     /// from each, two independent steps set b and c. The ample set is the b step alone, its
     /// successor (a, 1, 0) is new, so (a, 0, 0) is reduced; (a, 1, 0) has only the c step. 3L + 1
     /// states (4L + 1 without reduction), L reduced states and L skipped steps; level 1 is
@@ -178,7 +178,7 @@ public class CheckerKillTests
     [InlineData(2)]
     public void A_reduced_level_of_two_rounds_keeps_every_ample_successor(int threads)
     {
-        const int L = MutationKillTests.L;
+        const int L = Checker.RoundParents + Checker.RoundParents / 4;
         var r = Checker.Run<Fan, Fan.State, int>(new Fan(L, false), new CheckOptions { Threads = threads, Reduce = true, Chain = false });
         Assert.Equal(Verdict.Holds, r.Verdict);
         Assert.Equal(3L * L + 1, r.Stats.States);
@@ -199,7 +199,7 @@ public class CheckerKillTests
     [InlineData(2)]
     public void A_proviso_decision_interrupted_by_a_full_table_keeps_every_step(int threads)
     {
-        const int L = MutationKillTests.L;
+        const int L = Checker.RoundParents + Checker.RoundParents / 4;
         var r = Checker.Run<Fan, Fan.State, int>(new Fan(L, true), new CheckOptions { Threads = threads, Reduce = true, Chain = false });
         Assert.Equal(Verdict.Holds, r.Verdict);
         Assert.Equal(4L * L + 1, r.Stats.States);

@@ -56,10 +56,11 @@ public class MutationKillTests
         Assert.Equal(1, r.Invariant);
     }
 
-    /// <summary>A level wider than one round (<see cref="Checker.RoundParents"/> parents, R):
-    /// 0 → 1..L; level-1 node i → node L + i, which has no successor. Bad nodes are placed by the
+    /// <summary>A level wider than one round (<see cref="Checker.WideRoundParents"/> parents, R,
+    /// on several threads without reduction; one thread's rounds are smaller): 0 → 1..L; level-1
+    /// node i → node L + i, which has no successor. Bad nodes are placed by the
     /// caller; everything is final unless told otherwise.</summary>
-    internal const int R = Checker.RoundParents, L = R + R / 4;
+    internal const int R = Checker.WideRoundParents, L = R + R / 4;
 
     /// <summary>Two level-1 nodes of the second round.</summary>
     const int Second = R + 1_600, Later = R + 2_600;
@@ -78,7 +79,8 @@ public class MutationKillTests
         return new ExplicitGraph(succ, bad, final);
     }
 
-    /// <summary>Level 1 is expanded in two rounds (parents 1..R, then the rest). A violation
+    /// <summary>Level 1 is expanded in two rounds on 2 threads (parents 1..R, then the rest), in
+    /// more on one. A violation
     /// found in the first round waits, deadlocks being checked, while the second round is searched
     /// for a deadlock one step shallower; there is none, so the first round's violation is
     /// reported: 0 → 100 → L + 100.</summary>
