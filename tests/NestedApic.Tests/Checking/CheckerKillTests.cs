@@ -429,7 +429,9 @@ readonly struct Diamond : IModel<Diamond.State, byte>, IReducibleModel<Diamond.S
 
     public int Agents => 3;
     public int AgentOf(in byte step) => step <= 2 ? 0 : step - 2;
-    static Footprint Of(int agent) => agent switch
+    /// <summary>Agent 0 reads and writes s and p, agent 1 p, agent 2 reads s and writes y (also
+    /// <see cref="WideDiamond"/>'s).</summary>
+    internal static Footprint Of(int agent) => agent switch
     {
         0 => Footprint.ReadWrite(0b011),
         1 => Footprint.ReadWrite(0b010),

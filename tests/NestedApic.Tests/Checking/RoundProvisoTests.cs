@@ -65,12 +65,7 @@ readonly struct WideDiamond : IModel<WideDiamond.State, int>, IReducibleModel<Wi
 
     public int Agents => 3;
     public int AgentOf(in int step) => step < N ? 0 : step - N + 1;
-    static Footprint Of(int agent) => agent switch
-    {
-        0 => Footprint.ReadWrite(0b011),
-        1 => Footprint.ReadWrite(0b010),
-        _ => new Footprint(0b101, 0b100),
-    };
+    static Footprint Of(int agent) => Diamond.Of(agent);
     public Footprint StepFootprint(in State state, in int step) => Of(AgentOf(step));
     public Footprint Future(in State state, int agent) => agent switch
     {
