@@ -61,8 +61,8 @@ internal sealed class RootSet
     public enum Outcome { Old, New, Full, Taken }
 
     /// <summary>Inserts a key when one thread expands the whole round in parent order: the first
-    /// parent to reach a key is the smallest, so no owner is recorded and the key is never fresh.
-    /// New when it was absent; Full as for <see cref="Add"/>.</summary>
+    /// parent to reach a key is the smallest. New when it was absent, Old when stored already;
+    /// Full when the thread's room in the shard is used up and the table must grow first.</summary>
     public Outcome AddInOrder(ulong key, Span<IndexBlock> credits)
     {
         var (s, i) = Locate(key, _shards, out var shard);
