@@ -102,15 +102,20 @@ public sealed partial class Checker<TModel, TState, TStep>
         _roundKeys?.Clear();
         _roundStart = frontierStart;
         _roundPos = pos;
-        _expandOne ??= i => ExpandSlice(_todo[i], _roundStart, _roundPos);
+        _expandOne ??= ExpandOrFill;
         _keepOne ??= i => Keep(_todo[i]);
+        // A pending growth of the visited set (GrowTables) is rehashed by the expanding threads,
+        // unless one slice inserts as it expands.
+        if (_inOrder) FinishGrowth(filled: false);
         while (true)
         {
             int todo = 0;
             if (_todo.Length < slices.Length) _todo = new Slice[slices.Length];
             foreach (var s in slices) if (s.Next < s.To) _todo[todo++] = s;
             if (todo == 0) break;
-            _pool.Run(todo, _expandOne);
+            _todoCount = todo;
+            _pool.Run(todo + _root.PendingGrowth, _expandOne);
+            FinishGrowth(filled: true);
             bool full = false;
             for (int t = 0; t < todo; t++) full |= _todo[t].Full;
             if (!full) break;
@@ -158,8 +163,34 @@ public sealed partial class Checker<TModel, TState, TStep>
         }
     }
 
+    /// <summary>Work item <paramref name="i"/> of an expansion: slices and shards to rehash
+    /// alternate, so that one thread rehashes (faulting the new pages in) while the other
+    /// expands, then the longer list's rest.</summary>
+    void ExpandOrFill(int i)
+    {
+        int slices = _todoCount, fills = _root.PendingGrowth, both = Math.Min(slices, fills);
+        if (i < 2 * both)
+        {
+            if ((i & 1) == 0) ExpandSlice(_todo[i >> 1], _roundStart, _roundPos);
+            else _root.Fill(i >> 1);
+        }
+        else if (slices > fills) ExpandSlice(_todo[i - fills], _roundStart, _roundPos);
+        else _root.Fill(i - slices);
+    }
+
+    /// <summary>Ends a pending growth, rehashing it first on this thread unless the pool did.</summary>
+    void FinishGrowth(bool filled)
+    {
+        if (_root.PendingGrowth == 0) return;
+        if (!filled) for (int i = 0; i < _root.PendingGrowth; i++) _root.Fill(i);
+        _root.EndGrowth();
+        _garbage += _rootFreed;
+        _rootFreed = 0;
+    }
+
     /// <summary>The round being expanded, for the pool's work items.</summary>
     long _roundStart, _roundPos;
+    int _todoCount;
     Slice[] _todo = [];
     Action<int>? _expandOne, _keepOne, _insertOne;
 

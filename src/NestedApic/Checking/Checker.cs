@@ -108,7 +108,7 @@ public sealed partial class Checker<TModel, TState, TStep>
             {
                 if (_o.Cancel.IsCancellationRequested) return Finished(initial, StopReason.Cancelled, _frontier.Count - pos + _next.Count);
                 SampleResident(always: false);
-                if (!GrowTables()) return Finished(initial, MemoryStop, _frontier.Count - pos + _next.Count);
+                if (!GrowTables(rootLater: threads > 1)) return Finished(initial, MemoryStop, _frontier.Count - pos + _next.Count);
                 // State ids are 32-bit: a round of r parents adds at most r * MaxSteps states.
                 int round = (int)Math.Min(Math.Min(_frontier.Count - pos, roundParents), (uint.MaxValue - _links.Count) / MaxSteps);
                 if (round == 0) return Finished(initial, StopReason.StateBound, _frontier.Count - pos + _next.Count);
@@ -190,10 +190,14 @@ public sealed partial class Checker<TModel, TState, TStep>
     /// <summary>A round's likely growth: twice the last round's, plus room for its keys.</summary>
     long RoundBytes(int round) => 2 * _lastRoundBytes + _next.AppendBytes(round) + (1L << 20);
 
-    bool GrowTables()
+    /// <summary>Grows the tables near their target load. With <paramref name="rootLater"/> the
+    /// visited set's shards are only allocated: the round's threads rehash them while they
+    /// expand (the set is only read then), instead of one thread while the others wait.</summary>
+    bool GrowTables(bool rootLater = false)
     {
-        long root = _root.GrowAsNeeded(Affordable), store = root < 0 ? -1 : _store.GrowAsNeeded(Affordable, _pool);
+        long root = _root.GrowAsNeeded(Affordable, later: rootLater), store = root < 0 ? -1 : _store.GrowAsNeeded(Affordable, _pool);
         if (root < 0 || store < 0) return false;
+        if (_root.PendingGrowth > 0) (_rootFreed, root) = (root, 0);
         // Give the old arrays back before they pile up: the resident set is what the budget
         // checks and what the report calls peak memory.
         _garbage += root + store;
@@ -205,6 +209,9 @@ public sealed partial class Checker<TModel, TState, TStep>
         }
         return true;
     }
+
+    /// <summary>The bytes a pending growth of the visited set lets go once filled.</summary>
+    long _rootFreed;
 
     /// <summary>The most successors of one state (Enabled's bound).</summary>
     int MaxSteps => Math.Max(1, _model.MaxSteps);

@@ -141,7 +141,7 @@ internal sealed class InternTable
     public void Grow()
     {
         var old = _slots;
-        var bigger = new ulong[NextCapacity()];
+        var bigger = Memory.FaultedIn(NextCapacity());
         foreach (ulong s in old)
         {
             if (s == 0) continue;

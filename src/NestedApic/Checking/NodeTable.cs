@@ -123,7 +123,7 @@ internal sealed class NodeTable
     {
         var old = _slots;
         long cap = NextCapacity();
-        var bigger = new ulong[cap * 2];
+        var bigger = Memory.FaultedIn(cap * 2);
         for (long s = 0; s < old.Length; s += 2)
         {
             if (old[s] == 0) continue;

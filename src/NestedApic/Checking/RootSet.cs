@@ -47,13 +47,16 @@ internal sealed class RootSet
 
     static int BlockFor(long capacity) => (int)Math.Clamp(capacity / 64, 1, 64);
 
+    /// <summary>The key's shard, that shard's array (read once: a growth may publish a new one
+    /// while lookups run) and the key's first slot in it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static (int Shard, int Position) Locate(ulong key, Shard[] shards, out Shard shard)
+    static int Locate(ulong key, Shard[] shards, out Shard shard, out ulong[] slots, out int shardIndex)
     {
         ulong h = InternTable.Mix(key);
-        int s = (int)(h >> (64 - ShardBits));
-        shard = shards[s];
-        return (s, (int)Math.BigMul(h << ShardBits, (ulong)shard.Slots.Length, out _));
+        shardIndex = (int)(h >> (64 - ShardBits));
+        shard = shards[shardIndex];
+        slots = Volatile.Read(ref shard.Slots);
+        return (int)Math.BigMul(h << ShardBits, (ulong)slots.Length, out _);
     }
 
     /// <summary>New: inserted now (or, looked up, absent); Old: stored before; Full: nothing was
@@ -65,8 +68,7 @@ internal sealed class RootSet
     /// Full when the thread's room in the shard is used up and the table must grow first.</summary>
     public Outcome AddInOrder(ulong key, Span<IndexBlock> credits)
     {
-        var (s, i) = Locate(key, _shards, out var shard);
-        var slots = shard.Slots;
+        int i = Locate(key, _shards, out var shard, out var slots, out int s);
         while (true)
         {
             ulong seen = slots[i];
@@ -87,9 +89,7 @@ internal sealed class RootSet
     /// receives its shard (where <see cref="AddOwned"/> will insert it).</summary>
     public bool Contains(ulong key, out int shard)
     {
-        var (s, i) = Locate(key, _shards, out var sh);
-        shard = s;
-        var slots = sh.Slots;
+        int i = Locate(key, _shards, out _, out var slots, out shard);
         while (true)
         {
             ulong seen = slots[i];
@@ -104,8 +104,7 @@ internal sealed class RootSet
     /// it was absent.</summary>
     public bool AddOwned(ulong key)
     {
-        var (_, i) = Locate(key, _shards, out var shard);
-        var slots = shard.Slots;
+        int i = Locate(key, _shards, out var shard, out var slots, out _);
         while (true)
         {
             ulong seen = slots[i];
@@ -125,8 +124,8 @@ internal sealed class RootSet
     public unsafe void Prefetch(ulong key)
     {
         if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
-        var (_, i) = Locate(key, _shards, out var shard);
-        System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref shard.Slots[i]));
+        int i = Locate(key, _shards, out _, out var slots, out _);
+        System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref slots[i]));
     }
 
     static bool Refill(Shard shard, ref IndexBlock credit)
@@ -140,11 +139,13 @@ internal sealed class RootSet
 
     /// <summary>Grows the shards near their target load, counting <paramref name="incoming"/>
     /// more keys for each shard when given (a round's candidates, before <see cref="AddOwned"/>),
-    /// when <paramref name="affordable"/> says all their new arrays fit.
-    /// Only between rounds or phases. Returns the bytes of the arrays let go, or -1 when the
-    /// growth was not affordable or a shard is at its largest.</summary>
-    public long GrowAsNeeded(Func<long, bool> affordable, ReadOnlySpan<long> incoming = default)
+    /// when <paramref name="affordable"/> says all their new arrays fit. Only between rounds or
+    /// phases. With <paramref name="later"/> the new arrays are only allocated: the rehash is
+    /// <see cref="Fill"/>'s, while threads only look keys up. Returns the bytes of the arrays let
+    /// go (once filled), or -1 when the growth was not affordable or a shard is at its largest.</summary>
+    public long GrowAsNeeded(Func<long, bool> affordable, ReadOnlySpan<long> incoming = default, bool later = false)
     {
+        if (_pending.Length > 0) throw new InvalidOperationException("a growth is still pending");
         var growing = new List<(Shard Shard, long Capacity)>();
         for (int s = 0; s < Shards; s++)
         {
@@ -165,15 +166,35 @@ internal sealed class RootSet
             freed += shard.Slots.Length * 8L;
         }
         if (!affordable(needed)) return -1;
-        // On one thread: the new arrays' first touches fault pages in, and two threads faulting
-        // at once contend in the kernel (measured: twice the time of one thread).
-        foreach (var (shard, capacity) in growing) Grow(shard, (int)capacity);
+        // Allocated here, on one thread (an allocation can start a collection, which would have to
+        // stop the other threads), but cleared by the rehash: the collector clears reused memory
+        // when it hands out an array, milliseconds on one thread while the others wait.
+        _pending = growing.Select(g => (g.Shard, GC.AllocateUninitializedArray<ulong>((int)g.Capacity))).ToArray();
+        if (!later)
+        {
+            // Not on the pool: two threads rehashing at once took longer than one (page faults).
+            for (int i = 0; i < _pending.Length; i++) Fill(i);
+            _pending = [];
+        }
         return freed;
     }
 
-    static void Grow(Shard shard, int capacity)
+    /// <summary>Shards whose new arrays <see cref="GrowAsNeeded"/> allocated for a later rehash.</summary>
+    (Shard Shard, ulong[] Bigger)[] _pending = [];
+
+    public int PendingGrowth => _pending.Length;
+
+    /// <summary>Ends a growth once every pending shard was filled.</summary>
+    public void EndGrowth() => _pending = [];
+
+    /// <summary>Rehashes the <paramref name="pending"/>-th pending shard into its new array and
+    /// publishes it. Lookups may run meanwhile (no insert may): each reads the shard's array once,
+    /// and the old and the new hold the same keys.</summary>
+    public void Fill(int pending)
     {
-        var bigger = new ulong[capacity];
+        var (shard, bigger) = _pending[pending];
+        int capacity = bigger.Length;
+        Array.Clear(bigger); // also faults its pages in by writing: see Memory.FaultedIn
         var old = shard.Slots;
         for (int s = 0; s < old.Length; s++)
         {
@@ -183,7 +204,7 @@ internal sealed class RootSet
             while (bigger[i] != 0) if (++i == capacity) i = 0;
             bigger[i] = k;
         }
-        shard.Slots = bigger;
         shard.Block = BlockFor(capacity);
+        Volatile.Write(ref shard.Slots, bigger);
     }
 }

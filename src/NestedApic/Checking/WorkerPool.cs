@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 
 namespace NestedApic.Checking;
@@ -8,14 +9,20 @@ namespace NestedApic.Checking;
 /// counter and returns when all are done. A search runs hundreds of short parallel phases: the
 /// same threads serve them all, in the order the counter gives, instead of a thread-pool
 /// <c>Parallel.ForEach</c> (its partitioner and wake-ups) for each.
+/// Between phases a thread spins for a while before it sleeps: the serial work between two phases
+/// is short, and waking a sleeping thread took 0.3 ms on average on a 2-vCPU VM (a halted vCPU
+/// is woken through the host), 0.07 s of a 2.2 s search on two threads (intel-wide).
 /// </summary>
 internal sealed class WorkerPool : IDisposable
 {
+    /// <summary>How long a thread spins for the next phase (or the caller for the last item)
+    /// before it blocks.</summary>
+    static readonly long SpinTicks = Stopwatch.Frequency / 1000;
+
     readonly Thread[] _threads;
-    readonly SemaphoreSlim _start = new(0);
-    readonly ManualResetEventSlim _done = new(false);
+    readonly object _gate = new();
     Action<int>? _body;
-    int _items, _next, _running;
+    int _items, _next, _running, _generation, _sleepers, _callerWaiting;
     volatile bool _stopping;
     ExceptionDispatchInfo? _error;
 
@@ -42,13 +49,49 @@ internal sealed class WorkerPool : IDisposable
         _items = items;
         _next = 0;
         _error = null;
-        _done.Reset();
         Volatile.Write(ref _running, _threads.Length);
-        _start.Release(_threads.Length);
+        Start();
         Work();
-        _done.Wait();
+        if (!SpinWhile(ref _running, 0, equal: false))
+        {
+            // The count is the only signal: an event set by the last thread of one phase could
+            // be set late, after the next phase began.
+            lock (_gate)
+            {
+                Interlocked.Increment(ref _callerWaiting);
+                while (Volatile.Read(ref _running) != 0) Monitor.Wait(_gate);
+                Interlocked.Decrement(ref _callerWaiting);
+            }
+        }
         _body = null;
         _error?.Throw();
+    }
+
+    /// <summary>Publishes a new phase; wakes the threads that went to sleep. The generation's
+    /// increment and the sleepers' count are both full fences (Dekker's handshake with Loop; the
+    /// same for the caller waiting on the count of running threads).</summary>
+    void Start()
+    {
+        Interlocked.Increment(ref _generation);
+        if (Volatile.Read(ref _sleepers) > 0)
+            lock (_gate) Monitor.PulseAll(_gate);
+    }
+
+    /// <summary>Spins while <paramref name="field"/> is (or, not <paramref name="equal"/>, is
+    /// not) <paramref name="value"/>, for <see cref="SpinTicks"/> at most; false when it timed out.</summary>
+    static bool SpinWhile(ref int field, int value, bool equal)
+    {
+        long until = Stopwatch.GetTimestamp() + SpinTicks;
+        // SpinWait yields the CPU between spins: another thread of the process (the JIT's, the
+        // collector's) may be waiting for it, and one spinning through its wait would make that
+        // thread take a time slice from a busy one instead.
+        var spin = new SpinWait();
+        while ((Volatile.Read(ref field) == value) == equal)
+        {
+            if (Stopwatch.GetTimestamp() > until) return false;
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+        return true;
     }
 
     void Work()
@@ -67,21 +110,30 @@ internal sealed class WorkerPool : IDisposable
 
     void Loop()
     {
+        int seen = 0;
         while (true)
         {
-            _start.Wait();
+            if (!SpinWhile(ref _generation, seen, equal: true))
+            {
+                lock (_gate)
+                {
+                    Interlocked.Increment(ref _sleepers);
+                    while (Volatile.Read(ref _generation) == seen) Monitor.Wait(_gate);
+                    Interlocked.Decrement(ref _sleepers);
+                }
+            }
+            seen = Volatile.Read(ref _generation);
             if (_stopping) return;
             Work();
-            if (Interlocked.Decrement(ref _running) == 0) _done.Set();
+            if (Interlocked.Decrement(ref _running) == 0 && Volatile.Read(ref _callerWaiting) > 0)
+                lock (_gate) Monitor.PulseAll(_gate);
         }
     }
 
     public void Dispose()
     {
         _stopping = true;
-        if (_threads.Length > 0) _start.Release(_threads.Length);
+        Start();
         foreach (var t in _threads) t.Join();
-        _start.Dispose();
-        _done.Dispose();
     }
 }
