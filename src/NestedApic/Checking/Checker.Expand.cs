@@ -90,12 +90,17 @@ public sealed partial class Checker<TModel, TState, TStep>
     /// the candidates it owns. False when growing would pass the memory budget.</summary>
     bool ExpandRound(Slice[] slices, int threads, long frontierStart, long pos, int round)
     {
-        int used = Math.Min(slices.Length, Math.Max(1, round / 64));
-        int per = (round + used - 1) / used;
+        // Guided sizes: each slice takes 1/(2 threads) of what is left, at least MinSlice
+        // parents, the last slice the rest. The threads take slices in order, so the round ends
+        // on small ones, and a thread waits at its end for a small slice, not an average one.
+        int used = 0, from = 0;
         for (int t = 0; t < slices.Length; t++)
         {
-            int from = (int)Math.Min(round, (long)t * per), to = t < used ? Math.Min(round, from + per) : from;
-            slices[t].Reset(from, to);
+            int left = round - from;
+            int size = t == slices.Length - 1 ? left : Math.Min(left, Math.Max(MinSlice, left / (2 * threads)));
+            slices[t].Reset(from, from + size);
+            from += size;
+            if (size > 0) used++;
         }
         // One slice expands the round in parent order: its first insert of a key is the owner's.
         _inOrder = used == 1 || threads == 1;
@@ -130,6 +135,8 @@ public sealed partial class Checker<TModel, TState, TStep>
     }
 
     const int RecentBits = 12;
+    /// <summary>The fewest parents a slice takes (but the round's last).</summary>
+    const int MinSlice = 64;
 
     /// <summary>Inserts the round's candidates into the visited set, one partition of its shards a
     /// thread, each in slice and parent order, so the first parent to insert a key (its owner) is
