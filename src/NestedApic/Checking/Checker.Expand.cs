@@ -16,9 +16,6 @@ public sealed partial class Checker<TModel, TState, TStep>
         /// <summary>Parents before this one had their transitions counted and deadlock checked.</summary>
         public int Counted;
         public bool Full, BoundHit;
-        public Pending[]? Batch;
-        /// <summary>The batch's component indices, <see cref="StateStore{TState}.IndexCount"/> a state.</summary>
-        public readonly int[] BatchIdx = new int[Checker<TModel, TState, TStep>.Batch * store.IndexCount];
         public readonly IndexBlock[] Blocks = new IndexBlock[store.TableCount + RootSet.Shards];
         public readonly int[] ParentIdx = new int[store.IndexCount], Idx = new int[store.IndexCount];
         public ulong[] Keys = new ulong[64];
@@ -29,13 +26,6 @@ public sealed partial class Checker<TModel, TState, TStep>
         public byte[] Parts = new byte[64];
         public readonly int[][] PartIdx = Enumerable.Range(0, parts).Select(_ => new int[64]).ToArray();
         public readonly int[] PartCount = new int[parts];
-        /// <summary>Recent candidates, direct-mapped: a key met again in the same slice is a later
-        /// parent's (or step's) duplicate that cannot own it, so it is dropped before it costs a
-        /// property check and an insert. On intel-wide most duplicates of a round are diamonds
-        /// closed by neighbouring parents (6.9 M candidates fall to 3.8 M, for 3.47 M states); on
-        /// the classic models they are farther apart (peterson: 9.3 M for 5.8 M). A stale entry is
-        /// harmless: an earlier round's key is found in the visited set before this is asked.</summary>
-        public readonly ulong[] Recent = new ulong[1 << RecentBits];
         /// <summary>The candidates per shard of the visited set: room is made before they go in.</summary>
         public readonly long[] ShardCounts = new long[RootSet.Shards];
         public int Count, Kept;
@@ -134,6 +124,24 @@ public sealed partial class Checker<TModel, TState, TStep>
         return true;
     }
 
+    /// <summary>A thread's working memory, whichever slices it takes: kept warm in its caches.</summary>
+    sealed class Scratch(int indexCount)
+    {
+        public readonly Pending[] Batch = new Pending[Checker<TModel, TState, TStep>.Batch];
+        /// <summary>The batch's component indices, <see cref="StateStore{TState}.IndexCount"/> a state.</summary>
+        public readonly int[] BatchIdx = new int[Checker<TModel, TState, TStep>.Batch * indexCount];
+        /// <summary>Recent candidates, direct-mapped: a key met again by the same thread in a
+        /// round is a later parent's (or step's) duplicate that cannot own it (a thread takes a
+        /// round's slices in order), so it is dropped before it costs a property check and an
+        /// insert. On intel-wide most duplicates of a round are diamonds closed by neighbouring
+        /// parents (6.9 M candidates fall to 3.8 M, for 3.47 M states); on the classic models
+        /// they are farther apart (peterson: 9.3 M for 5.8 M). A stale entry is harmless: an
+        /// earlier round's key is found in the visited set before this is asked.</summary>
+        public readonly ulong[] Recent = new ulong[1 << RecentBits];
+    }
+
+    Scratch[] _scratch = [];
+
     const int RecentBits = 12;
     /// <summary>The fewest parents a slice takes (but the round's last).</summary>
     const int MinSlice = 64;
@@ -218,7 +226,8 @@ public sealed partial class Checker<TModel, TState, TStep>
         bool onlyDeadlocks = _pending is not null;
         var store = _store;
         var blocks = sl.Blocks.AsSpan();
-        var batch = sl.Batch ??= new Pending[Batch];
+        var scratch = _scratch[WorkerPool.ThreadIndex];
+        var batch = scratch.Batch;
         int b = 0;
         TState parent = default;
         int covered = store.Covered;
@@ -235,7 +244,7 @@ public sealed partial class Checker<TModel, TState, TStep>
                 if (n == 0 && deadlocks && !model.IsFinal(parent))
                 {
                     // A deadlocked state is reported by its own path, rebuilt from the links.
-                    if (!Flush(sl, batch, b)) return;
+                    if (!Flush(sl, scratch, b)) return;
                     sl.Deadlock = (int)level;
                     sl.Next = sl.To;
                     return;
@@ -258,7 +267,7 @@ public sealed partial class Checker<TModel, TState, TStep>
             {
                 if (j == m && !full)
                 {
-                    if (!Flush(sl, batch, b)) return;
+                    if (!Flush(sl, scratch, b)) return;
                     b = 0;
                     if (!sl.ProvisoOld) { sl.Reduced++; sl.Skipped += n - m; break; }
                     full = true;
@@ -273,19 +282,19 @@ public sealed partial class Checker<TModel, TState, TStep>
                 e.Depth += e.Chained;
                 _symmetry?.Canonicalize(ref e.State, perm);
                 e.Parent = i; e.Step = k; e.Seq = j;
-                if (!store.EncodeLower(e.State, parent, sl.ParentIdx, sl.BatchIdx.AsSpan(b * store.IndexCount, store.IndexCount), blocks))
+                if (!store.EncodeLower(e.State, parent, sl.ParentIdx, scratch.BatchIdx.AsSpan(b * store.IndexCount, store.IndexCount), blocks))
                 {
-                    if (Flush(sl, batch, b)) { sl.Next = i; sl.NextStep = j; sl.Full = true; }
+                    if (Flush(sl, scratch, b)) { sl.Next = i; sl.NextStep = j; sl.Full = true; }
                     return;
                 }
                 if (++b == Batch)
                 {
-                    if (!Flush(sl, batch, b)) return;
+                    if (!Flush(sl, scratch, b)) return;
                     b = 0;
                 }
             }
         }
-        if (!Flush(sl, batch, b)) return;
+        if (!Flush(sl, scratch, b)) return;
         sl.Next = sl.To;
     }
 
@@ -316,14 +325,15 @@ public sealed partial class Checker<TModel, TState, TStep>
 
     /// <summary>Inserts the batch's keys in order; false when the set was full at one of them
     /// (the slice then resumes there).</summary>
-    bool Flush(Slice sl, Pending[] batch, int count)
+    bool Flush(Slice sl, Scratch scratch, int count)
     {
         var blocks = sl.Blocks.AsSpan();
         var credits = blocks[_store.TableCount..];
+        var batch = scratch.Batch;
         int encoded = count, width = _store.IndexCount;
         for (int j = 0; j < count; j++)
         {
-            ulong key = _store.EncodeUpper(sl.BatchIdx.AsSpan(j * width, width), blocks);
+            ulong key = _store.EncodeUpper(scratch.BatchIdx.AsSpan(j * width, width), blocks);
             if (key == 0) { encoded = j; break; }
             batch[j].Key = key;
             _root.Prefetch(key);
@@ -335,7 +345,7 @@ public sealed partial class Checker<TModel, TState, TStep>
             // Several threads only look up here: Insert stores the round's candidates after.
             var outcome = j >= encoded ? RootSet.Outcome.Full
                 : _inOrder ? _root.AddInOrder(e.Key, credits)
-                : _root.Contains(e.Key, out shard) ? RootSet.Outcome.Old : Recent(sl, e.Key) ? RootSet.Outcome.Taken : RootSet.Outcome.New;
+                : _root.Contains(e.Key, out shard) ? RootSet.Outcome.Old : Recent(scratch, e.Key) ? RootSet.Outcome.Taken : RootSet.Outcome.New;
             if (outcome == RootSet.Outcome.Full)
             {
                 sl.Next = e.Parent; sl.NextStep = e.Seq; sl.Full = true;
@@ -363,11 +373,11 @@ public sealed partial class Checker<TModel, TState, TStep>
         return true;
     }
 
-    /// <summary>Whether the slice met <paramref name="key"/> among its recent candidates; notes it.</summary>
+    /// <summary>Whether the thread met <paramref name="key"/> among its recent candidates; notes it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static bool Recent(Slice sl, ulong key)
+    static bool Recent(Scratch scratch, ulong key)
     {
-        ref ulong seen = ref sl.Recent[(int)((key * 0x9E3779B97F4A7C15UL) >> (64 - RecentBits))];
+        ref ulong seen = ref scratch.Recent[(int)((key * 0x9E3779B97F4A7C15UL) >> (64 - RecentBits))];
         if (seen == key) return true;
         seen = key;
         return false;

@@ -97,6 +97,7 @@ public sealed partial class Checker<TModel, TState, TStep>
         int threads = Math.Max(1, _o.Threads);
         int roundParents = threads > 1 && _reducer is null ? Checker.WideRoundParents : Checker.RoundParents;
         var slices = Enumerable.Range(0, threads == 1 ? 1 : threads * SlicesPerThread).Select(_ => new Slice(_store, Parts(threads))).ToArray();
+        _scratch = Enumerable.Range(0, threads).Select(_ => new Scratch(_store.IndexCount)).ToArray();
         long frontierStart = 0; // id of the frontier's first state
         var lastProgress = TimeSpan.Zero;
 

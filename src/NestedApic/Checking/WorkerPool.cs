@@ -20,6 +20,11 @@ internal sealed class WorkerPool : IDisposable
     static readonly long SpinTicks = Stopwatch.Frequency / 1000;
 
     readonly Thread[] _threads;
+    [ThreadStatic] static int t_index;
+
+    /// <summary>The calling thread's index in the pool running it: 0 for the caller of
+    /// <see cref="Run"/>, 1 to <c>threads - 1</c> for the pool's own; for per-thread scratch.</summary>
+    public static int ThreadIndex => t_index;
     readonly object _gate = new();
     Action<int>? _body;
     int _items, _next, _running, _generation, _sleepers, _callerWaiting;
@@ -31,7 +36,8 @@ internal sealed class WorkerPool : IDisposable
         _threads = new Thread[Math.Max(0, threads - 1)];
         for (int t = 0; t < _threads.Length; t++)
         {
-            _threads[t] = new Thread(Loop) { IsBackground = true, Name = $"nestedapic worker {t + 1}" };
+            int index = t + 1;
+            _threads[t] = new Thread(() => { t_index = index; Loop(); }) { IsBackground = true, Name = $"nestedapic worker {index}" };
             _threads[t].Start();
         }
     }
@@ -39,6 +45,14 @@ internal sealed class WorkerPool : IDisposable
     /// <summary>Calls <paramref name="body"/> once for each of 0..<paramref name="items"/>-1, on
     /// every thread of the pool; the first exception is rethrown here once all have stopped.</summary>
     public void Run(int items, Action<int> body)
+    {
+        int caller = t_index;
+        t_index = 0;
+        try { RunAll(items, body); }
+        finally { t_index = caller; }
+    }
+
+    void RunAll(int items, Action<int> body)
     {
         if (_threads.Length == 0 || items <= 1)
         {
