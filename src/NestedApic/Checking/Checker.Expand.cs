@@ -166,6 +166,8 @@ public sealed partial class Checker<TModel, TState, TStep>
     void InsertPart(Slice[] slices, int part)
     {
         var root = _root;
+        Span<long> added = stackalloc long[RootSet.Shards];
+        added.Clear();
         foreach (var s in slices)
         {
             var list = s.PartIdx[part].AsSpan(0, s.PartCount[part]);
@@ -173,9 +175,10 @@ public sealed partial class Checker<TModel, TState, TStep>
             for (int i = 0; i < list.Length; i++)
             {
                 if (i + 8 < list.Length) root.Prefetch(keys[list[i + 8]]);
-                if (root.AddOwned(keys[list[i]])) list[i] |= int.MinValue;
+                if (root.AddOwned(keys[list[i]], out int shard)) { list[i] |= int.MinValue; added[shard]++; }
             }
         }
+        for (int h = 0; h < RootSet.Shards; h++) if (added[h] > 0) root.Added(h, added[h]);
     }
 
     /// <summary>Work item <paramref name="i"/> of an expansion: slices and shards to rehash

@@ -101,17 +101,18 @@ internal sealed class RootSet
 
     /// <summary>Inserts a key into a shard only the calling thread writes now, with room made
     /// beforehand (<see cref="GrowAsNeeded"/> with the round's count for the shard). True when
-    /// it was absent.</summary>
-    public bool AddOwned(ulong key)
+    /// it was absent; the caller counts it for <paramref name="shard"/> and reports the counts
+    /// with <see cref="Added"/> (shards of several threads share cache lines: an increment per
+    /// insert would bounce them between cores).</summary>
+    public bool AddOwned(ulong key, out int shard)
     {
-        int i = Locate(key, _shards, out var shard, out var slots, out _);
+        int i = Locate(key, _shards, out _, out var slots, out shard);
         while (true)
         {
             ulong seen = slots[i];
             if (seen == 0)
             {
                 slots[i] = key;
-                shard.Reserved++;
                 return true;
             }
             if (seen == key) return false;
@@ -127,6 +128,9 @@ internal sealed class RootSet
         int i = Locate(key, _shards, out _, out var slots, out _);
         System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref slots[i]));
     }
+
+    /// <summary>Counts <paramref name="count"/> keys <see cref="AddOwned"/> stored in the shard.</summary>
+    public void Added(int shard, long count) => _shards[shard].Reserved += count;
 
     static bool Refill(Shard shard, ref IndexBlock credit)
     {
