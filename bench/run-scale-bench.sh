@@ -9,9 +9,10 @@
 #   3. with --default-budget only: the same without --max-memory (the default budget, about 75%
 #      of this machine's memory: --no-reduce takes that much memory and a long time).
 # Prints the machine's load before and after: figures from a loaded machine are not comparable.
-#   1b. the machine's ceiling for N threads: N independent 1-thread searches side by side;
 # Each row of 1 runs --reps times (default 3), builds alternating, and the ratios use medians: a
-# 2-core VM's run-to-run spread is ±10% and more.
+# 2-core VM's run-to-run spread is ±10% and more. Each round of 1 ends with the machine's ceiling
+# for N threads (N independent 1-thread searches side by side), and 1b sets each round's N-thread
+# ratio against that round's ceiling: on a VM the ceiling moves with the host's load.
 # Usage: bench/run-scale-bench.sh [--default-budget] [--skip-3vcpus] [--reps N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,16 +59,36 @@ row() {
 header() { printf '%-34s %-5s %-8s %4s %11s %6s %9s %10s %9s %8s %7s %7s\n' run build verdict exit states depth seconds states/s "peak MiB" B/state user sys; }
 
 threads=$(nproc)
+rate() { awk '{ printf "%.0f", $1 / $2 }' "$tmp/last"; }
+# What the machine itself allows now: $threads independent one-thread searches side by side
+# share nothing but the cores, caches and memory, so their summed states/s over one alone bounds
+# what any engine's $threads threads can reach here. A VM's ceiling moves with its host's load
+# (1.84x and 1.50x two hours apart on the same VM), so each round measures its own.
+side() {
+  : >"$tmp/side"
+  for i in $(seq "$threads"); do
+    ( "$tmp/new/NestedApic.Cli" check intel-wide --policy linux-7.0 --threads 1 --no-reduce --json >"$tmp/side$i.json" 2>/dev/null || true
+      jq -r '"\(.stats.states) \(.stats.seconds)"' "$tmp/side$i.json" >>"$tmp/side" ) &
+  done
+  wait
+  awk '{ sum += $1 / $2 } END { printf "%.0f", sum }' "$tmp/side"
+}
 echo
 echo "1. intel-wide, 2 vCPUs, linux-7.0, $reps rounds of four runs, builds alternating (states/s from the"
-echo "   report's search time; peak resident set from /usr/bin/time); the ratios use each row's median"
+echo "   report's search time; peak resident set from /usr/bin/time); the ratios use each row's median;"
+echo "   each round ends with the machine's ceiling: $threads 1-thread searches of the new build at once"
 header
-: >"$tmp/rates"
+: >"$tmp/rates"; : >"$tmp/rounds"
 for rep in $(seq "$reps"); do
   row "intel-wide 2 vCPUs 1 thread" base intel-wide --policy linux-7.0 --threads 1; echo "b1 $(cat "$tmp/last")" >>"$tmp/rates"
   row "intel-wide 2 vCPUs 1 thread" new intel-wide --policy linux-7.0 --threads 1 --no-reduce; echo "n1 $(cat "$tmp/last")" >>"$tmp/rates"
+  one=$(rate)
   row "intel-wide 2 vCPUs $threads threads" base intel-wide --policy linux-7.0 --threads "$threads"; echo "bN $(cat "$tmp/last")" >>"$tmp/rates"
   row "intel-wide 2 vCPUs $threads threads" new intel-wide --policy linux-7.0 --threads "$threads" --no-reduce; echo "nN $(cat "$tmp/last")" >>"$tmp/rates"
+  many=$(rate); ceiling=$(side)
+  echo "$one $many $ceiling" >>"$tmp/rounds"
+  awk -v o="$one" -v m="$many" -v c="$ceiling" -v t="$threads" 'BEGIN {
+    printf "  round: new %d threads / 1 thread %.2fx; ceiling (%d 1-thread searches at once, %.0f states/s) %.2fx\n", t, m / o, t, c, c / o }'
 done
 # Ratios of states/s: the model grew since BASE (more states), so seconds alone would mislead.
 # median KEY [EXPR]: the median over KEY's rows of EXPR (default states/s) of the fields
@@ -84,20 +105,12 @@ awk -v b1="$b1" -v n1="$n1" -v bN="$bN" -v nN="$nN" -v t="$threads" 'BEGIN {
 awk -v bu="$(median b1 user)" -v nu="$(median n1 user)" -v by="$(median b1 sys)" -v ny="$(median n1 sys)" 'BEGIN {
   printf "1 thread, medians: user CPU per state base %.2f us, new %.2f us (%.2fx); system CPU base %.2f s, new %.2f s (page faults)\n", bu, nu, bu / nu, by, ny }'
 
-# What the machine itself allows: $threads independent one-thread searches side by side share
-# nothing but the cores, caches and memory, so their summed states/s over one alone bounds what
-# any engine's $threads threads can reach here.
-echo
-echo "1b. the machine's ceiling: $threads independent 1-thread searches at once (new build), against one alone"
-solo=$n1
-: >"$tmp/side"
-for i in $(seq "$threads"); do
-  ( "$tmp/new/NestedApic.Cli" check intel-wide --policy linux-7.0 --threads 1 --no-reduce --json >"$tmp/side$i.json" 2>/dev/null || true
-    jq -r '"\(.stats.states) \(.stats.seconds)"' "$tmp/side$i.json" >>"$tmp/side" ) &
-done
-wait
-awk -v solo="$solo" -v t="$threads" '{ sum += $1 / $2; printf "  side by side: %.0f states/s\n", $1 / $2 } END {
-  printf "  sum %.0f states/s = %.2fx one alone (%.0f): the ceiling for %d threads on this machine\n", sum, sum / solo, solo, t }' "$tmp/side"
+# Per round, so that a ratio is set against the ceiling of the same minutes.
+median_of() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+rm=$(awk '{ print $2 / $1 }' "$tmp/rounds" | median_of); cm=$(awk '{ print $3 / $1 }' "$tmp/rounds" | median_of)
+em=$(awk '{ print $2 / $3 }' "$tmp/rounds" | median_of)
+awk -v r="$rm" -v c="$cm" -v e="$em" -v t="$threads" 'BEGIN {
+  printf "1b. per round, medians: new %d threads / 1 thread %.2fx; the machine'"'"'s ceiling %.2fx; %d threads reach %.0f%% of the ceiling\n", t, r, c, t, e * 100 }'
 
 if [ $skip3 = 0 ]; then
   echo
