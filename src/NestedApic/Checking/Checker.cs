@@ -14,8 +14,10 @@ namespace NestedApic.Checking;
 /// inserted one partition of the set's shards a thread, in parent order, so the smallest parent
 /// wins each new state with no atomic operation; then each slice keeps, in parallel, the
 /// successors it won. One thread inserts as it expands. Between rounds the coordinator only
-/// appends the kept keys and the parent links, grows tables and checks bounds. State ids, links
-/// and traces are the same on any number of threads.
+/// appends the kept keys and the parent links, grows the component tables and checks bounds; the
+/// visited set's new shard arrays are rehashed by the threads of the next expansion, as work
+/// items between its slices (the set is only read then). State ids, links and traces are the
+/// same on any number of threads.
 /// </summary>
 public sealed partial class Checker<TModel, TState, TStep>
     where TModel : struct, IModel<TState, TStep>

@@ -38,8 +38,23 @@ internal sealed class ParentLinks
     /// <summary>Bulk form of <see cref="AddExpanded"/> and <see cref="AddChild"/> for a slice.</summary>
     public void Add(ReadOnlySpan<byte> counts, ReadOnlySpan<byte> steps, Dictionary<int, int>? bigCounts, Dictionary<int, int>? bigSteps)
     {
-        for (int i = 0; i < counts.Length; i++)
-            AddExpanded(counts[i] == Escape ? bigCounts![i] : counts[i]);
+        // Runs of plain counts are copied whole (a run ends at an escape, a chunk's end or a
+        // checkpoint): the coordinator does this between rounds while the other threads wait.
+        for (int i = 0; i < counts.Length;)
+        {
+            if (counts[i] == Escape) { AddExpanded(bigCounts![i++]); continue; }
+            int at = (int)(_expanded & (ChunkSize - 1));
+            if (at == 0 && _expanded >> ChunkBits == _counts.Count) _counts.Add(new byte[ChunkSize]);
+            if ((_expanded & ((1 << CheckpointBits) - 1)) == 0) _checkpoints.Add(_children);
+            int toCheckpoint = (1 << CheckpointBits) - (int)(_expanded & ((1 << CheckpointBits) - 1));
+            int n = Math.Min(Math.Min(ChunkSize - at, counts.Length - i), toCheckpoint);
+            int esc = counts.Slice(i, n).IndexOf(Escape);
+            if (esc >= 0) n = esc;
+            var run = counts.Slice(i, n);
+            run.CopyTo(_counts[(int)(_expanded >> ChunkBits)].AsSpan(at));
+            foreach (byte c in run) _children += c;
+            _expanded += n; i += n;
+        }
         for (int i = 0; i < steps.Length;)
         {
             if (steps[i] == Escape) { AddChild(bigSteps![i++]); continue; }
