@@ -178,7 +178,7 @@ internal sealed class RootSet
         _pending = growing.Select(g => (g.Shard, GC.AllocateUninitializedArray<ulong>((int)g.Capacity))).ToArray();
         if (!later)
         {
-            // Not on the pool: two threads rehashing at once took longer than one (page faults).
+            // On this thread: one thread searches, or a round's candidates need room now (rare).
             for (int i = 0; i < _pending.Length; i++) Fill(i);
             _pending = [];
         }
