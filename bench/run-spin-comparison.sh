@@ -4,7 +4,8 @@
 # each with -DSAFETY -DNOREDUCE: depth-first (the default), breadth-first (-DBFS) and depth-first
 # with 4-byte hash compaction (-DHC4); the ratios are taken against the fastest of the three per
 # model. -DHC4 may lose states to hash collisions, so its count is shown but not required to
-# agree. Sizes are chosen so that SPIN takes at least 5 seconds. Work files go to bench/spin/out/
+# agree. Sizes are chosen so that SPIN takes at least 5 seconds. Next to our N-thread/1-thread
+# ratio, the machine's ceiling: N of our 1-thread runs at once. Work files go to bench/spin/out/
 # (ignored by git). The machine's load is printed: figures from a loaded machine are not comparable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +56,12 @@ for entry in "${models[@]}"; do
   one=$($bin $ourargs --threads 1)
   all=$($bin $ourargs --threads "$threads")
   echo "$one" >"$dir/ours-1.txt"; echo "$all" >"$dir/ours-$threads.txt"
+  # The machine's ceiling for $threads threads in these minutes: $threads 1-thread runs at once,
+  # their summed states/s over the 1-thread run's (on a VM it moves with the host's load).
+  for i in $(seq "$threads"); do $bin $ourargs --threads 1 >"$dir/side-$i.txt" & done
+  wait
+  ceiling=$(for i in $(seq "$threads"); do field states_per_s "$(cat "$dir/side-$i.txt")"; done |
+    awk -v b="$(field states_per_s "$one")" '{ sum += $1 } END { printf "%.2f", sum / b }')
   for line in "$one" "$all"; do
     if [ "$(field states "$line")" != "$sstates" ] || [ "$(field verdict "$line")" != holds ]; then
       echo "MISMATCH on $name: SPIN stored $sstates states, NestedApic: $line" >&2
@@ -65,7 +72,7 @@ for entry in "${models[@]}"; do
       -v m="${mem[dfs]}" -v s="$sstates" 'BEGIN { printf "%.2f %.2f %.1f", a / r, b / r, m * 1048576 / s }')"
   printf '%-13s %10s %10s %10s %10s %12s %12s %8s %8s %10s %10s\n' "$name" "$sstates" "${rate[dfs]}" "${rate[bfs]}" "${rate[hc4]}" \
     "$(field states_per_s "$one")" "$(field states_per_s "$all")" "$r1" "$r2" "$sbytes" "$(field bytes_per_state "$all")"
-  echo "  SPIN fastest: $best (${secs[$best]}s; dfs ${secs[dfs]}s, bfs ${secs[bfs]}s, hc4 ${secs[hc4]}s storing ${count[hc4]}); NestedApic $(field seconds "$one")s with 1 thread, $(field seconds "$all")s with $threads ($(awk -v a="$(field states_per_s "$all")" -v b="$(field states_per_s "$one")" 'BEGIN { printf "%.2f", a / b }')x)"
+  echo "  SPIN fastest: $best (${secs[$best]}s; dfs ${secs[dfs]}s, bfs ${secs[bfs]}s, hc4 ${secs[hc4]}s storing ${count[hc4]}); NestedApic $(field seconds "$one")s with 1 thread, $(field seconds "$all")s with $threads ($(awk -v a="$(field states_per_s "$all")" -v b="$(field states_per_s "$one")" 'BEGIN { printf "%.2f", a / b }')x; the machine's ceiling: ${ceiling}x, $threads 1-thread runs at once)"
   min1=$(awk -v a="$r1" -v m="$min1" 'BEGIN { print (m == "" || a < m) ? a : m }')
   min2=$(awk -v a="$r2" -v m="$min2" 'BEGIN { print (m == "" || a < m) ? a : m }')
   n=$((n + 1))
