@@ -17,7 +17,7 @@ public sealed partial class Checker<TModel, TState, TStep>
         public int Counted;
         public bool Full, BoundHit;
         public readonly IndexBlock[] Blocks = new IndexBlock[store.TableCount + RootSet.Shards];
-        public readonly int[] ParentIdx = new int[store.IndexCount], Idx = new int[store.IndexCount];
+        public readonly int[] ParentIdx = new int[store.IndexCount];
         public ulong[] Keys = new ulong[64];
         public int[] Parents = new int[64], Steps = new int[64], Depths = new int[64];
         /// <summary>Each candidate's partition of the visited set's shards (threads insert by

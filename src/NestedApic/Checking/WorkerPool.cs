@@ -66,17 +66,9 @@ internal sealed class WorkerPool : IDisposable
         Volatile.Write(ref _running, _threads.Length);
         Start();
         Work();
-        if (!SpinWhile(ref _running, 0, equal: false))
-        {
-            // The count is the only signal: an event set by the last thread of one phase could
-            // be set late, after the next phase began.
-            lock (_gate)
-            {
-                Interlocked.Increment(ref _callerWaiting);
-                while (Volatile.Read(ref _running) != 0) Monitor.Wait(_gate);
-                Interlocked.Decrement(ref _callerWaiting);
-            }
-        }
+        // The count is the only signal: an event set by the last thread of one phase could be
+        // set late, after the next phase began.
+        WaitWhile(ref _running, 0, equal: false, ref _callerWaiting);
         _body = null;
         _error?.Throw();
     }
@@ -108,6 +100,21 @@ internal sealed class WorkerPool : IDisposable
         return true;
     }
 
+    /// <summary>Spins, then sleeps on the gate, while <paramref name="field"/> is (or, not
+    /// <paramref name="equal"/>, is not) <paramref name="value"/>. A sleeper counts itself in
+    /// <paramref name="waiters"/> before it looks again: whoever changes the field reads that
+    /// count after its own interlocked write and pulses the gate when it is not zero.</summary>
+    void WaitWhile(ref int field, int value, bool equal, ref int waiters)
+    {
+        if (SpinWhile(ref field, value, equal)) return;
+        lock (_gate)
+        {
+            Interlocked.Increment(ref waiters);
+            while ((Volatile.Read(ref field) == value) == equal) Monitor.Wait(_gate);
+            Interlocked.Decrement(ref waiters);
+        }
+    }
+
     void Work()
     {
         try
@@ -127,15 +134,7 @@ internal sealed class WorkerPool : IDisposable
         int seen = 0;
         while (true)
         {
-            if (!SpinWhile(ref _generation, seen, equal: true))
-            {
-                lock (_gate)
-                {
-                    Interlocked.Increment(ref _sleepers);
-                    while (Volatile.Read(ref _generation) == seen) Monitor.Wait(_gate);
-                    Interlocked.Decrement(ref _sleepers);
-                }
-            }
+            WaitWhile(ref _generation, seen, equal: true, ref _sleepers);
             seen = Volatile.Read(ref _generation);
             if (_stopping) return;
             Work();
