@@ -119,8 +119,8 @@ public sealed partial class Checker<TModel, TState, TStep>
                 long before = Accounted();
                 if (!ExpandRound(slices, threads, frontierStart, pos, round)) return Finished(initial, MemoryStop, _frontier.Count - pos + _next.Count);
                 pos += round;
-                if (slices.FirstOrDefault(s => s.Deadlock >= 0) is { } dead)
-                    return Deadlock(initial, _links.PathTo(frontierStart + dead.Deadlock));
+                foreach (var s in slices)
+                    if (s.Deadlock >= 0) return Deadlock(initial, _links.PathTo(frontierStart + s.Deadlock));
                 if (_pending is null) _pending = FirstViolation(slices, frontierStart + pos - round);
                 if (_pending is { } p && !_o.CheckDeadlock) return PendingViolation(initial, p);
                 if (_pending is null && !Merge(slices)) return Finished(initial, MemoryStop, _frontier.Count - pos + _next.Count);
@@ -171,11 +171,16 @@ public sealed partial class Checker<TModel, TState, TStep>
     int _samples;
 
     /// <summary>Reads the resident set (a /proc read) before a round once the accounting has grown
-    /// by a MiB since the last read, or every 16th round; in between, the accounting's growth since
-    /// the read is added to it. (A read per round cost more than a small model's whole level.)</summary>
+    /// by an eighth of the room left under the budget (at least a MiB) since the last read, or
+    /// every 16th round; in between, the accounting's growth since the read is added to it. Far
+    /// from the budget that is a read every 16 rounds, near it one a round. (A read per round cost
+    /// more than a small model's whole level, and its code was compiled again mid-search.)</summary>
     void SampleResident(bool always = true)
     {
-        if (!always && Accounted() - _accountedThen < 1L << 20 && (_samples & 15) != 0)
+        long grown = Accounted() - _accountedThen;
+        long room = _o.MemoryBudgetBytes - Math.Max(Accounted() + _baseline, _resident + grown);
+        if (_available != long.MaxValue) room = Math.Min(room, _available - (Accounted() - _availableThen) - _reserve);
+        if (!always && grown < Math.Max(1L << 20, room / 8) && (_samples & 15) != 0)
         {
             _samples++;
             return;

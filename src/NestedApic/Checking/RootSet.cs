@@ -44,7 +44,15 @@ internal sealed class RootSet
         for (int s = 0; s < Shards; s++) _shards[s] = new Shard(Math.Max(64, capacity / Shards));
     }
 
-    public long Capacity => _shards.Sum(s => (long)s.Slots.Length);
+    public long Capacity
+    {
+        get
+        {
+            long c = 0;
+            foreach (var s in _shards) c += s.Slots.Length;
+            return c;
+        }
+    }
     public long Bytes => Capacity * 8L;
 
     static int BlockFor(long capacity) => (int)Math.Clamp(capacity / 64, 1, 64);
@@ -152,30 +160,33 @@ internal sealed class RootSet
     public long GrowAsNeeded(Func<long, bool> affordable, ReadOnlySpan<long> incoming = default, bool later = false)
     {
         if (_pending.Length > 0) throw new InvalidOperationException("a growth is still pending");
-        var growing = new List<(Shard Shard, long Capacity)>();
+        // Counted first, allocation-free: this runs before every round, and nothing grows in most.
+        Span<long> capacity = stackalloc long[Shards];
+        long freed = 0, needed = 0;
+        int growing = 0;
         for (int s = 0; s < Shards; s++)
         {
             var shard = _shards[s];
+            capacity[s] = 0;
             // Candidates are an upper bound (duplicates among them insert nothing: on the classic
             // models most of them): room for all of them at the hard load, no more.
             long worst = Interlocked.Read(ref shard.Reserved) + (incoming.IsEmpty ? 0 : incoming[s]);
             if (!shard.NeedsGrowth && worst <= shard.Slots.Length * HardLoad) continue;
             long wanted = (long)(worst / HardLoad) + 64;
-            growing.Add((shard, Math.Max(shard.NextCapacity, (wanted + 63) & ~63L)));
-        }
-        if (growing.Count == 0) return 0;
-        long freed = 0, needed = 0;
-        foreach (var (shard, capacity) in growing)
-        {
-            if (capacity > 1L << MaxShardBits) return -1;
-            needed += capacity * 8L;
+            capacity[s] = Math.Max(shard.NextCapacity, (wanted + 63) & ~63L);
+            if (capacity[s] > 1L << MaxShardBits) return -1;
+            needed += capacity[s] * 8L;
             freed += shard.Slots.Length * 8L;
+            growing++;
         }
+        if (growing == 0) return 0;
         if (!affordable(needed)) return -1;
         // Allocated here, on one thread (an allocation can start a collection, which would have to
         // stop the other threads), but cleared by the rehash: the collector clears reused memory
         // when it hands out an array, milliseconds on one thread while the others wait.
-        _pending = growing.Select(g => (g.Shard, GC.AllocateUninitializedArray<ulong>((int)g.Capacity))).ToArray();
+        _pending = new (Shard, ulong[])[growing];
+        for (int s = 0, g = 0; s < Shards; s++)
+            if (capacity[s] > 0) _pending[g++] = (_shards[s], GC.AllocateUninitializedArray<ulong>((int)capacity[s]));
         if (!later)
         {
             // On this thread: one thread searches, or a round's candidates need room now (rare).

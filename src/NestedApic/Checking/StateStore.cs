@@ -71,6 +71,8 @@ internal sealed class StateStore<TState> where TState : unmanaged
             if (n == 2) _halfPairs[h] = new NodeTable();
             else if (n > 2) _halfTuples[h] = new InternTable(4 * n);
         }
+        _interns = [.. _leafTables, .. _groupTables.OfType<InternTable>(), .. _halfTuples.OfType<InternTable>()];
+        _pairs = [.. _halfPairs.OfType<NodeTable>()];
     }
 
     int HalfFirst(int h) => h == 0 ? 0 : _split;
@@ -89,28 +91,32 @@ internal sealed class StateStore<TState> where TState : unmanaged
         get
         {
             long b = 0;
-            for (int h = 0; h < 2; h++) b += (_halfPairs[h]?.Bytes ?? 0) + (_halfTuples[h]?.Bytes ?? 0);
-            foreach (var t in _leafTables) b += t.Bytes;
-            foreach (var t in _groupTables) b += t?.Bytes ?? 0;
+            foreach (var t in _interns) b += t.Bytes;
+            foreach (var p in _pairs) b += p.Bytes;
             return b;
         }
     }
 
-    IEnumerable<InternTable> InternTables =>
-        _leafTables.Concat(_groupTables.OfType<InternTable>()).Concat(_halfTuples.OfType<InternTable>());
+    /// <summary>Every intern table (leaves, groups, tuple halves) and every pair table: the
+    /// tables that grow. Kept as arrays: <see cref="GrowAsNeeded"/> runs between every two rounds,
+    /// and code that allocates there is code the JIT recompiles mid-search.</summary>
+    readonly InternTable[] _interns;
+    readonly NodeTable[] _pairs;
 
     /// <summary>Grows every table near its target load, on the pool's threads, when
     /// <paramref name="affordable"/> says all their new slot arrays fit; returns the bytes let
     /// go, or -1 when the growth was not affordable.</summary>
     public long GrowAsNeeded(Func<long, bool> affordable, WorkerPool pool)
     {
-        var tables = InternTables.Where(t => t.NeedsGrowth).ToArray();
-        var pairs = _halfPairs.OfType<NodeTable>().Where(p => p.NeedsGrowth).ToArray();
-        if (tables.Length + pairs.Length == 0) return 0;
-        long needed = tables.Sum(t => t.GrowthBytes) + pairs.Sum(p => p.GrowthBytes);
+        long needed = 0, freed = 0;
+        int growing = 0;
+        foreach (var t in _interns) if (t.NeedsGrowth) { needed += t.GrowthBytes; freed += t.Capacity * 8; growing++; }
+        foreach (var p in _pairs) if (p.NeedsGrowth) { needed += p.GrowthBytes; freed += p.Capacity * 16; growing++; }
+        if (growing == 0) return 0;
         if (!affordable(needed)) return -1;
-        long freed = tables.Sum(t => t.Capacity * 8) + pairs.Sum(p => p.Capacity * 16);
-        pool.Run(tables.Length + pairs.Length, i => { if (i < tables.Length) tables[i].Grow(); else pairs[i - tables.Length].Grow(); });
+        var tables = _interns.Where(t => t.NeedsGrowth).ToArray();
+        var grow = _pairs.Where(p => p.NeedsGrowth).ToArray();
+        pool.Run(growing, i => { if (i < tables.Length) tables[i].Grow(); else grow[i - tables.Length].Grow(); });
         return freed;
     }
 

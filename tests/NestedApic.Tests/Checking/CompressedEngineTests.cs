@@ -130,6 +130,22 @@ public class CompressedEngineMemoryTests
     }
 
     [Fact]
+    public void The_kernels_memory_figures_are_read_in_bytes()
+    {
+        // statm's pages times the page size, status's and meminfo's kB times 1024: the resident set
+        // is the one the runtime reads its own way, a moment apart in a process that holds still.
+        long ours = Memory.WorkingSet, runtime = Environment.WorkingSet;
+        Assert.InRange(ours, runtime - (16L << 20), runtime + (16L << 20));
+        var touched = new byte[64 << 20];
+        for (int i = 0; i < touched.Length; i += 4096) touched[i] = 1;
+        long grown = Memory.WorkingSet - ours;
+        Assert.InRange(grown, 48L << 20, 96L << 20);
+        Assert.True(Memory.PeakWorkingSet() >= ours + (48L << 20), $"peak {Memory.PeakWorkingSet()}, resident {ours} + {grown}");
+        Assert.InRange(Memory.MemAvailable() ?? 0, 1L << 20, 1L << 50);
+        GC.KeepAlive(touched);
+    }
+
+    [Fact]
     public void Memory_budget_stops_the_search_before_the_tables_pass_it()
     {
         // 9 M grid states need far more than 12 MiB above what the process holds now.
