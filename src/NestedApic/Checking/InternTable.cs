@@ -19,7 +19,7 @@ internal struct IndexBlock
 /// 8-byte slots finds them: (32-bit hash tag &lt;&lt; 32) | (index + 1). Inserts run on many
 /// threads at once; the slot table grows between rounds only (see <see cref="Room"/>).
 /// </summary>
-internal sealed class InternTable
+internal sealed class InternTable : IGrowingTable
 {
     public const double TargetLoad = 0.75, HardLoad = 0.9;
     readonly int _width, _chunkBits;
@@ -138,18 +138,48 @@ internal sealed class InternTable
     }
 
     /// <summary>Rehashes into a larger slot table. Only between rounds: no thread inserts.</summary>
-    public void Grow()
+    public void Grow() => Growth.Serial(this);
+
+    ulong[]? _bigger;
+    int _parts;
+
+    int IGrowingTable.BeginGrowth(int threads)
     {
-        var old = _slots;
-        var bigger = Memory.FaultedIn(NextCapacity());
-        foreach (ulong s in old)
+        _bigger = GC.AllocateUninitializedArray<ulong>((int)NextCapacity());
+        _parts = Growth.PartsFor(_slots.Length, threads);
+        return _parts;
+    }
+
+    // Clearing writes every page of the new slots: see Growth.
+    void IGrowingTable.ClearPart(int part)
+    {
+        var (from, to) = Growth.Range(_bigger!.Length, part, _parts);
+        Array.Clear(_bigger, (int)from, (int)(to - from));
+    }
+
+    void IGrowingTable.RehashPart(int part)
+    {
+        var (old, bigger) = (_slots, _bigger!);
+        var (from, to) = Growth.Range(old.Length, part, _parts);
+        for (long k = from; k < to; k++)
         {
+            ulong s = old[k];
             if (s == 0) continue;
             int i = Position((uint)(s >> 32), bigger.Length);
-            while (bigger[i] != 0) if (++i == bigger.Length) i = 0;
-            bigger[i] = s;
+            if (_parts == 1)
+            {
+                while (bigger[i] != 0) if (++i == bigger.Length) i = 0;
+                bigger[i] = s;
+            }
+            else
+                while (Interlocked.CompareExchange(ref bigger[i], s, 0) != 0) if (++i == bigger.Length) i = 0;
         }
-        _slots = bigger;
-        _block = BlockFor(bigger.Length);
+    }
+
+    void IGrowingTable.EndGrowth()
+    {
+        _slots = _bigger!;
+        _bigger = null;
+        _block = BlockFor(_slots.Length);
     }
 }

@@ -18,18 +18,6 @@ public static class Memory
         return Math.Max(budget, 64L << 20);
     }
 
-    /// <summary>A zeroed array whose pages are faulted in by a write. A rehash reads a slot before
-    /// it writes it: a page first read maps the shared zero page, and the write that follows must
-    /// then flush that mapping from every CPU running the process, an interrupt to each (a VM exit
-    /// in a guest). Writing first takes a fresh page with no flush. Measured on intel-wide, two
-    /// threads: TLB shootdowns a run (/proc/interrupts) 2,109 before, 527 after.</summary>
-    internal static ulong[] FaultedIn(long length)
-    {
-        var a = new ulong[length];
-        for (long i = 0; i < a.Length; i += 4096 / sizeof(ulong)) a[i] = 0;
-        return a;
-    }
-
     /// <summary>MemAvailable of /proc/meminfo in bytes; null where there is none.</summary>
     public static long? MemAvailable() => KiB("/proc/meminfo\0"u8, "MemAvailable:"u8);
 

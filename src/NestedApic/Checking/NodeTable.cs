@@ -9,7 +9,7 @@ namespace NestedApic.Checking;
 /// lock-free: the pair is claimed with a compare-and-swap, its index written right after (a reader
 /// that sees the pair before the index waits for it). Grows between rounds only.
 /// </summary>
-internal sealed class NodeTable
+internal sealed class NodeTable : IGrowingTable
 {
     const double TargetLoad = 0.75, HardLoad = 0.9;
     const int ChunkBits = 13;
@@ -119,20 +119,48 @@ internal sealed class NodeTable
     }
 
     /// <summary>Rehashes into a larger slot table. Only between rounds.</summary>
-    public void Grow()
+    public void Grow() => Growth.Serial(this);
+
+    ulong[]? _bigger;
+    int _parts;
+
+    int IGrowingTable.BeginGrowth(int threads)
     {
-        var old = _slots;
-        long cap = NextCapacity();
-        var bigger = Memory.FaultedIn(cap * 2);
-        for (long s = 0; s < old.Length; s += 2)
+        _bigger = GC.AllocateUninitializedArray<ulong>((int)(NextCapacity() * 2));
+        _parts = Growth.PartsFor(Capacity, threads);
+        return _parts;
+    }
+
+    void IGrowingTable.ClearPart(int part)
+    {
+        var (from, to) = Growth.Range(_bigger!.Length / 2, part, _parts);
+        Array.Clear(_bigger, (int)(2 * from), (int)(2 * (to - from)));
+    }
+
+    void IGrowingTable.RehashPart(int part)
+    {
+        var (old, bigger) = (_slots, _bigger!);
+        long cap = bigger.Length / 2;
+        var (from, to) = Growth.Range(old.Length / 2, part, _parts);
+        for (long s = 2 * from; s < 2 * to; s += 2)
         {
             if (old[s] == 0) continue;
             long i = Position(old[s], cap);
-            while (bigger[2 * i] != 0) if (++i == cap) i = 0;
-            bigger[2 * i] = old[s];
+            if (_parts == 1)
+            {
+                while (bigger[2 * i] != 0) if (++i == cap) i = 0;
+                bigger[2 * i] = old[s];
+            }
+            else
+                while (Interlocked.CompareExchange(ref bigger[2 * i], old[s], 0) != 0) if (++i == cap) i = 0;
             bigger[2 * i + 1] = old[s + 1];
         }
-        _slots = bigger;
-        _block = BlockFor(cap);
+    }
+
+    void IGrowingTable.EndGrowth()
+    {
+        _slots = _bigger!;
+        _bigger = null;
+        _block = BlockFor(Capacity);
     }
 }

@@ -211,7 +211,7 @@ internal sealed class RootSet
     {
         var (shard, bigger) = _pending[pending];
         int capacity = bigger.Length;
-        Array.Clear(bigger); // also faults its pages in by writing: see Memory.FaultedIn
+        Array.Clear(bigger); // also faults its pages in by writing: see Growth
         var old = shard.Slots;
         for (int s = 0; s < old.Length; s++)
         {

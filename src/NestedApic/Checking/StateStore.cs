@@ -103,7 +103,8 @@ internal sealed class StateStore<TState> where TState : unmanaged
     readonly InternTable[] _interns;
     readonly NodeTable[] _pairs;
 
-    /// <summary>Grows every table near its target load, on the pool's threads, when
+    /// <summary>Grows every table near its target load, on the pool's threads (a large table's
+    /// rehash split among them), when
     /// <paramref name="affordable"/> says all their new slot arrays fit; returns the bytes let
     /// go, or -1 when the growth was not affordable.</summary>
     public long GrowAsNeeded(Func<long, bool> affordable, WorkerPool pool)
@@ -114,9 +115,8 @@ internal sealed class StateStore<TState> where TState : unmanaged
         foreach (var p in _pairs) if (p.NeedsGrowth) { needed += p.GrowthBytes; freed += p.Capacity * 16; growing++; }
         if (growing == 0) return 0;
         if (!affordable(needed)) return -1;
-        var tables = _interns.Where(t => t.NeedsGrowth).ToArray();
-        var grow = _pairs.Where(p => p.NeedsGrowth).ToArray();
-        pool.Run(growing, i => { if (i < tables.Length) tables[i].Grow(); else grow[i - tables.Length].Grow(); });
+        IGrowingTable[] tables = [.. _interns.Where(t => t.NeedsGrowth), .. _pairs.Where(p => p.NeedsGrowth)];
+        Growth.Parallel(tables, pool);
         return freed;
     }
 

@@ -42,6 +42,9 @@ internal sealed class WorkerPool : IDisposable
         }
     }
 
+    /// <summary>The threads of the pool, the caller of <see cref="Run"/> included.</summary>
+    public int Threads => _threads.Length + 1;
+
     /// <summary>Calls <paramref name="body"/> once for each of 0..<paramref name="items"/>-1, on
     /// every thread of the pool; the first exception is rethrown here once all have stopped.</summary>
     public void Run(int items, Action<int> body)

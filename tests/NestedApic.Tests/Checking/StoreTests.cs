@@ -240,6 +240,39 @@ public class StoreTests
             }
     }
 
+    /// <summary>Tables of a million entries grown on a pool of four threads (on two cores), their
+    /// rehash split in parts that claim slots with a compare-and-swap: every value and every pair
+    /// is found again under its index, and new ones still go in.</summary>
+    [Fact]
+    public void Tables_grown_in_parallel_parts_keep_every_entry()
+    {
+        const int N = 1_000_000;
+        var values = new InternTable(8);
+        var pairs = new NodeTable();
+        var (vb, pb) = (new IndexBlock(), new IndexBlock());
+        var vi = new long[N];
+        var pi = new long[N];
+        using var pool = new WorkerPool(4);
+        int grown = 0;
+        for (int k = 0; k < N; k++)
+        {
+            while ((vi[k] = values.Intern(BitConverter.GetBytes((long)k), ref vb)) < 0 | (pi[k] = pairs.Intern(k, ~k, ref pb)) < 0)
+            {
+                IGrowingTable[] full = [.. new IGrowingTable[] { values, pairs }.Where(t => t is InternTable v ? v.NeedsGrowth : ((NodeTable)t).NeedsGrowth)];
+                Assert.NotEmpty(full);
+                Growth.Parallel(full, pool);
+                grown++;
+            }
+        }
+        Assert.True(values.Capacity >= 4 << 16 && grown >= 8, $"{grown} growths, {values.Capacity} slots: too small to be split");
+        for (int k = 0; k < N; k++)
+        {
+            if (values.Intern(BitConverter.GetBytes((long)k), ref vb) != vi[k] || pairs.Intern(k, ~k, ref pb) != pi[k])
+                Assert.Fail($"entry {k} lost its index after a parallel growth");
+            Assert.Equal(k, BitConverter.ToInt64(values.Value(vi[k])));
+        }
+    }
+
     /// <summary>Two threads meet here and leave together. It spins (yielding, never sleeping): a
     /// sleeping barrier wakes its waiter microseconds after the last arrival went on, by when that
     /// one has added the chunk the two were to race for.</summary>
