@@ -109,6 +109,7 @@ public sealed partial class Checker<TModel, TState, TStep>
             foreach (var s in slices) if (s.Next < s.To) _todo[todo++] = s;
             if (todo == 0) break;
             _todoCount = todo;
+            _pass++;
             _pool.Run(todo + _root.PendingGrowth, _expandOne);
             FinishGrowth(filled: true);
             bool full = false;
@@ -130,15 +131,25 @@ public sealed partial class Checker<TModel, TState, TStep>
         public readonly Pending[] Batch = new Pending[Checker<TModel, TState, TStep>.Batch];
         /// <summary>The batch's component indices, <see cref="StateStore{TState}.IndexCount"/> a state.</summary>
         public readonly int[] BatchIdx = new int[Checker<TModel, TState, TStep>.Batch * indexCount];
-        /// <summary>Recent candidates, direct-mapped: a key met again by the same thread in a
-        /// round is a later parent's (or step's) duplicate that cannot own it (a thread takes a
-        /// round's slices in order), so it is dropped before it costs a property check and an
-        /// insert. On intel-wide most duplicates of a round are diamonds closed by neighbouring
+        /// <summary>Recent candidates, direct-mapped: a key met again by the same thread in one
+        /// pass of a round is a later parent's (or step's) duplicate that cannot own it (a thread
+        /// takes a pass's slices in order), so it is dropped before it costs a property check and
+        /// an insert. On intel-wide most duplicates of a round are diamonds closed by neighbouring
         /// parents (6.9 M candidates fall to 3.8 M, for 3.47 M states); on the classic models
-        /// they are farther apart (peterson: 9.3 M for 5.8 M). A stale entry is harmless: an
-        /// earlier round's key is found in the visited set before this is asked.</summary>
+        /// they are farther apart (peterson: 9.3 M for 5.8 M). Emptied when the thread starts a
+        /// new pass (<see cref="Pass"/>): after a table filled, the unfinished slices go to
+        /// whichever thread asks first, so a thread can take an earlier slice than one it took in
+        /// the pass before, and that one's keys must not drop the earlier slice's candidates, their
+        /// owners. (They did: the 3-vCPU intel-wide count was 6,467,928 instead of 6,467,924 in
+        /// about one run in five, two threads.)</summary>
         public readonly ulong[] Recent = new ulong[1 << RecentBits];
+        /// <summary>The pass of the round <see cref="Recent"/> holds keys of.</summary>
+        public long Pass = -1;
     }
+
+    /// <summary>Counts the expansion passes of the search: a round's first, and one more after
+    /// each growth of a full table.</summary>
+    long _pass;
 
     Scratch[] _scratch = [];
 
@@ -230,6 +241,11 @@ public sealed partial class Checker<TModel, TState, TStep>
         var store = _store;
         var blocks = sl.Blocks.AsSpan();
         var scratch = _scratch[WorkerPool.ThreadIndex];
+        if (scratch.Pass != _pass)
+        {
+            Array.Clear(scratch.Recent);
+            scratch.Pass = _pass;
+        }
         var batch = scratch.Batch;
         int b = 0;
         TState parent = default;

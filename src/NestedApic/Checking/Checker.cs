@@ -76,6 +76,11 @@ public sealed partial class Checker<TModel, TState, TStep>
         return Search();
     }
 
+    /// <summary>The steps from the initial state to state <paramref name="id"/> (ids in the order
+    /// the search stored them), after <see cref="Run"/>: for tests that compare every state's
+    /// owner on 1 and N threads.</summary>
+    internal List<int> PathTo(long id) => _links.PathTo(id);
+
     /// <summary>The threads of this search (the caller among them).</summary>
     WorkerPool _pool = null!;
 

@@ -40,6 +40,35 @@ readonly struct FreshB(bool bad) : IModel<FreshB.State, int>
     public IReadOnlyList<string> Diff(in State before, in State after) => [];
 }
 
+/// <summary>States (a, b), each its own component: see
+/// MutationKillTests.A_resumed_slice_keeps_the_owners_a_thread_met_later_in_the_pass_before.
+/// The initial state steps to (i, 0) for i in 1..N; (i, 0) steps to (-1, i + d) for d in
+/// 0..K-1, so each child has K neighbouring parents and its owner is the first: a slice's first
+/// parents share children with the previous slice's last. The N + K - 1 fresh values of b fill
+/// b's table in that round, several times.</summary>
+readonly struct Window : IModel<Window.State, int>
+{
+    public const int N = 20_000, K = 8;
+    public struct State { public int A, B; }
+    public StateLayout Layout => new StateLayout.Builder(8).Cut(0, "a").Cut(4, "b").Build();
+    public State Initial() => default;
+    public int MaxSteps => N;
+    public IReadOnlyList<string> Invariants => [];
+    public int Enabled(in State s, Span<int> steps)
+    {
+        if (s.A < 0) return 0;
+        int n = s.A == 0 ? N : K;
+        for (int i = 0; i < n; i++) steps[i] = i;
+        return n;
+    }
+    public void Apply(ref State s, in int step) => s = s.A == 0 ? new State { A = step + 1 } : new State { A = -1, B = s.A + step };
+    public int Violated(in State s) => -1;
+    public bool IsFinal(in State s) => true;
+    public string Label(in int step) => $"step {step}";
+    public string Explain(int invariant, in State s) => "";
+    public IReadOnlyList<string> Diff(in State before, in State after) => [];
+}
+
 /// <summary>States (a, b, c), three components, a and b one half: see
 /// MutationKillTests.A_full_pair_table_stops_the_round_and_it_resumes.</summary>
 readonly struct Pairs(bool bad) : IModel<Pairs.State, int>

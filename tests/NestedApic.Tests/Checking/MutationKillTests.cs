@@ -155,6 +155,29 @@ public class MutationKillTests
         Assert.Equal((L, L), (r.Trace[^1].After.A, r.Trace[^1].After.B));
     }
 
+    /// <summary>After a table fills, a round's unfinished slices resume on whichever thread asks
+    /// first, so a thread may take an earlier slice than one it expanded in the pass before. Its
+    /// cache of recent candidates must not then drop the earlier slice's candidate, the owner, as
+    /// a duplicate of the later one's (it did: the 3-vCPU intel-wide count varied between runs).
+    /// Window: every state's path, on 3 and 4 threads, ten times each, is its path on one.</summary>
+    [Fact]
+    public void A_resumed_slice_keeps_the_owners_a_thread_met_later_in_the_pass_before()
+    {
+        var one = new Checker<Window, Window.State, int>(new Window(), new CheckOptions { Threads = 1 });
+        var expected = one.Run();
+        Assert.Equal(1 + Window.N + Window.N + Window.K - 1, expected.Stats.States);
+        var paths = Enumerable.Range(0, (int)expected.Stats.States).Select(id => one.PathTo(id)).ToArray();
+        for (int run = 0; run < 20; run++)
+        {
+            int threads = 3 + run % 2;
+            var many = new Checker<Window, Window.State, int>(new Window(), new CheckOptions { Threads = threads });
+            Assert.Equal(expected.Stats.States, many.Run().Stats.States);
+            for (int id = 0; id < paths.Length; id++)
+                if (!many.PathTo(id).SequenceEqual(paths[id]))
+                    Assert.Fail($"run {run}, {threads} threads: state {id} reached by [{string.Join(",", many.PathTo(id))}], on one thread by [{string.Join(",", paths[id])}]");
+        }
+    }
+
     /// <summary>The pair table of a half (two groups interned as one node) fills while the
     /// leaves do not: states (a, b, c), three components, so a and b form one half; the initial
     /// state (0, 0, 0) steps to every (a, b, 7) with a, b in 1..100, ten thousand pairs of only a
