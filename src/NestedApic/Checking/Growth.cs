@@ -46,11 +46,10 @@ internal static class Growth
     /// their parts, then the rehash of all.</summary>
     public static void Parallel(IGrowingTable[] tables, WorkerPool pool)
     {
-        Span<int> first = tables.Length <= 64 ? stackalloc int[tables.Length + 1] : new int[tables.Length + 1];
+        var first = new int[tables.Length + 1]; // table t's parts are items first[t]..first[t + 1] - 1
         for (int t = 0; t < tables.Length; t++) first[t + 1] = first[t] + tables[t].BeginGrowth(pool.Threads);
-        var starts = first.ToArray();
-        pool.Run(starts[^1], i => Part(tables, starts, i, rehash: false));
-        pool.Run(starts[^1], i => Part(tables, starts, i, rehash: true));
+        pool.Run(first[^1], i => Part(tables, first, i, rehash: false));
+        pool.Run(first[^1], i => Part(tables, first, i, rehash: true));
         foreach (var t in tables) t.EndGrowth();
     }
 
