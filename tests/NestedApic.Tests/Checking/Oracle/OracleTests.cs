@@ -6,7 +6,8 @@ namespace NestedApic.Tests.Checking.Oracle;
 /// The engine against a plain BFS (<see cref="Bfs"/>) on random explicit graphs, on 1, 2 and 4
 /// threads (storage is one mode now, exact and compressed): the same verdict; when it holds, the same
 /// states, transitions and depth; otherwise a trace that replays edge by edge, ends in a state of
-/// the reported kind, is as short as the nearest bad state, and is the same on every thread count.
+/// the reported kind, is as short as the nearest bad state, and is the same on every thread count;
+/// when it holds, every state is reached by the same path (has the same owner) on every count.
 /// </summary>
 [RunsLong(8)]
 public class OracleTests
@@ -44,22 +45,30 @@ public class OracleTests
     {
         var g = spec.Build();
         var expected = Bfs.Run(g, spec.CheckDeadlock, spec.MaxDepth);
-        (Verdict Verdict, int[] Nodes)? first = null;
+        (Verdict Verdict, int[] Nodes, List<int>[] Paths)? first = null;
         foreach (int threads in configurations)
         {
             string run = $"{threads} thread(s)";
-            var r = Checker.Run<GraphModel, GraphModel.Node, int>(new GraphModel(g), new CheckOptions
+            var checker = new Checker<GraphModel, GraphModel.Node, int>(new GraphModel(g), new CheckOptions
             {
                 Threads = threads, CheckDeadlock = spec.CheckDeadlock, MaxDepth = spec.MaxDepth,
             });
+            var r = checker.Run();
             var nodes = Verify(g, expected, spec, r, run);
+            // When it holds, every state's path (its owner, and its owner's...), not only a trace.
+            var paths = r.Verdict == Verdict.Holds ? Enumerable.Range(0, (int)r.Stats.States).Select(id => checker.PathTo(id)).ToArray() : [];
             if (first is { } f)
             {
                 That(r.Verdict == f.Verdict, $"{run}: {r.Verdict}, but {f.Verdict} on 1 thread");
                 if (SameTraceOnEveryThreadCount)
+                {
                     That(nodes.SequenceEqual(f.Nodes), $"{run}: trace through [{string.Join(",", nodes)}], but [{string.Join(",", f.Nodes)}] on 1 thread");
+                    for (int id = 0; id < paths.Length; id++)
+                        if (!paths[id].SequenceEqual(f.Paths[id]))
+                            That(false, $"{run}: state {id} reached by [{string.Join(",", paths[id])}], but [{string.Join(",", f.Paths[id])}] on 1 thread");
+                }
             }
-            else first = (r.Verdict, nodes);
+            else first = (r.Verdict, nodes, paths);
         }
     }
 
