@@ -10,8 +10,8 @@ namespace NestedApic.Tests.Checking.Oracle;
 /// is bad; otherwise its trace replays step by step in the model and ends in a bad state of the
 /// kind reported, as deep as the nearest one or deeper (breadth-first search over the reduced
 /// graph need not give the shortest trace). It never stores more states than the full search,
-/// and both thread counts give the same states and trace. The same holds without the
-/// single-step chains (one thread). The KVM model's own verdict tests
+/// and both thread counts give the same states, trace and (when it holds) every state's path.
+/// The same holds without the single-step chains (one thread). The KVM model's own verdict tests
 /// (ReductionVerdictTests, ReductionRandomTests) cover its footprints; this covers the engine's
 /// use of any model's.
 /// </summary>
@@ -41,12 +41,15 @@ public class ReductionOracleTests
         if (singles > 0) counts[3]++;
         if (badDepth >= 0) counts[2]++;
         CheckResult<AgentModel.State, byte>? first = null;
+        List<int>[] firstPaths = [];
         // With single-step chains (the default) on 1 and 2 threads, and without them on 1.
         foreach (var (threads, chain) in new[] { (1, true), (2, true), (1, false) })
         {
             string run = $"{threads} thread(s){(chain ? "" : ", no chains")}";
-            var r = Checker.Run<AgentModel, AgentModel.State, byte>(model,
+            var checker = new Checker<AgentModel, AgentModel.State, byte>(model,
                 new CheckOptions { Threads = threads, CheckDeadlock = spec.CheckDeadlock, Reduce = true, Chain = chain });
+            var r = checker.Run();
+            var paths = chain && r.Verdict == Verdict.Holds ? Enumerable.Range(0, (int)r.Stats.States).Select(id => checker.PathTo(id)).ToArray() : [];
             That(r.StopReason == StopReason.Complete || r.Verdict != Verdict.Holds, $"{run}: stopped by {r.StopReason}");
             That(badDepth >= 0 || r.Stats.States <= states, $"{run}: {r.Stats.States} states reduced, {states} in the full graph");
             if (badDepth < 0)
@@ -63,10 +66,14 @@ public class ReductionOracleTests
                     $"{run}: {r.Stats.States} states, {r.Stats.Transitions} transitions; 1 thread: {f.Stats.States}, {f.Stats.Transitions}");
                 That(r.Trace.Select(t => t.Step).SequenceEqual(f.Trace.Select(t => t.Step)),
                     $"{run}: trace [{string.Join(",", r.Trace.Select(t => t.Step))}], 1 thread: [{string.Join(",", f.Trace.Select(t => t.Step))}]");
+                for (int id = 0; id < paths.Length; id++)
+                    if (!paths[id].SequenceEqual(firstPaths[id]))
+                        That(false, $"{run}: state {id} reached by [{string.Join(",", paths[id])}], 1 thread: [{string.Join(",", firstPaths[id])}]");
             }
             else
             {
                 first = r;
+                firstPaths = paths;
                 if (r.Stats.States < states && badDepth < 0) counts[1]++;
             }
         }
