@@ -9,13 +9,15 @@ namespace NestedApic.Checking;
 /// on the timing; what a lookup finds does not (no slot is ever emptied).</summary>
 internal interface IGrowingTable
 {
+    /// <summary>Near its target load: it should grow before the next round.</summary>
+    bool NeedsGrowth { get; }
     int BeginGrowth(int threads);
     void ClearPart(int part);
     void RehashPart(int part);
     void EndGrowth();
 }
 
-/// <summary>Growing <see cref="IGrowingTable"/>s on one thread or on a pool's. The new slots are
+/// <summary>Growing <see cref="IGrowingTable"/>s on a pool's threads (on a pool of one, in one part each). The new slots are
 /// cleared before the rehash, which writes every page first. A rehash reads a slot before it
 /// writes it: a page first read maps the shared zero page, and the write that follows must then
 /// flush that mapping from every CPU running the process, an interrupt to each (a VM exit in a
@@ -33,14 +35,6 @@ internal static class Growth
 
     /// <summary>The slots [From, To) of part <paramref name="part"/> of <paramref name="parts"/>.</summary>
     public static (long From, long To) Range(long length, int part, int parts) => (length * part / parts, length * (part + 1) / parts);
-
-    public static void Serial(IGrowingTable table)
-    {
-        table.BeginGrowth(1);
-        table.ClearPart(0);
-        table.RehashPart(0);
-        table.EndGrowth();
-    }
 
     /// <summary>Grows <paramref name="tables"/> together on the pool's threads: the clearing of all
     /// their parts, then the rehash of all.</summary>

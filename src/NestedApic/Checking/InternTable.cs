@@ -137,9 +137,6 @@ internal sealed class InternTable : IGrowingTable
         }
     }
 
-    /// <summary>Rehashes into a larger slot table. Only between rounds: no thread inserts.</summary>
-    public void Grow() => Growth.Serial(this);
-
     ulong[]? _bigger;
     int _parts;
 

@@ -118,9 +118,6 @@ internal sealed class NodeTable : IGrowingTable
         return true;
     }
 
-    /// <summary>Rehashes into a larger slot table. Only between rounds.</summary>
-    public void Grow() => Growth.Serial(this);
-
     ulong[]? _bigger;
     int _parts;
 
