@@ -20,6 +20,8 @@ public sealed partial class Checker<TModel, TState, TStep>
         public readonly int[] ParentIdx = new int[store.IndexCount];
         public ulong[] Keys = new ulong[64];
         public int[] Parents = new int[64], Steps = new int[64], Depths = new int[64];
+        /// <summary>Each candidate's slot hint from its lookup (<see cref="RootSet.Contains"/>).</summary>
+        public int[] Hints = new int[64];
         /// <summary>Each candidate's partition of the visited set's shards (threads insert by
         /// partition), and per partition its candidates in order; an insert that found the key
         /// absent marks its entry with the sign bit.</summary>
@@ -54,13 +56,15 @@ public sealed partial class Checker<TModel, TState, TStep>
         }
 
         /// <summary>Adds a candidate; <paramref name="shard"/> is its visited-set shard, -1 when
-        /// it was inserted already (one thread, in order).</summary>
-        public void Push(ulong key, int shard, int parent, int step, int depth)
+        /// it was inserted already (one thread, in order), and <paramref name="hint"/> where its
+        /// insert may start.</summary>
+        public void Push(ulong key, int shard, int hint, int parent, int step, int depth)
         {
             if (Count == Keys.Length)
             {
                 int n = Count * 2;
                 Array.Resize(ref Keys, n); Array.Resize(ref Parts, n); Array.Resize(ref Parents, n); Array.Resize(ref Steps, n); Array.Resize(ref Depths, n);
+                Array.Resize(ref Hints, n);
             }
             if (shard >= 0)
             {
@@ -70,6 +74,7 @@ public sealed partial class Checker<TModel, TState, TStep>
                 list[PartCount[part]++] = Count;
                 Parts[Count] = (byte)part;
                 ShardCounts[shard]++;
+                Hints[Count] = hint;
             }
             Keys[Count] = key; Parents[Count] = parent; Depths[Count] = depth; Steps[Count++] = step;
         }
@@ -182,11 +187,12 @@ public sealed partial class Checker<TModel, TState, TStep>
         foreach (var s in slices)
         {
             var list = s.PartIdx[part].AsSpan(0, s.PartCount[part]);
-            var keys = s.Keys;
+            var (keys, hints) = (s.Keys, s.Hints);
             for (int i = 0; i < list.Length; i++)
             {
-                if (i + 8 < list.Length) root.Prefetch(keys[list[i + 8]]);
-                if (root.AddOwned(keys[list[i]], out int shard)) { list[i] |= int.MinValue; added[shard]++; }
+                if (i + 8 < list.Length) { int ahead = list[i + 8]; root.PrefetchInsert(keys[ahead], hints[ahead]); }
+                int c = list[i];
+                if (root.AddOwned(keys[c], hints[c], out int shard)) { list[i] |= int.MinValue; added[shard]++; }
             }
         }
         for (int h = 0; h < RootSet.Shards; h++) if (added[h] > 0) root.Added(h, added[h]);
@@ -360,11 +366,11 @@ public sealed partial class Checker<TModel, TState, TStep>
         for (int j = 0; j < count; j++)
         {
             ref var e = ref batch[j];
-            int shard = -1;
+            int shard = -1, hint = 0;
             // Several threads only look up here: Insert stores the round's candidates after.
             var outcome = j >= encoded ? RootSet.Outcome.Full
                 : _inOrder ? _root.AddInOrder(e.Key, credits)
-                : _root.Contains(e.Key, out shard) ? RootSet.Outcome.Old : Recent(scratch, e.Key) ? RootSet.Outcome.Taken : RootSet.Outcome.New;
+                : _root.Contains(e.Key, out shard, out hint) ? RootSet.Outcome.Old : Recent(scratch, e.Key) ? RootSet.Outcome.Taken : RootSet.Outcome.New;
             if (outcome == RootSet.Outcome.Full)
             {
                 sl.Next = e.Parent; sl.NextStep = e.Seq; sl.Full = true;
@@ -387,7 +393,7 @@ public sealed partial class Checker<TModel, TState, TStep>
                 int bad = _model.Violated(e.State);
                 if (bad >= 0) { sl.ViolationKey = e.Key; sl.ViolationInvariant = bad; }
             }
-            sl.Push(e.Key, shard, e.Parent, e.Step, e.Depth);
+            sl.Push(e.Key, shard, hint, e.Parent, e.Step, e.Depth);
         }
         return true;
     }

@@ -26,6 +26,9 @@ internal sealed class RootSet
         public ulong[] Slots;
         public long Reserved;
         public int Block;
+        /// <summary>Counts the arrays this shard published (see <see cref="Hint"/>): written after
+        /// <see cref="Slots"/>, read before it.</summary>
+        public int Version;
 
         public Shard(int capacity)
         {
@@ -58,13 +61,14 @@ internal sealed class RootSet
     static int BlockFor(long capacity) => (int)Math.Clamp(capacity / 64, 1, 64);
 
     /// <summary>The key's shard, that shard's array (read once: a growth may publish a new one
-    /// while lookups run) and the key's first slot in it.</summary>
+    /// while lookups run) with its version (read before it) and the key's first slot in it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static int Locate(ulong key, Shard[] shards, out Shard shard, out ulong[] slots, out int shardIndex)
+    static int Locate(ulong key, Shard[] shards, out Shard shard, out ulong[] slots, out int shardIndex, out int version)
     {
         ulong h = InternTable.Mix(key);
         shardIndex = (int)(h >> (64 - ShardBits));
         shard = shards[shardIndex];
+        version = Volatile.Read(ref shard.Version);
         slots = Volatile.Read(ref shard.Slots);
         return (int)Math.BigMul(h << ShardBits, (ulong)slots.Length, out _);
     }
@@ -78,7 +82,7 @@ internal sealed class RootSet
     /// Full when the thread's room in the shard is used up and the table must grow first.</summary>
     public Outcome AddInOrder(ulong key, Span<IndexBlock> credits)
     {
-        int i = Locate(key, _shards, out var shard, out var slots, out int s);
+        int i = Locate(key, _shards, out var shard, out var slots, out int s, out _);
         while (true)
         {
             ulong seen = slots[i];
@@ -96,27 +100,60 @@ internal sealed class RootSet
     }
 
     /// <summary>Whether <paramref name="key"/> is stored, without writing; <paramref name="shard"/>
-    /// receives its shard (where <see cref="AddOwned"/> will insert it).</summary>
-    public bool Contains(ulong key, out int shard)
+    /// receives its shard (where <see cref="AddOwned"/> will insert it) and, when absent,
+    /// <paramref name="hint"/> the empty slot the lookup ended at (see <see cref="Hint"/>).</summary>
+    public bool Contains(ulong key, out int shard, out int hint)
     {
-        int i = Locate(key, _shards, out _, out var slots, out shard);
+        int i = Locate(key, _shards, out _, out var slots, out shard, out int version);
         while (true)
         {
             ulong seen = slots[i];
-            if (seen == key) return true;
-            if (seen == 0) return false;
+            if (seen == key) { hint = 0; return true; }
+            if (seen == 0) { hint = Hint(i, version); return false; }
             if (++i == slots.Length) i = 0;
         }
     }
 
-    /// <summary>Inserts a key into a shard only the calling thread writes now, with room made
-    /// beforehand (<see cref="GrowAsNeeded"/> with the round's count for the shard). True when
-    /// it was absent; the caller counts it for <paramref name="shard"/> and reports the counts
-    /// with <see cref="Added"/> (shards of several threads share cache lines: an increment per
-    /// insert would bounce them between cores).</summary>
-    public bool AddOwned(ulong key, out int shard)
+    /// <summary>Where an absent key's lookup ended, for its insert: the empty slot (at most
+    /// <see cref="MaxShardBits"/> bits) and the low bits of the shard's array version. The slots
+    /// the lookup passed were full, and a slot is never emptied, so while the shard keeps that
+    /// array the insert can start at the hint instead of probing again from the key's first slot
+    /// (linear probing at a load of 0.6 to 0.8 passes several slots, often on another cache
+    /// line). A growth in between changes the version: the insert then probes from the start.
+    /// Six bits of version are enough: a shard grows fewer than 64 times in a whole search (from
+    /// 64 slots to 2^25 by ×2, then ×1.33, steps).</summary>
+    static int Hint(int slot, int version) => slot | (version & HintVersionMask) << MaxShardBits;
+
+    const int HintVersionMask = (1 << (31 - MaxShardBits)) - 1;
+
+    /// <summary>The slot to start an insert at: the hint's when the shard still has the array
+    /// the hint came from, else the key's first slot.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    int Start(ulong key, int hint, out ulong[] slots, out int shard)
     {
-        int i = Locate(key, _shards, out _, out var slots, out shard);
+        int first = Locate(key, _shards, out _, out slots, out shard, out int version);
+        return (hint >> MaxShardBits) == (version & HintVersionMask) ? hint & ((1 << MaxShardBits) - 1) : first;
+    }
+
+    /// <summary>Asks the CPU to bring the slot an insert with <paramref name="hint"/> starts at
+    /// into cache (a hint: never faults).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void PrefetchInsert(ulong key, int hint)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        int i = Start(key, hint, out var slots, out _);
+        System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref slots[i]));
+    }
+
+    /// <summary>Inserts a key into a shard only the calling thread writes now, with room made
+    /// beforehand (<see cref="GrowAsNeeded"/> with the round's count for the shard), starting at
+    /// <paramref name="hint"/> from <see cref="Contains"/> when it still holds. True when it was
+    /// absent; the caller counts it for <paramref name="shard"/> and reports the counts with
+    /// <see cref="Added"/> (shards of several threads share cache lines: an increment per insert
+    /// would bounce them between cores).</summary>
+    public bool AddOwned(ulong key, int hint, out int shard)
+    {
+        int i = Start(key, hint, out var slots, out shard);
         while (true)
         {
             ulong seen = slots[i];
@@ -135,7 +172,7 @@ internal sealed class RootSet
     public unsafe void Prefetch(ulong key)
     {
         if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
-        int i = Locate(key, _shards, out _, out var slots, out _);
+        int i = Locate(key, _shards, out _, out var slots, out _, out _);
         System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref slots[i]));
     }
 
@@ -223,5 +260,6 @@ internal sealed class RootSet
         }
         shard.Block = BlockFor(capacity);
         Volatile.Write(ref shard.Slots, bigger);
+        Volatile.Write(ref shard.Version, shard.Version + 1);
     }
 }
