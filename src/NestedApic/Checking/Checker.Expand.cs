@@ -138,8 +138,8 @@ public sealed partial class Checker<TModel, TState, TStep>
         public readonly int[] BatchIdx = new int[Checker<TModel, TState, TStep>.Batch * indexCount];
         /// <summary>Recent candidates, direct-mapped: a key met again by the same thread in one
         /// pass of a round is a later parent's (or step's) duplicate that cannot own it (a thread
-        /// takes a pass's slices in order), so it is dropped before it costs a property check and
-        /// an insert. On intel-wide most duplicates of a round are diamonds closed by neighbouring
+        /// takes a pass's slices in order), so it is dropped before it costs a lookup in the
+        /// visited set, a property check and an insert. On intel-wide most duplicates of a round are diamonds closed by neighbouring
         /// parents (6.9 M candidates fall to 3.8 M, for 3.47 M states); on the classic models
         /// they are farther apart (peterson: 9.3 M for 5.8 M). Emptied when the thread starts a
         /// new pass (<see cref="Pass"/>): after a table filled, the unfinished slices go to
@@ -361,7 +361,8 @@ public sealed partial class Checker<TModel, TState, TStep>
             ulong key = _store.EncodeUpper(scratch.BatchIdx.AsSpan(j * width, width), blocks);
             if (key == 0) { encoded = j; break; }
             batch[j].Key = key;
-            _root.Prefetch(key);
+            // A key the thread met in this pass needs no lookup (below): no prefetch either.
+            if (_inOrder || RecentSlot(scratch, key) != key) _root.Prefetch(key);
         }
         for (int j = 0; j < count; j++)
         {
@@ -370,7 +371,7 @@ public sealed partial class Checker<TModel, TState, TStep>
             // Several threads only look up here: Insert stores the round's candidates after.
             var outcome = j >= encoded ? RootSet.Outcome.Full
                 : _inOrder ? _root.AddInOrder(e.Key, credits)
-                : _root.Contains(e.Key, out shard, out hint) ? RootSet.Outcome.Old : Recent(scratch, e.Key) ? RootSet.Outcome.Taken : RootSet.Outcome.New;
+                : Lookup(scratch, e.Key, out shard, out hint);
             if (outcome == RootSet.Outcome.Full)
             {
                 sl.Next = e.Parent; sl.NextStep = e.Seq; sl.Full = true;
@@ -398,15 +399,23 @@ public sealed partial class Checker<TModel, TState, TStep>
         return true;
     }
 
-    /// <summary>Whether the thread met <paramref name="key"/> among its recent candidates; notes it.</summary>
+    /// <summary>A successor's outcome while several threads expand: Taken when the thread met it
+    /// among its recent candidates (it was absent then, and nothing is inserted until the pass
+    /// ends, so it still is: no lookup), else Old when the visited set has it, else New, noted
+    /// among the recent candidates.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static bool Recent(Scratch scratch, ulong key)
+    RootSet.Outcome Lookup(Scratch scratch, ulong key, out int shard, out int hint)
     {
-        ref ulong seen = ref scratch.Recent[(int)((key * 0x9E3779B97F4A7C15UL) >> (64 - RecentBits))];
-        if (seen == key) return true;
+        ref ulong seen = ref RecentSlot(scratch, key);
+        if (seen == key) { shard = -1; hint = 0; return RootSet.Outcome.Taken; }
+        if (_root.Contains(key, out shard, out hint)) return RootSet.Outcome.Old;
         seen = key;
-        return false;
+        return RootSet.Outcome.New;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static ref ulong RecentSlot(Scratch scratch, ulong key) =>
+        ref scratch.Recent[(int)((key * 0x9E3779B97F4A7C15UL) >> (64 - RecentBits))];
 
     /// <summary>Keeps the candidates the slice's parents own (a smaller parent elsewhere may have
     /// taken one), in order, and counts each parent's kept children.</summary>
