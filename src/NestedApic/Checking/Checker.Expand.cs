@@ -64,7 +64,6 @@ public sealed partial class Checker<TModel, TState, TStep>
             {
                 int n = Count * 2;
                 Array.Resize(ref Keys, n); Array.Resize(ref Parts, n); Array.Resize(ref Parents, n); Array.Resize(ref Steps, n); Array.Resize(ref Depths, n);
-                Array.Resize(ref Hints, n);
             }
             if (shard >= 0)
             {
@@ -74,6 +73,8 @@ public sealed partial class Checker<TModel, TState, TStep>
                 list[PartCount[part]++] = Count;
                 Parts[Count] = (byte)part;
                 ShardCounts[shard]++;
+                // Only several threads insert from hints: one thread's slice never grows this.
+                if (Hints.Length < Keys.Length) Array.Resize(ref Hints, Keys.Length);
                 Hints[Count] = hint;
             }
             Keys[Count] = key; Parents[Count] = parent; Depths[Count] = depth; Steps[Count++] = step;
