@@ -17,7 +17,8 @@ public sealed partial class Checker<TModel, TState, TStep>
         public readonly int[] ParentIdx = new int[store.IndexCount];
         public ulong[] Keys = new ulong[64];
         public int[] Parents = new int[64], Steps = new int[64], Depths = new int[64];
-        /// <summary>Each candidate's slot hint from its lookup (<see cref="RootSet.Contains"/>).</summary>
+        /// <summary>Each candidate's slot hint from its lookup (<see cref="RootSet.Contains"/>), when
+        /// several threads insert.</summary>
         public int[] Hints = new int[64];
         /// <summary>Each candidate's partition of the visited set's shards (threads insert by
         /// partition), and per partition its candidates in order; an insert that found the key

@@ -12,7 +12,8 @@ namespace NestedApic.Checking;
 /// (<see cref="Contains"/>), then insert the round's candidates shard by shard, each shard by one
 /// thread in parent order (<see cref="AddOwned"/>, from the slot where the lookup stopped), so
 /// again the first to insert is the smallest parent, with no atomic operation: state ids, links
-/// and traces are the same on any number of threads (the hash-partitioned insert of distributed checkers such as DiVinE and LTSmin's).
+/// and traces are the same on any number of threads (the hash-partitioned insert of distributed
+/// checkers such as DiVinE and LTSmin's).
 /// A growth can be left pending (<see cref="GrowAsNeeded"/> with <c>later</c>): the threads that
 /// next only look keys up rehash the shards (<see cref="Fill"/>) alongside their own work.
 /// </summary>
