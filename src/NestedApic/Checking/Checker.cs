@@ -57,7 +57,8 @@ public sealed partial class Checker<TModel, TState, TStep>
     {
         _model = model;
         _o = options ?? new CheckOptions();
-        _store = new StateStore<TState>(model.Layout);
+        var layout = model.Layout;
+        _store = new StateStore<TState>(layout, Regroup.Order<TModel, TState, TStep>(model, layout));
         if (_o.Reduce) _reducer = Reducer<TState, TStep>.For(model);
         _chain = _reducer is not null && _o.Chain && _reducer.Chains;
         if (_o.Symmetry) _symmetry = Symmetry<TState, TStep>.For(model);

@@ -40,8 +40,9 @@ public interface IModel<TState, TStep>
     string Explain(int invariant, in TState state);
 
     /// <summary>How the state splits into components for compressed storage and the wire form
-    /// (<see cref="StateLayout"/>). By default the state is cut into equal pieces; a model with a
-    /// structure (a VM part and per-vCPU parts) names it here. Called once per search.</summary>
+    /// (<see cref="StateLayout"/>). By default the state is cut into equal pieces, which the engine
+    /// pairs by how steps change them (Checking/Regroup.cs); a model with a structure (a VM part
+    /// and per-vCPU parts) names it here. Called once per search.</summary>
     StateLayout Layout => StateLayout.Of<TState>();
 
     /// <summary>The fields that differ between two states, as "name: old → new" lines. Called only

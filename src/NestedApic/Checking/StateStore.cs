@@ -7,7 +7,8 @@ namespace NestedApic.Checking;
 /// Compressed, exact storage of states (SPIN's -DCOLLAPSE, LTSmin's tree database), three levels:
 /// each component of the layout is interned in its own table (leaves); the components of a group
 /// (named "group.part", e.g. "vcpu0.apic") are interned as the tuple of their indices; the groups
-/// are split into two halves, each interned as the tuple of its groups (a pair for two), and the
+/// are split into two halves (in the layout's order, or as <see cref="Regroup"/> pairs a layout of
+/// plain cuts), each interned as the tuple of its groups (a pair for two), and the
 /// state's 64-bit key is the pair of the halves' indices. With the VM-wide part and vCPU 0 in one
 /// half and vCPU 1 in the other, a step re-interns the leaves it changed, its vCPU's tuple and at
 /// most the two halves, however many components there are; each half holds far fewer distinct
@@ -33,10 +34,18 @@ internal sealed class StateStore<TState> where TState : unmanaged
     /// tail (absent vCPUs) past it need not be copied between buffers of this layout.</summary>
     public int Covered { get; }
 
-    public StateStore(StateLayout layout)
+    /// <param name="order">The stored components (the layout's non-zero ones, by position) in the
+    /// order the store takes them (<see cref="Regroup"/>); null for the layout's order.</param>
+    public StateStore(StateLayout layout, int[]? order = null)
     {
         if (layout.Size != Unsafe.SizeOf<TState>()) throw new ArgumentException($"layout of {layout.Size} bytes for a state of {Unsafe.SizeOf<TState>()}");
         _leaves = layout.Components.Where(c => !c.Zero).ToArray();
+        if (order is not null)
+        {
+            if (order.Length != _leaves.Length || order.Order().Where((c, i) => c != i).Any())
+                throw new ArgumentException($"an order of {order.Length} components is not a permutation of the layout's {_leaves.Length}");
+            _leaves = order.Select(c => _leaves[c]).ToArray();
+        }
         var zero = layout.Components.Where(c => c.Zero).ToArray();
         _zeroOffsets = zero.Select(c => c.Offset).ToArray();
         _zeroLengths = zero.Select(c => c.Length).ToArray();
