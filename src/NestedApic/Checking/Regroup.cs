@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace NestedApic.Checking;
@@ -21,9 +22,9 @@ internal static class Regroup
     public const int SampleStates = 4096, WalkSteps = 4096;
     /// <summary>More components than this are left in order.</summary>
     public const int MaxComponents = 16;
-    /// <summary>Splits whose distinct half values are counted: all of them up to 10 components
-    /// (252), else the ones the fewest sampled steps cross.</summary>
-    const int Candidates = 256;
+    /// <summary>Splits whose distinct half values are counted: the ones the fewest sampled steps
+    /// cross (and the layout's own).</summary>
+    const int Candidates = 32;
 
     /// <summary>The stored components (the layout's non-zero ones, by position) in the order the
     /// store should take them: the first half's, then the second's, each in state order. Null when
@@ -41,7 +42,7 @@ internal static class Regroup
         int first = (n + 1) / 2;
         uint all = (1u << n) - 1, original = (1u << first) - 1;
         // Every subset of `first` components, in increasing order (Gosper's hack); the cheapest by
-        // crossings first, so that a cut of 16 components counts the values of 256 splits only.
+        // crossings first, so that the values are counted for a few splits only.
         var splits = new List<uint>();
         for (uint a = original; a <= all && a != 0;)
         {
@@ -90,6 +91,7 @@ internal static class Regroup
         return cost;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static long Distinct(List<ulong[]> hashes, uint half)
     {
         var seen = new HashSet<ulong>();
@@ -106,6 +108,7 @@ internal static class Regroup
     /// <summary>A breadth-first walk of <see cref="SampleStates"/> states from the initial state,
     /// then a random walk of <see cref="WalkSteps"/> steps (a fixed seed: the same order every
     /// run), back to the initial state at a state without steps.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static Sample Walk<TModel, TState, TStep>(TModel model, StateComponent[] parts)
         where TModel : IModel<TState, TStep> where TState : unmanaged where TStep : unmanaged
     {
