@@ -106,8 +106,8 @@ internal static class Regroup
     }
 
     /// <summary>A breadth-first walk of <see cref="SampleStates"/> states from the initial state,
-    /// then a random walk of <see cref="WalkSteps"/> steps (a fixed seed: the same order every
-    /// run), back to the initial state at a state without steps.</summary>
+    /// then, unless that was every state, a random walk of <see cref="WalkSteps"/> steps (a fixed
+    /// seed: the same order every run), back to the initial state at a state without steps.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static Sample Walk<TModel, TState, TStep>(TModel model, StateComponent[] parts)
         where TModel : IModel<TState, TStep> where TState : unmanaged where TStep : unmanaged
@@ -119,6 +119,7 @@ internal static class Regroup
         queue.Enqueue(start);
         seen.Add(StateHash.Fingerprint(start));
         var steps = new TStep[Math.Max(1, model.MaxSteps)];
+        bool capped = false;
         while (queue.Count > 0)
         {
             var s = queue.Dequeue();
@@ -129,9 +130,13 @@ internal static class Regroup
                 var t = s;
                 model.Apply(ref t, steps[k]);
                 Count(sample.Changes, Changed(s, t, parts));
-                if (seen.Count < SampleStates && seen.Add(StateHash.Fingerprint(t))) queue.Enqueue(t);
+                ulong f = StateHash.Fingerprint(t);
+                if (seen.Count < SampleStates) { if (seen.Add(f)) queue.Enqueue(t); }
+                else capped |= !seen.Contains(f);
             }
         }
+        // A walk that saw every state has nothing deeper to find.
+        if (!capped) return sample;
         var state = start;
         ulong random = 0x2545F4914F6CDD1DUL;
         for (int i = 0; i < WalkSteps; i++)
